@@ -1,0 +1,62 @@
+# Outage Portal — every everyday command. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-reliability lint format bench migrate seed worker sandbox check-deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the pinned requirements
+
+run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo --once
+	$(PY) manage.py run_embedded --port $(PORT)
+
+test: $(STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-reliability: $(STAMP) ## Run the fault-injection suite only
+	$(PY) -m pytest -m reliability $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, and models agree with migrations
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## ruff format and import sorting
+	$(VENV)/bin/ruff check --fix --select I .
+
+bench: $(STAMP) ## Benchmarks on PostgreSQL, Redis, two workers and the sandbox; writes bench/RESULTS.md
+	$(PY) -m bench
+
+migrate: $(STAMP) ## Apply migrations
+	$(PY) manage.py migrate
+
+seed: $(STAMP) ## Load demo data
+	$(PY) manage.py seed_demo
+
+worker: $(STAMP) ## One Celery worker (production-style; set CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A outage_portal worker -l info
+
+sandbox: $(STAMP) ## The bundled Infobip sandbox on port 8025
+	$(PY) manage.py infobip_sandbox --port 8025
+
+check-deploy: $(STAMP) ## Django's deployment checklist under production settings
+	PORTAL_PRODUCTION=1 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-but-long-enough-for-django \
+	  INFOBIP_API_KEY=x INFOBIP_WEBHOOK_SECRET=x ALLOWED_HOSTS=portal.example.com \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

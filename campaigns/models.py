@@ -1,0 +1,207 @@
+"""Incidents, saved message templates, and campaigns (the notices ops build in the outage form)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import Send
+
+
+class IncidentKind(models.TextChoices):
+    OUTAGE = "outage", _("Outage")
+    DEGRADED = "degraded", _("Degraded service")
+    MAINTENANCE = "maintenance", _("Planned maintenance")
+    UPDATE = "update", _("Update")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# The client preference (clients.NoticeKind) that each campaign kind falls under.
+NOTICE_KIND_FOR = {
+    IncidentKind.OUTAGE: "outage",
+    IncidentKind.DEGRADED: "outage",
+    IncidentKind.MAINTENANCE: "maintenance",
+    IncidentKind.UPDATE: "update",
+    IncidentKind.RESOLVED: "update",
+}
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+    INFO = "info", _("Information")
+
+
+class Incident(models.Model):
+    """What broke. Every notice about it (first, updates, resolved) belongs to one incident: its thread."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=IncidentKind.choices, default=IncidentKind.OUTAGE)
+    services = models.JSONField(_("affected services"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    expected_resolution_at = models.DateTimeField(_("expected resolution"), null=True, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MAJOR)
+    internal_note = models.TextField(_("internal note"), blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MessageTemplate(models.Model):
+    """A saved message with one version per language; editing a notice never changes it unless asked."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=IncidentKind.choices, default=IncidentKind.OUTAGE)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    sms_stop_line = models.BooleanField(_('add "Reply STOP to opt out" to SMS'), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("message template")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateVersion(models.Model):
+    """One language of a template: the SMS text and the email subject, plain text and HTML."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(_("language"), max_length=8)
+    sms_text = models.TextField(_("SMS text"), blank=True)
+    email_subject = models.CharField(_("email subject"), max_length=300, blank=True)
+    email_text = models.TextField(_("email plain text"), blank=True)
+    email_html = models.TextField(_("email HTML"), blank=True)
+
+    class Meta:
+        ordering = ("template", "language")
+        constraints = [models.UniqueConstraint(fields=["template", "language"], name="unique_template_language")]
+
+    def __str__(self) -> str:
+        return f"{self.template} [{self.language}]"
+
+    def as_content(self) -> dict:
+        return {
+            "sms": {"text": self.sms_text},
+            "email": {"subject": self.email_subject, "text": self.email_text, "html": self.email_html},
+        }
+
+
+class Campaign(models.Model):
+    """A notice: built as a draft in the outage form, then sent (or scheduled) through a notifications.Send."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
+        SCHEDULED = "scheduled", _("scheduled")
+        SENDING = "sending", _("sending")
+        PAUSED = "paused", _("paused")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        FAILED = "failed", _("failed")
+
+    class SendMode(models.TextChoices):
+        NOW = "now", _("Send now")
+        AT = "at", _("At a date and time")
+        REPEAT = "repeat", _("Repeat every N hours until a time")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="campaigns")
+    kind = models.CharField(_("kind"), max_length=16, choices=IncidentKind.choices, default=IncidentKind.OUTAGE)
+    title = models.CharField(_("title"), max_length=200)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
+    wizard_step = models.CharField(max_length=20, default="incident")
+    mandatory = models.BooleanField(_("mandatory notice"), default=False,
+                                    help_text=_("Reaches clients even if they muted this kind of notice."))
+
+    # Audience definition (clients.audience language); for follow-ups: {"clients": [ids]} frozen from the parent.
+    audience = models.JSONField(default=dict, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="campaigns")
+    content = models.JSONField(default=dict, blank=True, help_text=_("Per language and channel, as in Send."))
+    fallback_language = models.CharField(max_length=8, default="en")
+    variables = models.JSONField(default=dict, blank=True)
+    sms_stop_line = models.BooleanField(default=False)
+
+    send_mode = models.CharField(max_length=8, choices=SendMode.choices, default=SendMode.NOW)
+    send_at = models.DateTimeField(null=True, blank=True)
+    repeat_every_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    repeat_until = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    audience_size = models.PositiveIntegerField(default=0, help_text=_("Recipients counted at confirmation."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        permissions = [
+            ("send_campaign", "Can send or schedule a notice"),
+            ("approve_campaign", "Can approve a large notice"),
+            ("test_send_campaign", "Can test-send a notice to internal recipients"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CampaignSend(models.Model):
+    """Links a campaign to the notifications.Send rows it started: the real send, its tests, its reminders."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", _("main send")
+        TEST = "test", _("test send")
+        REMINDER = "reminder", _("reminder")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_sends")
+    send = models.OneToOneField(Send, on_delete=models.CASCADE, related_name="campaign_link")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.role} {self.send_id}"
+
+
+class CampaignEvent(models.Model):
+    """Audit trail: who drafted, tested, approved, sent, paused, resumed or cancelled a notice, and when."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(max_length=32)
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.action}"

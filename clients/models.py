@@ -1,0 +1,192 @@
+"""Who hears about an outage: clients, their buckets, saved segments, consent history and internal testers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class NoticeKind(models.TextChoices):
+    """The kinds of notice a client may choose to receive (the preference page)."""
+
+    OUTAGE = "outage", _("Outages and degraded service")
+    MAINTENANCE = "maintenance", _("Planned maintenance")
+    UPDATE = "update", _("Updates and resolutions")
+
+
+class BuiltinAudience(models.TextChoices):
+    """The three audiences every outage starts from, derived from the services each client uses."""
+
+    SMS_CLIENTS = "sms_clients", _("SMS clients")
+    EMAIL_CLIENTS = "email_clients", _("Email clients")
+    ALL_CLIENTS = "all_clients", _("All clients")
+
+
+class ClientQuerySet(models.QuerySet):
+    def active(self) -> ClientQuerySet:
+        return self.filter(is_active=True)
+
+
+class Client(models.Model):
+    """A customer contact who may need to hear about an outage."""
+
+    external_ref = models.CharField(_("external reference"), max_length=64, unique=True,
+                                    help_text=_("The client's id in the billing system."))
+    name = models.CharField(_("name"), max_length=200)
+    account = models.CharField(_("account / company"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = models.CharField(_("mobile number"), max_length=20, blank=True, db_index=True,
+                             help_text=_("E.164, for example +33612345678."))
+    language = models.CharField(_("language"), max_length=8, default="en")
+    uses_sms_service = models.BooleanField(_("uses our SMS service"), default=False)
+    uses_email_service = models.BooleanField(_("uses our email service"), default=False)
+
+    email_consent = models.BooleanField(_("email notices allowed"), default=True)
+    email_opted_out_at = models.DateTimeField(_("email opt-out time"), null=True, blank=True)
+    email_opt_out_source = models.CharField(_("email opt-out source"), max_length=64, blank=True)
+    sms_consent = models.BooleanField(_("SMS notices allowed"), default=True)
+    sms_opted_out_at = models.DateTimeField(_("SMS opt-out time"), null=True, blank=True)
+    sms_opt_out_source = models.CharField(_("SMS opt-out source"), max_length=64, blank=True)
+    # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
+    muted_kinds = models.JSONField(_("muted notice kinds"), default=list, blank=True)
+
+    is_active = models.BooleanField(_("active"), default=True)
+    region = models.CharField(_("service area / region"), max_length=100, blank=True, db_index=True)
+    network = models.CharField(_("network provider"), max_length=100, blank=True)
+    plan = models.CharField(_("plan"), max_length=100, blank=True, db_index=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True,
+                                  help_text=_("Free fields to filter on, e.g. last_visit, monthly_spend."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "id")
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(fields=["is_active", "uses_sms_service"], name="client_active_sms_idx"),
+            models.Index(fields=["is_active", "uses_email_service"], name="client_active_email_idx"),
+            models.Index(fields=["language"], name="client_language_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_ref})"
+
+    def has_consent(self, channel: str) -> bool:
+        return self.sms_consent if channel == Channel.SMS else self.email_consent
+
+
+class Bucket(models.Model):
+    """A named group with static membership: a region, key accounts, a pilot group."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    clients = models.ManyToManyField(Client, through="BucketMembership", related_name="buckets", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("bucket")
+        verbose_name_plural = _("buckets")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BucketMembership(models.Model):
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="memberships")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "client"], name="unique_bucket_client")]
+        indexes = [models.Index(fields=["client", "bucket"], name="membership_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} in {self.bucket_id}"
+
+
+class Segment(models.Model):
+    """A saved audience: built-in audiences and buckets, narrowed by conditions on client fields.
+
+    ``definition`` is the audience language of ``clients.audience`` (see its docstring), for example
+    ``{"builtin": ["sms_clients"], "buckets": [3], "match": "all",
+    "conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}``.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    definition = models.JSONField(_("definition"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentEvent(models.Model):
+    """Append-only history of consent given or withdrawn, per client and channel."""
+
+    class Action(models.TextChoices):
+        GIVEN = "given", _("given")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    source = models.CharField(max_length=64, help_text=_("admin, import, unsubscribe_link, preferences, sms_stop, signup…"))
+    detail = models.CharField(max_length=255, blank=True, help_text=_("Page, message id or import file."))
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-at", "-id")
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.channel} {self.action} via {self.source}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Consent events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class TestRecipient(models.Model):
+    """An internal address that test sends may reach; test sends go only to these."""
+
+    __test__ = False  # not a pytest test class
+
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("internal test recipient")
+        verbose_name_plural = _("internal test recipients")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)

@@ -1,0 +1,171 @@
+"""The restricted placeholder language every message is written in, and SMS part counting.
+
+Django's template engine is not safe against template authors (attribute walking, tags, filters that reach the
+database), so messages use a language of their own: ``{{ name }}`` and ``{{ name|filter }}`` with names from
+``VARIABLES`` and filters from ``FILTERS``; nothing else. A template is compiled once (per send and language)
+and rendered per recipient. Compilation fails with a ``TemplateError`` that says what is wrong and where, so the
+outage form shows the error at the Message step and never at send time.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+# Variables a template may use, with the description the outage form shows.
+VARIABLES: dict[str, str] = {
+    "client_name": "The client's name",
+    "account": "The client's account or company",
+    "external_ref": "The client's reference",
+    "incident_title": "The incident's title",
+    "service": "The affected services",
+    "started_at": "When the incident started",
+    "expected_resolution": "The expected resolution time",
+    "severity": "The incident's severity",
+    "status_page": "The status page address",
+    "preferences_url": "The client's preference page (signed link)",
+    "unsubscribe_url": "One-click unsubscribe (signed link)",
+}
+
+
+def _default(value: str, argument: str | None) -> str:
+    return value if value not in ("", None) else (argument or "")
+
+
+def _truncate(value: str, argument: str | None) -> str:
+    limit = int(argument or 0)
+    return value if len(value) <= limit else value[: max(limit - 1, 0)] + "…"
+
+
+FILTERS: dict[str, Callable[[str, str | None], str]] = {
+    "upper": lambda value, _arg: value.upper(),
+    "lower": lambda value, _arg: value.lower(),
+    "title": lambda value, _arg: value.title(),
+    "default": _default,
+    "truncate": _truncate,
+}
+FILTERS_WITH_ARGUMENT = {"default", "truncate"}
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FILTER = re.compile(r'^([a-z_]+)(?::"([^"]*)"|:(\d+))?$')
+
+
+class TemplateError(ValueError):
+    """A template that cannot be compiled; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class _Placeholder:
+    name: str
+    filters: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    parts: tuple[str | _Placeholder, ...]
+
+    @property
+    def variables(self) -> set[str]:
+        return {part.name for part in self.parts if isinstance(part, _Placeholder)}
+
+    def render(self, context: Mapping[str, object], *, escape_html: bool = False) -> str:
+        """Fill in the placeholders. With ``escape_html``, values are escaped and the author's markup is kept."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = context.get(part.name)
+            text = "" if value is None else str(value)
+            for name, argument in part.filters:
+                text = FILTERS[name](text, argument)
+            out.append(html.escape(text) if escape_html else text)
+        return "".join(out)
+
+
+def _line_of(source: str, index: int) -> int:
+    return source.count("\n", 0, index) + 1
+
+
+def compile_template(source: str, *, allowed: Mapping[str, str] | None = None) -> CompiledTemplate:
+    """Compile ``source``, or raise ``TemplateError`` naming the line and the fault."""
+    allowed = VARIABLES if allowed is None else allowed
+    source = source or ""
+    for marker, what in (("{%", "tags ({% … %})"), ("{#", "comments ({# … #})")):
+        position = source.find(marker)
+        if position >= 0:
+            raise TemplateError(f"Line {_line_of(source, position)}: {what} are not allowed; use {{{{ variable }}}}.")
+    parts: list[str | _Placeholder] = []
+    cursor = 0
+    for match in _PLACEHOLDER.finditer(source):
+        parts.append(source[cursor:match.start()])
+        cursor = match.end()
+        line = _line_of(source, match.start())
+        pieces = [piece.strip() for piece in match.group(1).split("|")]
+        name = pieces[0]
+        if not name:
+            raise TemplateError(f"Line {line}: empty placeholder {{{{ }}}}.")
+        if "." in name or "[" in name:
+            raise TemplateError(f"Line {line}: '{name}' — attribute access is not allowed; use a plain variable.")
+        if not _NAME.match(name):
+            raise TemplateError(f"Line {line}: '{name}' is not a valid variable name.")
+        if name not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise TemplateError(f"Line {line}: unknown variable '{name}'. Available: {known}.")
+        filters: list[tuple[str, str | None]] = []
+        for raw in pieces[1:]:
+            found = _FILTER.match(raw)
+            if not found or found.group(1) not in FILTERS:
+                raise TemplateError(
+                    f"Line {line}: filter '{raw}' is not allowed. Allowed: {', '.join(sorted(FILTERS))}."
+                )
+            filter_name, quoted, number = found.groups()
+            argument = quoted if quoted is not None else number
+            if filter_name in FILTERS_WITH_ARGUMENT and argument is None:
+                raise TemplateError(f"Line {line}: filter '{filter_name}' needs an argument, e.g. {filter_name}:\"…\".")
+            if filter_name == "truncate" and number is None:
+                raise TemplateError(f"Line {line}: truncate takes a number, e.g. truncate:40.")
+            filters.append((filter_name, argument))
+        parts.append(_Placeholder(name=name, filters=tuple(filters)))
+    tail = source[cursor:]
+    for marker in ("{{", "}}"):
+        position = tail.find(marker)
+        if position >= 0:
+            raise TemplateError(f"Line {_line_of(source, cursor + position)}: unmatched '{marker}'.")
+    parts.append(tail)
+    return CompiledTemplate(parts=tuple(part for part in parts if part != ""))
+
+
+# SMS encoding -------------------------------------------------------------------------------------------------
+# GSM 03.38 basic set and the extension table (each extension character costs two septets).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsCount:
+    encoding: str  # "GSM-7" or "UCS-2"
+    characters: int  # septets for GSM-7, UTF-16 code units for UCS-2
+    parts: int
+    per_part: int
+
+
+def sms_count(text: str) -> SmsCount:
+    """How many SMS parts ``text`` costs: GSM-7 160/153, UCS-2 70/67; one non-GSM character makes it UCS-2."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
+        length = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        length = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if length == 0:
+        return SmsCount(encoding, 0, 0, single)
+    if length <= single:
+        return SmsCount(encoding, length, 1, single)
+    return SmsCount(encoding, length, -(-length // multi), multi)

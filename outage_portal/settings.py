@@ -1,0 +1,289 @@
+"""Outage Portal settings, read from environment variables.
+
+Every default needs no server: SQLite in WAL mode and a filesystem Celery broker under ``var/``, so a fresh
+laptop runs the whole flow with ``make run``. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` and the
+``INFOBIP_*`` variables (see README, "Configuration", and ``.env.example``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# GENERAL
+# ------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+IS_PRODUCTION = env_bool("PORTAL_PRODUCTION", False)
+SECRET_KEY = env("SECRET_KEY") or env("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when PORTAL_PRODUCTION=1")
+    SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en"
+# Languages clients may prefer; customer pages and messages exist in each of them.
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+]
+_enabled = env_list("PORTAL_LANGUAGES", "en,fr,de")
+LANGUAGES = [(code, name) for code, name in LANGUAGES if code in _enabled] or [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Region used to parse phone numbers written without a country code.
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "FR")
+
+# APPS
+# ------------------------------------------------------------------------------
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+]
+THIRD_PARTY_APPS = [
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "formtools",
+    "import_export",
+    "django_celery_beat",
+]
+LOCAL_APPS = [
+    "clients",
+    "notifications",
+    "campaigns",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "outage_portal.urls"
+WSGI_APPLICATION = "outage_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# DATABASES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("SQLITE_PATH", str(VAR_DIR / "portal.sqlite3")),
+            "OPTIONS": {
+                # WAL lets the web process read while the worker writes; the busy timeout waits for the lock.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+
+# AUTH
+# ------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# STATIC
+# ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# CACHE (login throttle, sign-up throttle)
+# ------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL") or (env("CELERY_BROKER_URL") if (env("CELERY_BROKER_URL") or "").startswith("redis") else None)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        }
+    }
+
+# CELERY
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# The database is the source of truth; a Celery message is only a doorbell, so a lost or repeated task costs nothing.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+if BROKER_IS_FILESYSTEM:
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# INFOBIP
+# ------------------------------------------------------------------------------
+# API facts and sources: docs/infobip.md. The default points at the bundled sandbox (manage.py infobip_sandbox).
+INFOBIP_BASE_URL = env("INFOBIP_BASE_URL", "http://127.0.0.1:8025")
+INFOBIP_API_KEY = env("INFOBIP_API_KEY")
+if not INFOBIP_API_KEY:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("INFOBIP_API_KEY must be set when PORTAL_PRODUCTION=1")
+    INFOBIP_API_KEY = "sandbox-key"
+INFOBIP_SMS_SENDER = env("INFOBIP_SMS_SENDER", "OutageInfo")
+INFOBIP_EMAIL_SENDER = env("INFOBIP_EMAIL_SENDER", "Outage Portal <status@example.com>")
+# Accepted webhook secrets, comma-separated; the first is put in new report URLs, the rest still work (rotation).
+INFOBIP_WEBHOOK_SECRETS = env_list("INFOBIP_WEBHOOK_SECRET", "" if IS_PRODUCTION else "dev-webhook-secret")
+if IS_PRODUCTION and not INFOBIP_WEBHOOK_SECRETS:
+    raise ImproperlyConfigured("INFOBIP_WEBHOOK_SECRET must be set when PORTAL_PRODUCTION=1")
+INFOBIP_TIMEOUT_CONNECT = env_float("INFOBIP_TIMEOUT_CONNECT", 5.0)
+INFOBIP_TIMEOUT_READ = env_float("INFOBIP_TIMEOUT_READ", 30.0)
+INFOBIP_MESSAGE_ID_PREFIX = env("INFOBIP_MESSAGE_ID_PREFIX", "op")
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Dotted path of the provider class; tests may swap it, as EMAIL_BACKEND is swapped.
+NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", "notifications.providers.infobip.InfobipProvider")
+
+# DISPATCH
+# ------------------------------------------------------------------------------
+DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 500)
+DISPATCH_LEASE_SECONDS = env_int("DISPATCH_LEASE_SECONDS", 120)
+DISPATCH_MAX_ATTEMPTS = env_int("DISPATCH_MAX_ATTEMPTS", 8)
+DISPATCH_SMS_RATE_PER_SECOND = env_float("DISPATCH_SMS_RATE_PER_SECOND", 0)  # 0 = unlimited
+DISPATCH_EMAIL_RATE_PER_SECOND = env_float("DISPATCH_EMAIL_RATE_PER_SECOND", 0)
+# Audiences larger than this need a second person with the approve permission.
+APPROVAL_THRESHOLD = env_int("APPROVAL_THRESHOLD", 1000)
+# Remove message bodies and raw reports older than this many days (counts are kept).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+
+# SECURITY
+# ------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# LOGGING
+# ------------------------------------------------------------------------------
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
