@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from campaigns.views import tracking, wizard
 
 app_name = "campaigns"
-urlpatterns: list = []
+urlpatterns = wizard.urlpatterns + tracking.urlpatterns

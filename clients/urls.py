@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Customer-facing pages: no login; every link is signed (clients.links)."""
+
+from django.urls import path
+
+from clients import views
 
 app_name = "clients"
-urlpatterns: list = []
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
+]

@@ -1,0 +1,3 @@
+"""Campaign list, campaign page, recipients, failures, follow-ups. Owned by the tracking work."""
+
+urlpatterns: list = []

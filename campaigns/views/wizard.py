@@ -1,0 +1,3 @@
+"""The outage form (wizard). Owned by the wizard work."""
+
+urlpatterns: list = []
