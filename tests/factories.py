@@ -1,0 +1,69 @@
+"""Factories shared by every test module (factory-boy); areas may add their own in tests/<area>/factories.py."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from clients.models import Bucket, Client, Segment, TestRecipient
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@staff.example.com")
+    password = factory.django.Password("pass-Word-123")
+
+    @factory.post_generation
+    def groups(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        """UserFactory(groups=["Ops"]) puts the user in the staff groups made by the migration."""
+        if create and extracted:
+            for name in extracted:
+                self.groups.add(Group.objects.get(name=name))
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    external_ref = factory.Sequence(lambda n: f"CUST-{n:06d}")
+    name = factory.Faker("name")
+    account = factory.Faker("company")
+    email = factory.Sequence(lambda n: f"client{n}@customer.example.com")
+    phone = factory.Sequence(lambda n: f"+336{n:08d}")
+    language = "en"
+    uses_sms_service = True
+    uses_email_service = True
+    region = "North"
+    plan = "business"
+
+
+class BucketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bucket
+
+    name = factory.Sequence(lambda n: f"Bucket {n}")
+    slug = factory.Sequence(lambda n: f"bucket-{n}")
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    definition = factory.LazyFunction(lambda: {"builtin": ["all_clients"]})
+
+
+class TestRecipientFactory(factory.django.DjangoModelFactory):
+    __test__ = False
+
+    class Meta:
+        model = TestRecipient
+
+    name = factory.Sequence(lambda n: f"Tester {n}")
+    email = factory.Sequence(lambda n: f"tester{n}@staff.example.com")
+    phone = factory.Sequence(lambda n: f"+339{n:08d}")
