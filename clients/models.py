@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -140,6 +142,11 @@ class Segment(models.Model):
         return self.name
 
 
+class ConsentEventQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        raise ValueError("Consent events are append-only.")
+
+
 class ConsentEvent(models.Model):
     """Append-only history of consent given or withdrawn, per client and channel."""
 
@@ -154,6 +161,8 @@ class ConsentEvent(models.Model):
     detail = models.CharField(max_length=255, blank=True, help_text=_("Page, message id or import file."))
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = ConsentEventQuerySet.as_manager()
+
     class Meta:
         ordering = ("-at", "-id")
         verbose_name = _("consent event")
@@ -166,6 +175,60 @@ class ConsentEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Consent events are append-only.")
         super().save(*args, **kwargs)
+
+
+class SignupRequest(models.Model):
+    """A self sign-up waiting for its double opt-in (and, for an unknown account, an admin's approval).
+
+    Nothing here is consent: the client and its ConsentEvents are written only once a contact is confirmed. The
+    link token and the SMS code are stored as keyed hashes; the plain values exist only in the message sent.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        AWAITING_APPROVAL = "awaiting_approval", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    account_ref = models.CharField(_("account reference"), max_length=200)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    uses_sms_service = models.BooleanField(_("uses our SMS service"), default=False)
+    uses_email_service = models.BooleanField(_("uses our email service"), default=False)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+    phone_confirmed_at = models.DateTimeField(_("mobile confirmed at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("decided by"))
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups",
+                               verbose_name=_("client"))
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("sign-up request")
+        verbose_name_plural = _("sign-up requests")
+
+    def __str__(self) -> str:
+        return f"{self.name} / {self.account_ref} ({self.get_state_display()})"
+
+    @property
+    def confirmed_channels(self) -> list[str]:
+        channels = []
+        if self.email_confirmed_at and self.email:
+            channels.append(Channel.EMAIL.value)
+        if self.phone_confirmed_at and self.phone:
+            channels.append(Channel.SMS.value)
+        return channels
 
 
 class TestRecipient(models.Model):
