@@ -1,0 +1,143 @@
+"""``manage.py run_embedded`` (what ``make run`` serves): web, Celery worker with beat and the Infobip sandbox as
+child processes on a fresh SQLite database and filesystem broker, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.foundation.embedded import Running, clean_env, free_port, live_group_members, manage, port_answers
+
+pytestmark = pytest.mark.worker
+
+
+def get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture(scope="module")
+def fresh_env(tmp_path_factory):
+    """A migrated SQLite database in a temporary var/ directory, as `make run` prepares it."""
+    env = clean_env(tmp_path_factory.mktemp("var"))
+    manage(env, "migrate", "--noinput")
+    manage(env, "createcachetable")
+    return env
+
+
+@pytest.fixture(scope="module")
+def portal(fresh_env):
+    """One embedded portal for the module; the last test stops it with SIGTERM."""
+    port, sandbox_port = free_port(), free_port()
+    running = Running(fresh_env, "--port", str(port), "--sandbox-port", str(sandbox_port))
+    running.port, running.sandbox_port = port, sandbox_port
+    try:
+        running.wait_for("Outage Portal is running at")
+        yield running
+    finally:
+        running.stop()
+
+
+def test_banner_prints_the_address_and_the_admin(portal):
+    """Once every child is ready the command prints where the portal, admin and sandbox answer."""
+    assert f"Outage Portal is running at http://127.0.0.1:{portal.port}/" in portal.output
+    assert f"http://127.0.0.1:{portal.port}/admin/" in portal.output
+    assert f"Infobip sandbox: http://127.0.0.1:{portal.sandbox_port}/" in portal.output
+
+
+def test_login_page_answers(portal):
+    """The staff login page is served with DEBUG off."""
+    assert get(f"http://127.0.0.1:{portal.port}/accounts/login/") == 200
+
+
+def test_static_files_are_served_with_debug_off(portal):
+    """WhiteNoise serves the portal's CSS and the vendored Bootstrap without collectstatic or DEBUG."""
+    assert get(f"http://127.0.0.1:{portal.port}/static/css/portal.css") == 200
+    assert get(f"http://127.0.0.1:{portal.port}/static/vendor/bootstrap/bootstrap.min.css") == 200
+
+
+def test_home_redirects_anonymous_to_login(portal):
+    """The portal answers its home page by sending an anonymous visitor to the login page."""
+    request = urllib.request.Request(f"http://127.0.0.1:{portal.port}/")
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener.open(request, timeout=10)
+    assert caught.value.code == 302
+    assert caught.value.headers["Location"].startswith("/accounts/login/")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_sandbox_answers_on_its_port(portal):
+    """The bundled Infobip sandbox listens on --sandbox-port and speaks HTTP."""
+    assert port_answers(portal.sandbox_port)
+    assert 200 <= get(f"http://127.0.0.1:{portal.sandbox_port}/") < 600
+
+
+def test_worker_is_a_live_celery_worker_with_beat(portal):
+    """The worker child is a running Celery worker that logged itself ready, with embedded beat."""
+    pid = portal.child_pids()["worker"]
+    os.kill(pid, 0)
+    assert "ready." in portal.output
+    assert "beat: Starting..." in portal.output
+    assert "transport:   filesystem://" in portal.output
+
+
+def test_children_output_is_prefixed_with_their_name(portal):
+    """Every child's lines carry its name, so the three logs can be told apart in one terminal."""
+    assert any(line.startswith("web     | ") for line in portal.lines)
+    assert any(line.startswith("worker  | ") for line in portal.lines)
+    assert any(line.startswith("sandbox | ") for line in portal.lines)
+
+
+def test_sigterm_stops_every_child(portal):
+    """SIGTERM stops the web server, the worker (with its pool and beat) and the sandbox, and exits 0."""
+    pids = portal.child_pids()
+    assert set(pids) == {"web", "worker", "sandbox"}
+    assert portal.stop() == 0
+    assert "stopped cleanly" in portal.output
+    for name, pid in pids.items():
+        assert live_group_members(pid) == [], f"{name} left processes behind"
+    assert not port_answers(portal.port)
+    assert not port_answers(portal.sandbox_port)
+
+
+def test_a_dying_child_stops_the_rest_and_exits_non_zero(fresh_env):
+    """If the web server dies, run_embedded stops the worker and exits with an error."""
+    running = Running(fresh_env, "--port", str(free_port()), "--no-sandbox")
+    try:
+        running.wait_for("Outage Portal is running at")
+        pids = running.child_pids()
+        os.kill(pids["web"], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while running.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        code = running.stop()
+    assert code != 0
+    assert "web exited with status -9" in running.output
+    assert live_group_members(pids["worker"]) == []
+
+
+def test_no_worker_and_no_sandbox_serve_the_web_alone(fresh_env):
+    """--no-worker --no-sandbox start only the web server, and say so."""
+    port = free_port()
+    running = Running(fresh_env, "--port", str(port), "--no-worker", "--no-sandbox")
+    try:
+        running.wait_for("Outage Portal is running at")
+        assert set(running.child_pids()) == {"web"}
+        assert "Celery worker:   off (--no-worker)" in running.output
+        assert get(f"http://127.0.0.1:{port}/accounts/login/") == 200
+    finally:
+        assert running.stop() == 0
