@@ -4,14 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+SANDBOX_PORT ?= 8025
+VAR_DIR := $(or $(PORTAL_VAR_DIR),var)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-reliability lint format bench migrate seed worker sandbox check-deploy clean
+.PHONY: help venv run test test-reliability lint format bench migrate seed worker sandbox check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and \
+	  "Python 3.11 or newer is needed: make run PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -20,10 +24,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP) ## Create .venv and install the pinned requirements
 
 run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
+	@mkdir -p $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	$(PY) manage.py seed_demo --once
-	$(PY) manage.py run_embedded --port $(PORT)
+	@if $(PY) manage.py help seed_demo >/dev/null 2>&1; then $(PY) manage.py seed_demo --once; \
+	  else echo "seed_demo is not in this checkout: starting without demo data"; fi
+	$(PY) manage.py run_embedded --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
 	$(PY) -m pytest $(PYTEST_ARGS)
