@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import Channel, Client, ConsentEvent
+from clients.models import Channel, Client, ConsentEvent, NoticeKind
 
 
 @transaction.atomic
@@ -37,3 +38,34 @@ def consent_set(*, client: Client, channel: str, given: bool, source: str, detai
     )
     client.refresh_from_db(fields=[f"{prefix}_consent", f"{prefix}_opted_out_at", f"{prefix}_opt_out_source"])
     return True
+
+
+@transaction.atomic
+def client_preferences_update(*, client: Client, channels: dict[str, bool], language: str,
+                              muted_kinds: list[str], source: str = "preferences", detail: str = "") -> list[str]:
+    """Apply the preference page: consent per channel (recorded), language and muted notice kinds.
+
+    Returns the channels whose consent changed. Unknown notice kinds and languages are refused, so the stored
+    values stay within what the audience selectors understand.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}")
+    unknown = set(muted_kinds) - set(NoticeKind.values)
+    if unknown:
+        raise ValueError(f"Unknown notice kinds {sorted(unknown)!r}")
+    changed = [
+        channel for channel, given in channels.items()
+        if consent_set(client=client, channel=channel, given=given, source=source, detail=detail)
+    ]
+    client.language = language
+    client.muted_kinds = [kind for kind in NoticeKind.values if kind in muted_kinds]
+    client.save(update_fields=["language", "muted_kinds", "updated_at"])
+    return changed
+
+
+def client_leave_all(*, client: Client, source: str, detail: str = "") -> list[str]:
+    """Withdraw consent on every channel; returns the channels that changed."""
+    return [
+        channel for channel in Channel.values
+        if consent_set(client=client, channel=channel, given=False, source=source, detail=detail)
+    ]

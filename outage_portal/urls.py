@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
+    path("webhooks/infobip/inbound/", include("clients.urls_webhooks")),
     path("webhooks/", include("notifications.urls")),
     path("c/", include("clients.urls")),
 ]

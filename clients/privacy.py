@@ -1,0 +1,71 @@
+"""What the business holds about a client, for a subject-access export, and erasure that keeps the counts.
+
+Messages belong to the notifications app, which clients may not import; they are reached through
+``apps.get_model`` so the import direction stays campaigns → notifications → clients.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from clients.models import Client, SignupRequest
+
+CLIENT_FIELDS = (
+    "id", "external_ref", "name", "account", "email", "phone", "language", "uses_sms_service",
+    "uses_email_service", "email_consent", "email_opted_out_at", "email_opt_out_source", "sms_consent",
+    "sms_opted_out_at", "sms_opt_out_source", "muted_kinds", "is_active", "region", "network", "plan", "tags",
+    "attributes", "created_at", "updated_at",
+)
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def client_export_data(*, client: Client) -> dict:
+    """Everything held about one client: fields, buckets, consent history, sign-ups and the messages sent."""
+    message_model = apps.get_model("notifications", "Message")
+    messages = message_model.objects.filter(client=client).select_related("send").order_by("created_at", "id")
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "client": {name: _plain(getattr(client, name)) for name in CLIENT_FIELDS},
+        "buckets": list(client.buckets.order_by("name").values_list("name", flat=True)),
+        "consent_events": [
+            {"channel": e.channel, "action": e.action, "source": e.source, "detail": e.detail, "at": e.at.isoformat()}
+            for e in client.consent_events.order_by("at", "id")
+        ],
+        "signups": [
+            {"account_ref": s.account_ref, "name": s.name, "email": s.email, "phone": s.phone, "state": s.state,
+             "created_at": s.created_at.isoformat(),
+             "email_confirmed_at": _plain(s.email_confirmed_at), "phone_confirmed_at": _plain(s.phone_confirmed_at)}
+            for s in client.signups.order_by("created_at")
+        ],
+        "messages_summary": {
+            f"{row['channel']}:{row['state']}": row["n"]
+            for row in messages.order_by().values("channel", "state").annotate(n=Count("id"))
+        },
+        "messages": [
+            {"id": m.message_id, "notice": m.send.label, "channel": m.channel, "destination": m.destination,
+             "language": m.language, "state": m.state, "subject": m.subject, "text": m.body,
+             "created_at": m.created_at.isoformat(), "done_at": _plain(m.done_at)}
+            for m in messages
+        ],
+    }
+
+
+@transaction.atomic
+def client_erase(*, client: Client) -> dict[str, int]:
+    """Delete a client and every personal trace, keeping its messages as anonymous rows for delivery counts."""
+    message_model = apps.get_model("notifications", "Message")
+    report_model = apps.get_model("notifications", "DeliveryReport")
+    messages = message_model.objects.filter(client=client)
+    reports = report_model.objects.filter(message__in=messages).update(payload={})
+    anonymised = messages.update(client=None, destination="", subject="", body="", html="", error_text="")
+    signups, _ = SignupRequest.objects.filter(client=client).delete()
+    consent_events = client.consent_events.count()
+    client.delete()
+    return {"messages_anonymised": anonymised, "reports_scrubbed": reports, "signups_deleted": signups,
+            "consent_events_deleted": consent_events}
