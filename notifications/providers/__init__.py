@@ -1,0 +1,40 @@
+"""The provider in use, named by ``settings.NOTIFICATIONS_PROVIDER`` (a dotted path, as ``EMAIL_BACKEND``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from notifications.providers.base import BaseProvider
+
+_providers: dict[tuple[str, int], BaseProvider] = {}
+_lock = threading.Lock()
+
+
+def get_provider() -> BaseProvider:
+    """One instance per process and dotted path, so its pooled connections are reused across batches.
+
+    Keyed by pid too: a Celery prefork child gets its own instance instead of the parent's sockets.
+    """
+    key = (settings.NOTIFICATIONS_PROVIDER, os.getpid())
+    provider = _providers.get(key)
+    if provider is None:
+        with _lock:
+            provider = _providers.get(key)
+            if provider is None:
+                provider = import_string(key[0])()
+                _providers[key] = provider
+    return provider
+
+
+def reset_providers() -> None:
+    """Close and forget this process's providers (tests that swap the setting, worker shutdown)."""
+    with _lock:
+        pid = os.getpid()
+        for (_, owner), provider in list(_providers.items()):
+            if owner == pid:
+                provider.close()
+        _providers.clear()

@@ -1,0 +1,243 @@
+"""The sandbox's endpoints, independent of the HTTP plumbing: each takes the request and returns an ``Answer``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from urllib.parse import parse_qs
+
+from notifications.sandbox import protocol
+from notifications.sandbox.config import FaultDice, SandboxConfig
+from notifications.sandbox.records import Record
+from notifications.sandbox.reporter import Reporter
+from notifications.sandbox.store import Store
+
+SEND_PATHS = {"/sms/3/messages": "sms", "/email/4/messages": "email"}
+REPORT_PATHS = {"/sms/3/reports": "sms", "/email/4/reports": "email"}
+LOG_PATHS = {"/sms/3/logs": "sms", "/email/4/logs": "email"}
+MAX_LIMIT = 1000
+
+
+@dataclass
+class Answer:
+    status: int
+    payload: dict | list | None
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: float = 0.0  # seconds to stall, then drop the connection without answering
+    fault: str = ""
+
+
+def _error(status: int, code: str, description: str, action: str = "", violations: list | None = None,
+           **headers: str) -> Answer:
+    return Answer(status, protocol.api_error(code, description, action, violations), dict(headers))
+
+
+SERVER_ERROR = ("E500", "Something went wrong. Please contact support.")
+
+
+class Sandbox:
+    """State and behaviour of one sandbox: config, fault dice, store and reporter."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        config.validate()
+        self.initial = config
+        self.config = config
+        self.dice = FaultDice(config.seed)
+        self.store = Store()
+        self.reporter = Reporter(self.store, lambda: self.config, workers=config.report_workers)
+        self._bulk_seq = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.reporter.start()
+
+    def stop(self) -> None:
+        self.reporter.stop()
+
+    # Routing ------------------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        if path.startswith("/_sandbox/"):
+            return self._control(method, path, query, body)
+        self.store.count_request(path)
+        answer = self._api(method, path, query, headers, body)
+        self.store.count_response(answer.status, answer.fault)
+        return answer
+
+    def _api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        channel = SEND_PATHS.get(path) or REPORT_PATHS.get(path) or LOG_PATHS.get(path)
+        if channel is None:
+            return _error(404, "E404", "Resource not found.", "Check the request URL.")
+        if method != ("POST" if path in SEND_PATHS else "GET"):
+            return _error(405, "E405", "Method not allowed.", "Check the HTTP method.")
+        if not self._authorized(headers.get("authorization", "")):
+            return _error(401, "E401", "Invalid login details.", "Check the API key and the Authorization header.")
+        config = self.config
+        fault, slow = ("", False)
+        if path in SEND_PATHS or config.faults_on_reads:
+            fault, slow = self.dice.draw(config)
+        if slow:
+            time.sleep(config.slow_seconds)
+        if fault == "fail":
+            return self._fault(_error(500, *SERVER_ERROR), fault)
+        if fault == "throttle":
+            answer = _error(429, "E429", "Too many requests sent.",
+                            "Check request rate limit specified in the API endpoint documentation resource.",
+                            **{"Retry-After": str(config.retry_after)})
+            return self._fault(answer, fault)
+        if path in SEND_PATHS:
+            return self._send(channel, body, fault, config)
+        params = parse_qs(query)
+        answer = self._reports(channel, params) if path in REPORT_PATHS else self._logs(channel, params)
+        if fault == "timeout":
+            return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
+        if fault == "accept_then_fail":
+            return self._fault(_error(500, *SERVER_ERROR), fault)
+        return answer
+
+    @staticmethod
+    def _fault(answer: Answer, fault: str) -> Answer:
+        answer.fault = fault
+        return answer
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, key = header.partition(" ")
+        return scheme == "App" and hmac.compare_digest(key.strip().encode(), self.config.api_key.encode())
+
+    # Sending ------------------------------------------------------------------------------------------------------
+
+    def _send(self, channel: str, raw: bytes, fault: str, config: SandboxConfig) -> Answer:
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return _error(400, "E400", "Request cannot be processed.", "Send a valid JSON body.",
+                          [{"property": "body", "violation": "malformed JSON"}])
+        try:
+            messages = (protocol.validate_sms if channel == "sms" else protocol.validate_email)(body)
+        except protocol.RequestInvalid as invalid:
+            return _error(400, "E400", invalid.description, "Check the syntax, violations and adjust the request.",
+                          invalid.violations)
+        options = body.get("options") if isinstance(body.get("options"), dict) else {}
+        bulk_id = str((options.get("schedule") or {}).get("bulkId") or self._new_bulk_id())
+        records = self._records(channel, messages, bulk_id, config)
+        if fault == "timeout" and not config.timeout_accepts:
+            return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
+        self.store.accept(channel, records, messages)
+        self.reporter.schedule(records, time.time() + config.report_delay, self.store.generation)
+        if fault == "timeout":
+            return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
+        if fault == "accept_then_fail":
+            return self._fault(_error(500, *SERVER_ERROR), fault)
+        with_count = channel == "sms" and bool(options.get("includeSmsCountInResponse"))
+        return Answer(200, {"bulkId": bulk_id, "messages": [self._accepted(record, with_count) for record in records]})
+
+    def _new_bulk_id(self) -> str:
+        with self._lock:
+            self._bulk_seq += 1
+            return f"sandbox-bulk-{self._bulk_seq}-{uuid.uuid4().hex[:8]}"
+
+    @staticmethod
+    def _accepted(record: Record, with_count: bool) -> dict:
+        entry = {"messageId": record.message_id, "status": protocol.PENDING_ACCEPTED, "destination": record.destination}
+        if with_count:
+            entry["details"] = {"messageCount": record.parts}
+        return entry
+
+    @staticmethod
+    def _records(channel: str, messages: list[dict], bulk_id: str, config: SandboxConfig) -> list[Record]:
+        now = time.time()
+        due = now + config.report_delay
+        records = []
+        for message in messages:
+            webhooks = message.get("webhooks") or {}
+            url = (webhooks.get("delivery") or {}).get("url") or ""
+            callback = webhooks.get("callbackData") or ""
+            reference = (message.get("options") or {}).get("campaignReferenceId") or ""
+            content = message["content"]
+            text = content.get("text") or content.get("html") or ""
+            parts = protocol.sms_parts(text) if channel == "sms" else 1
+            if channel == "sms":
+                targets = [(d["to"], d.get("messageId")) for d in message["destinations"]]
+            else:
+                targets = [(to["destination"], to.get("messageId")) for group in message["destinations"]
+                           for to in group["to"]]
+            for destination, message_id in targets:
+                records.append(Record(
+                    channel=channel, message_id=message_id or uuid.uuid4().hex, bulk_id=bulk_id,
+                    destination=destination, sender=message["sender"], sent_at=now, due_at=due,
+                    outcome=protocol.outcome(channel, destination), callback_data=callback, reference=reference,
+                    parts=parts, url=url, text=text,
+                ))
+        return records
+
+    # Reports and logs ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _limit(params: dict[str, list[str]], default: int = 50) -> int:
+        try:
+            return max(1, min(int(params.get("limit", [default])[0]), MAX_LIMIT))
+        except ValueError:
+            return default
+
+    @staticmethod
+    def _multi(params: dict[str, list[str]], name: str) -> list[str]:
+        return [item for value in params.get(name, []) for item in value.split(",") if item]
+
+    def _reports(self, channel: str, params: dict[str, list[str]]) -> Answer:
+        records = self.store.take_reports(channel, limit=self._limit(params),
+                                          message_ids=set(self._multi(params, "messageId")),
+                                          bulk_ids=set(self._multi(params, "bulkId")))
+        return Answer(200, {"results": [record.pulled_report() for record in records]})
+
+    def _logs(self, channel: str, params: dict[str, list[str]]) -> Answer:
+        records = self.store.logs(channel, message_ids=self._multi(params, "messageId"),
+                                  bulk_ids=set(self._multi(params, "bulkId")), limit=self._limit(params))
+        now = time.time()
+        return Answer(200, {"results": [record.log(now) for record in records]})
+
+    # Control ------------------------------------------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, query: str, body: bytes) -> Answer:
+        params = parse_qs(query)
+        if method == "GET" and path == "/_sandbox/stats":
+            stats = self.store.stats(with_ids=params.get("ids", ["0"])[0] in ("1", "true"))
+            stats["config"] = self._public_config()
+            return Answer(200, stats)
+        if method == "GET" and path == "/_sandbox/received":
+            return Answer(200, {"messages": self.store.received(self._limit(params, default=100))})
+        if method == "POST" and path == "/_sandbox/reset":
+            self.reset()
+            return Answer(200, {"reset": True, "config": self._public_config()})
+        if method == "POST" and path == "/_sandbox/config":
+            try:
+                changes = json.loads(body or b"{}")
+                if not isinstance(changes, dict):
+                    raise ValueError("expected a JSON object")
+                self.configure(changes)
+            except ValueError as err:
+                return _error(400, "E400", str(err), "Send a JSON object of known settings.")
+            return Answer(200, {"config": self._public_config()})
+        return _error(404, "E404", "Resource not found.", "GET stats or received, POST reset or config.")
+
+    def reset(self) -> None:
+        """Forget every message and report and restore the start-up configuration."""
+        self.reporter.clear()
+        self.store.reset()
+        self.config = self.initial
+        self.dice = FaultDice(self.initial.seed)
+
+    def configure(self, changes: dict) -> SandboxConfig:
+        config = self.config.updated(changes)
+        if "seed" in changes:
+            self.dice = FaultDice(config.seed)
+        self.config = config
+        return config
+
+    def _public_config(self) -> dict:
+        config = asdict(self.config)
+        config.pop("api_key")
+        return config

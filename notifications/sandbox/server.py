@@ -1,0 +1,113 @@
+"""HTTP plumbing for the sandbox: a threaded stdlib server with keep-alive, one write per answer, JSON only."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from notifications.sandbox.app import Answer, Sandbox
+from notifications.sandbox.config import SandboxConfig
+
+MAX_BODY = 64 * 1024 * 1024
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._write(Answer(413, {"errorCode": "E413", "description": "Request too large.", "action": "",
+                                     "violations": [], "resources": []}))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        headers = {"authorization": self.headers.get("Authorization", "")}
+        answer = self.server.sandbox.handle(method, path, query, headers, body)
+        if answer.hang:
+            time.sleep(answer.hang)
+            self.close_connection = True
+            return
+        self._write(answer)
+
+    def _write(self, answer: Answer) -> None:
+        payload = b"" if answer.payload is None else json.dumps(answer.payload, separators=(",", ":")).encode()
+        lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
+                 "Server: infobip-sandbox", "Content-Type: application/json",
+                 f"Content-Length: {len(payload)}"]
+        lines += [f"{name}: {value}" for name, value in answer.headers.items()]
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        if self.server.verbose:
+            self.log_message('"%s" %s %d', self.requestline, answer.status, len(payload))
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox, verbose: bool) -> None:
+        self.sandbox = sandbox
+        self.verbose = verbose
+        super().__init__(address, _Handler)
+
+
+class SandboxServer:
+    """The sandbox on ``host:port`` (port 0 picks a free one); ``start()`` serves from a thread, for tests and
+    benchmarks, ``serve_forever()`` blocks, for the management command."""
+
+    def __init__(self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 8025,
+                 verbose: bool = False) -> None:
+        self.sandbox = Sandbox(config or SandboxConfig())
+        self.httpd = _HTTPServer((host, port), self.sandbox, verbose)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SandboxServer:
+        self.sandbox.start()
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="infobip-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.sandbox.start()
+        try:
+            self.httpd.serve_forever()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread = None
+        self.httpd.server_close()
+        self.sandbox.stop()

@@ -1,0 +1,136 @@
+"""The sandbox's memory: accepted messages with their counts, reports waiting to be pulled, and the statistics."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+
+from notifications.sandbox.records import Record
+
+RECEIVED_KEPT = 2000
+
+
+class Store:
+    """Thread-safe; every handler and reporter thread goes through one lock held only for dict updates."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.generation = 0
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._records: dict[str, Record] = {}
+            self._counts: dict[str, int] = {}
+            self._by_channel: Counter[str] = Counter()
+            self._requests: Counter[str] = Counter()
+            self._responses: Counter[str] = Counter()
+            self._faults: Counter[str] = Counter()
+            self._received: deque[tuple[str, dict]] = deque(maxlen=RECEIVED_KEPT)
+            self._pull: dict[str, deque[Record]] = {"sms": deque(), "email": deque()}
+            self._reports = Counter()
+
+    # Writes -------------------------------------------------------------------------------------------------------
+
+    def count_request(self, path: str) -> None:
+        with self._lock:
+            self._requests[path] += 1
+
+    def count_response(self, status: int, fault: str = "") -> None:
+        with self._lock:
+            self._responses[str(status)] += 1
+            if fault:
+                self._faults[fault] += 1
+
+    def accept(self, channel: str, records: list[Record], entries: list[dict]) -> None:
+        with self._lock:
+            counts, stored = self._counts, self._records
+            for record in records:
+                counts[record.message_id] = counts.get(record.message_id, 0) + 1
+                stored[record.message_id] = record
+            self._by_channel[channel] += len(records)
+            self._received.extend((channel, entry) for entry in entries)
+            self._reports["scheduled"] += len(records)
+
+    def reports_posted(self, count: int, generation: int) -> None:
+        with self._lock:
+            if generation == self.generation:
+                self._reports["posted"] += count
+                self._reports["posts"] += 1
+                self._reports["done"] += count
+
+    def report_post_failed(self, generation: int) -> None:
+        with self._lock:
+            if generation == self.generation:
+                self._reports["failed_posts"] += 1
+
+    def make_pullable(self, records: list[Record], generation: int) -> None:
+        """Reports with no webhook, or whose webhook kept failing, wait for ``GET …/reports``."""
+        with self._lock:
+            if generation != self.generation:
+                return
+            for record in records:
+                self._pull[record.channel].append(record)
+            self._reports["done"] += len(records)
+            self._reports["made_pullable"] += len(records)
+
+    # Reads --------------------------------------------------------------------------------------------------------
+
+    def take_reports(self, channel: str, *, limit: int, message_ids: set[str], bulk_ids: set[str]) -> list[Record]:
+        """Each report is returned once, oldest first, as Infobip's pull endpoints do."""
+        with self._lock:
+            queue = self._pull[channel]
+            if not message_ids and not bulk_ids:
+                return [queue.popleft() for _ in range(min(limit, len(queue)))]
+            taken, kept = [], deque()
+            for record in queue:
+                wanted = (not message_ids or record.message_id in message_ids) and (
+                    not bulk_ids or record.bulk_id in bulk_ids)
+                (taken if wanted and len(taken) < limit else kept).append(record)
+            self._pull[channel] = kept
+            return taken
+
+    def logs(self, channel: str, *, message_ids: list[str], bulk_ids: set[str], limit: int) -> list[Record]:
+        with self._lock:
+            if message_ids:
+                found = (self._records.get(message_id) for message_id in dict.fromkeys(message_ids))
+                records = [record for record in found if record is not None and record.channel == channel]
+            else:
+                records = [record for record in reversed(self._records.values()) if record.channel == channel
+                           and (not bulk_ids or record.bulk_id in bulk_ids)]
+            return records[:limit]
+
+    def received(self, limit: int) -> list[dict]:
+        with self._lock:
+            entries = list(self._received)[-limit:] if limit > 0 else []
+        return [{"channel": channel, "message": entry} for channel, entry in entries]
+
+    def stats(self, *, with_ids: bool = False) -> dict:
+        with self._lock:
+            duplicates = {message_id: count for message_id, count in self._counts.items() if count > 1}
+            stats = {
+                "requests": sum(self._requests.values()),
+                "requests_by_path": dict(self._requests),
+                "responses_by_status": dict(self._responses),
+                "faults": dict(self._faults),
+                "messages_accepted": sum(self._by_channel.values()),
+                "by_channel": {"sms": self._by_channel["sms"], "email": self._by_channel["email"]},
+                "distinct_ids": len(self._counts),
+                "duplicates": duplicates,
+                "duplicate_ids": len(duplicates),
+                "reports": {
+                    "scheduled": self._reports["scheduled"],
+                    "posted": self._reports["posted"],
+                    "posts": self._reports["posts"],
+                    "failed_posts": self._reports["failed_posts"],
+                    "made_pullable": self._reports["made_pullable"],
+                    "pending": self._reports["scheduled"] - self._reports["done"],
+                    "pullable": {channel: len(queue) for channel, queue in self._pull.items()},
+                },
+                "at": time.time(),
+            }
+            if with_ids:
+                stats["ids"] = dict(self._counts)
+        return stats
