@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Webhooks Infobip calls; included at ``webhooks/`` by the project's urls."""
+
+from django.urls import path
+
+from notifications import webhooks
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("infobip/reports/<str:token>/", webhooks.infobip_reports, name="infobip_reports"),
+    path("infobip/reports/", webhooks.infobip_reports, name="infobip_reports_plain"),
+]

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +96,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "outage_portal.logging.RequestIdMiddleware",
+    "outage_portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -225,6 +228,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic doorbells (idempotent; the database holds every retry time, so no task needs a long countdown).
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep_task",
+        "schedule": env_float("DISPATCH_SWEEP_SECONDS", 5),
+        "options": {"expires": 30},
+    },
+    "notifications-reconcile-leases": {
+        "task": "notifications.tasks.reconcile_task",
+        "schedule": env_float("DISPATCH_SWEEP_SECONDS", 5) * 2,
+        "options": {"expires": 30},
+    },
+    "notifications-pull-reports": {
+        "task": "notifications.tasks.pull_reports_task",
+        "schedule": env_float("DISPATCH_REPORT_PULL_SECONDS", 60),
+        "options": {"expires": 120},
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # INFOBIP
@@ -256,6 +277,15 @@ DISPATCH_LEASE_SECONDS = env_int("DISPATCH_LEASE_SECONDS", 120)
 DISPATCH_MAX_ATTEMPTS = env_int("DISPATCH_MAX_ATTEMPTS", 8)
 DISPATCH_SMS_RATE_PER_SECOND = env_float("DISPATCH_SMS_RATE_PER_SECOND", 0)  # 0 = unlimited
 DISPATCH_EMAIL_RATE_PER_SECOND = env_float("DISPATCH_EMAIL_RATE_PER_SECOND", 0)
+# Dispatch tasks started per send and channel, so several workers share one send.
+DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
+# After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
+DISPATCH_AMBIGUOUS_GRACE_SECONDS = env_float("DISPATCH_AMBIGUOUS_GRACE_SECONDS", 5)
+# The sweeper re-kicks sends with due work and starts scheduled sends; the reconciler checks expired leases.
+DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
+# Messages accepted longer than this without a final report are pulled / looked up at the provider.
+DISPATCH_REPORT_PULL_AFTER_MINUTES = env_int("DISPATCH_REPORT_PULL_AFTER_MINUTES", 15)
+DISPATCH_REPORT_PULL_SECONDS = env_float("DISPATCH_REPORT_PULL_SECONDS", 60)
 # Audiences larger than this need a second person with the approve permission.
 APPROVAL_THRESHOLD = env_int("APPROVAL_THRESHOLD", 1000)
 # Remove message bodies and raw reports older than this many days (counts are kept).
@@ -263,28 +293,79 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
 
 # SECURITY
 # ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if IS_PRODUCTION:
+    # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (docs/production.md).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Prometheus scrapes over the internal network in plain HTTP; /healthz and /readyz answer before any redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # The public address is trusted for CSRF unless CSRF_TRUSTED_ORIGINS says otherwise.
+    CSRF_TRUSTED_ORIGINS = CSRF_TRUSTED_ORIGINS or [PORTAL_BASE_URL]
+# Login throttle (outage_portal/throttle.py): failed attempts per username and client address.
+LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
+LOGIN_THROTTLE_LOCK_SECONDS = env_int("LOGIN_THROTTLE_LOCK_SECONDS", 15 * 60)
+# Reverse proxies in front of the portal that append to X-Forwarded-For; 0 = use REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# OPERATIONS: health, metrics, retention
+# ------------------------------------------------------------------------------
+# Bearer token Prometheus sends to /metrics (staff sessions work too). Empty: staff only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+# A worker counts as alive while its last heartbeat (outage_portal/heartbeat.py) is younger than this.
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60)
+WORKER_HEARTBEAT_WRITE_SECONDS = env_int("WORKER_HEARTBEAT_WRITE_SECONDS", 10)
+READYZ_DATABASE_ALIAS = "default"
+READYZ_TIMEOUT_SECONDS = env_float("READYZ_TIMEOUT_SECONDS", 2.0)
+# These extend (never replace) any task modules and beat entries the CELERY section above declares.
+CELERY_IMPORTS = (*globals().get("CELERY_IMPORTS", ()), "notifications.retention", "outage_portal.heartbeat")
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "retention": {"task": "notifications.retention.retention_task", "schedule": crontab(hour=3, minute=17)},
+}
 
 # LOGGING
 # ------------------------------------------------------------------------------
+# JSON lines in production (LOG_FORMAT=json), plain text on a laptop. Every handler masks phone numbers, emails
+# and secrets, and stamps the request id and the campaign, send and message ids (outage_portal/logging.py).
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_FORMAT = env("LOG_FORMAT", "json" if IS_PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"portal": {"()": "outage_portal.logging.PortalLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "outage_portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["portal"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# OUTAGE FORM
+# ------------------------------------------------------------------------------
+# Reminders of notices that repeat every N hours (campaigns.tasks); added to whatever beat entries exist above.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "campaign-reminders": {"task": "campaigns.tasks.reminders_due_task", "schedule": 60.0},
 }

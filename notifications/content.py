@@ -1,0 +1,148 @@
+"""Frozen content plus a recipient becomes what goes out: the subject, the text, the HTML and the SMS parts.
+
+Templates are compiled once per (language, channel, field) by a ``ContentRenderer`` and rendered per recipient, so
+a dispatch worker pays the parsing cost once per send, not once per message. Client data is HTML-escaped in the
+HTML part and left verbatim elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from clients import links
+from clients.models import Channel, Client, TestRecipient
+from notifications.rendering import CompiledTemplate, TemplateError, compile_template, sms_count
+
+SMS_STOP_LINE = " Reply STOP to opt out"
+FIELDS = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
+LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
+SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    language: str
+    subject: str
+    text: str
+    html: str
+    parts: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class RecipientData:
+    """What a template may know of one recipient; ``client_id`` is None for internal test recipients."""
+
+    client_id: int | None
+    name: str
+    account: str = ""
+    external_ref: str = ""
+
+
+def recipient_data(recipient: Client | TestRecipient) -> RecipientData:
+    if isinstance(recipient, Client):
+        return RecipientData(client_id=recipient.pk, name=recipient.name, account=recipient.account,
+                             external_ref=recipient.external_ref)
+    return RecipientData(client_id=None, name=recipient.name, account="", external_ref="TEST")
+
+
+def placeholder_link() -> str:
+    """Test recipients get a harmless link to the portal's home page instead of a signed customer link."""
+    return f"{settings.PORTAL_BASE_URL}/"
+
+
+def content_errors(content: dict, channels: list[str]) -> dict[str, str]:
+    """Every template fault of every language and channel, keyed ``"lang.channel.field"``; empty when all compile."""
+    errors: dict[str, str] = {}
+    if not isinstance(content, dict) or not content:
+        return {"content": "No message content."}
+    for language, per_channel in content.items():
+        for channel in channels:
+            part = (per_channel or {}).get(channel) if isinstance(per_channel, dict) else None
+            if part is None:
+                continue
+            if not isinstance(part, dict):
+                errors[f"{language}.{channel}"] = "Content must be an object of fields."
+                continue
+            for name in FIELDS.get(channel, ()):
+                try:
+                    compile_template(str(part.get(name) or ""))
+                except TemplateError as error:
+                    errors[f"{language}.{channel}.{name}"] = str(error)
+            if channel == Channel.SMS and not str(part.get("text") or "").strip():
+                errors[f"{language}.sms.text"] = "The SMS text is empty."
+            if channel == Channel.EMAIL and not str(part.get("subject") or "").strip():
+                errors[f"{language}.email.subject"] = "The email subject is empty."
+    return errors
+
+
+class ContentRenderer:
+    """Renders one send's content for many recipients, compiling each template once."""
+
+    def __init__(self, *, content: dict, fallback_language: str, variables: Mapping[str, object] | None = None,
+                 sms_stop_line: bool = False) -> None:
+        self.content = content or {}
+        self.fallback_language = fallback_language
+        self.variables = {name: (variables or {}).get(name, "") for name in SEND_VARIABLES}
+        self.sms_stop_line = sms_stop_line
+        self._compiled: dict[tuple[str, str, str], CompiledTemplate] = {}
+
+    def language_for(self, language: str, channel: str) -> str:
+        """The recipient's language when the content has it for this channel, else the fallback."""
+        if isinstance(self.content.get(language), dict) and channel in self.content[language]:
+            return language
+        return self.fallback_language
+
+    def _template(self, language: str, channel: str, name: str) -> CompiledTemplate:
+        key = (language, channel, name)
+        if key not in self._compiled:
+            source = ((self.content.get(language) or {}).get(channel) or {}).get(name) or ""
+            self._compiled[key] = compile_template(str(source))
+        return self._compiled[key]
+
+    def _context(self, recipient: RecipientData, language: str, channel: str) -> dict[str, object]:
+        context: dict[str, object] = {
+            "client_name": recipient.name,
+            "account": recipient.account,
+            "external_ref": recipient.external_ref,
+            **self.variables,
+        }
+        used = set().union(*(self._template(language, channel, name).variables for name in FIELDS[channel]))
+        # Signing a link costs more than the rest of the render; only sign the links a template uses.
+        if "unsubscribe_url" in used:
+            context["unsubscribe_url"] = (links.unsubscribe_url(recipient.client_id, channel)
+                                          if recipient.client_id else placeholder_link())
+        if "preferences_url" in used:
+            context["preferences_url"] = (links.preferences_url(recipient.client_id)
+                                          if recipient.client_id else placeholder_link())
+        return context
+
+    def render(self, *, recipient: RecipientData, language: str, channel: str) -> Rendered:
+        language = self.language_for(language, channel)
+        context = self._context(recipient, language, channel)
+        if channel == Channel.SMS:
+            text = self._template(language, channel, "text").render(context)
+            if self.sms_stop_line:
+                text += SMS_STOP_LINE
+            count = sms_count(text)
+            return Rendered(language=language, subject="", text=text, html="", parts=count.parts,
+                            encoding=count.encoding)
+        return Rendered(
+            language=language,
+            subject=self._template(language, channel, "subject").render(context).replace("\n", " ").strip(),
+            text=self._template(language, channel, "text").render(context),
+            html=self._template(language, channel, "html").render(context, escape_html=True),
+            parts=1,
+            encoding="",
+        )
+
+
+def render_message(*, content: dict, language: str, fallback_language: str, channel: str,
+                   recipient: Client | TestRecipient, variables: dict, sms_stop_line: bool = False) -> Rendered:
+    """Render one message; the outage form's preview and the dispatch worker produce the same text."""
+    renderer = ContentRenderer(content=content, fallback_language=fallback_language, variables=variables,
+                               sms_stop_line=sms_stop_line)
+    return renderer.render(recipient=recipient_data(recipient), language=language, channel=channel)

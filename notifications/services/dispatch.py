@@ -1,0 +1,413 @@
+"""The dispatch loop: claim a batch, render it, send it in one request, record the outcome in bulk.
+
+A worker claims due ``pending`` rows of one send and channel with ``FOR UPDATE SKIP LOCKED`` (so any number of
+workers share a send and never take the same row), marks them ``sending`` with a lease and a fresh claim token, and
+commits before any HTTP. Results are written by one UPDATE fenced by that token, so a worker that outlived its
+lease cannot overwrite what the reconciler decided. When the outcome of a request is unknown (read timeout, 5xx)
+the rows stay ``sending`` with a short lease and are looked up at the provider by our message id before anything
+is resent (``reconcile.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import links
+from clients.models import Channel
+from notifications.content import ContentRenderer, RecipientData, Rendered
+from notifications.models import Message, ProviderCall, Send, message_id_for
+from notifications.providers.base import (
+    AmbiguousProviderError,
+    BaseProvider,
+    OutboundMessage,
+    PermanentProviderError,
+    RetryableProviderError,
+    SendOptions,
+    SendResult,
+    ThrottledProviderError,
+)
+from notifications.services.backoff import backoff_delay, throttle_delay
+from notifications.services.bulksql import update_from_values
+from notifications.services.ratelimit import ratelimit_wait
+from notifications.services.sends import send_complete_if_done
+from outage_portal.webhook_auth import current_url_token
+
+logger = logging.getLogger(__name__)
+S = Message.State
+TABLE = Message._meta.db_table
+
+
+def provider_get() -> BaseProvider:
+    from notifications.providers import get_provider
+
+    return get_provider()
+
+
+# Claiming ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: int
+    channel: str
+    destination: str
+    language: str
+    attempts: int
+    recipient: RecipientData
+
+
+@dataclass
+class Claim:
+    token: uuid.UUID
+    rows: list[ClaimedRow]
+
+
+def _claim_ids(*, send_id: int, channel: str, limit: int, token: uuid.UUID, now: datetime,
+               lease_until: datetime) -> list[int]:
+    due = "(m.next_attempt_at IS NULL OR m.next_attempt_at <= %s)"
+    active = f"EXISTS (SELECT 1 FROM {Send._meta.db_table} s WHERE s.id = m.send_id AND s.state = 'sending')"
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH picked AS (SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s "
+            f"AND m.state = 'pending' AND {due} AND {active} ORDER BY m.id LIMIT %s "
+            f"FOR NO KEY UPDATE OF m SKIP LOCKED) "
+            f"UPDATE {TABLE} AS t SET state = 'sending', lease_until = %s, claim_token = %s, "
+            f"attempts = t.attempts + 1, sent_at = %s, updated_at = %s FROM picked WHERE t.id = picked.id "
+            f"RETURNING t.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [send_id, channel, now, limit, lease_until, token_param(token), now, now])
+            return sorted(row[0] for row in cursor.fetchall())
+    # SQLite: the transaction is IMMEDIATE (settings), so the select and the update cannot interleave.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s AND m.state = 'pending' "
+            f"AND {due} AND {active} ORDER BY m.id LIMIT %s",
+            [send_id, channel, connection.ops.adapt_datetimefield_value(now), limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids:
+        Message.objects.filter(pk__in=ids, state=S.PENDING).update(
+            state=S.SENDING, lease_until=lease_until, claim_token=token, sent_at=now, updated_at=now,
+            attempts=F("attempts") + 1)
+    return ids
+
+
+def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int) -> Claim:
+    """Claim up to ``limit`` due pending rows in a short transaction of its own; returns them with the token."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    with transaction.atomic():
+        ids = _claim_ids(send_id=send_id, channel=channel, limit=limit, token=token, now=now,
+                         lease_until=now + timedelta(seconds=lease_seconds))
+    if not ids:
+        return Claim(token=token, rows=[])
+    fields = ("pk", "channel", "destination", "language", "attempts", "client_id", "client__name",
+              "client__account", "client__external_ref", "test_recipient__name")
+    rows = []
+    for values in Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*fields):
+        pk, chan, destination, language, attempts, client_id, name, account, ref, tester_name = values
+        recipient = (RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
+                     if client_id else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST"))
+        rows.append(ClaimedRow(id=pk, channel=chan, destination=destination, language=language,
+                               attempts=attempts, recipient=recipient))
+    return Claim(token=token, rows=rows)
+
+
+# Rendering -----------------------------------------------------------------------------------------------------
+
+_renderers: OrderedDict[int, ContentRenderer] = OrderedDict()
+
+
+def renderer_for(send: Send) -> ContentRenderer:
+    """One renderer per send per worker process: a send's content is frozen, so its compiled templates are too."""
+    renderer = _renderers.get(send.pk)
+    if renderer is None:
+        renderer = ContentRenderer(content=send.content, fallback_language=send.fallback_language,
+                                   variables=send.variables, sms_stop_line=send.sms_stop_line)
+        _renderers[send.pk] = renderer
+        while len(_renderers) > 16:
+            _renderers.popitem(last=False)
+    return renderer
+
+
+def report_url() -> str:
+    token = current_url_token()
+    path = (reverse("notifications:infobip_reports", args=[token]) if token
+            else reverse("notifications:infobip_reports_plain"))
+    return settings.PORTAL_BASE_URL + path
+
+
+def _outbound(row: ClaimedRow, rendered: Rendered) -> OutboundMessage:
+    headers = {}
+    if row.channel == Channel.EMAIL and row.recipient.client_id:
+        headers = {
+            "List-Unsubscribe": f"<{links.unsubscribe_url(row.recipient.client_id, Channel.EMAIL)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return OutboundMessage(message_id=message_id_for(row.id), channel=row.channel, destination=row.destination,
+                           text=rendered.text, subject=rendered.subject, html=rendered.html, headers=headers)
+
+
+# Sending and classifying ---------------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    """What happened to one message of a batch."""
+
+    state: str  # accepted, failed, rejected, pending (retry), sending (unknown: look it up first)
+    result: SendResult | None = None
+    error_code: str = ""
+    error_text: str = ""
+    delay: float = 0.0  # seconds before the next attempt (pending)
+    refund: bool = False  # the attempt does not count (429, 401/403)
+
+
+@dataclass
+class BatchContext:
+    provider: BaseProvider
+    send: Send
+    channel: str
+    options: SendOptions
+    calls: list[ProviderCall] = field(default_factory=list)
+    configuration_error: str = ""
+
+
+def _call(ctx: BatchContext, count: int, outcome: str, started: float, *, status: int | None = None,
+          error: str = "") -> None:
+    ctx.calls.append(ProviderCall(send_id=ctx.send.pk, channel=ctx.channel, message_count=count, outcome=outcome,
+                                  http_status=status, error=error[:500],
+                                  duration_ms=int((time.monotonic() - started) * 1000)))
+
+
+def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) -> dict[str, Decision]:
+    by_id = {result.message_id: result for result in results}
+    decisions = {}
+    for message in messages:
+        result = by_id.get(message.message_id)
+        if result is None:
+            decisions[message.message_id] = Decision(S.SENDING, error_text="missing from the provider's answer")
+        elif result.accepted:
+            decisions[message.message_id] = Decision(S.ACCEPTED, result=result)
+        else:
+            state = S.REJECTED if (result.status_group or "").upper() == "REJECTED" else S.FAILED
+            decisions[message.message_id] = Decision(state, result=result, error_code=result.error_code,
+                                                     error_text=result.error_text or result.status_name)
+    return decisions
+
+
+def _deliver(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, Decision]:
+    """Send ``messages`` in one request; a 400 on several messages is bisected to find the ones at fault."""
+    started = time.monotonic()
+    everyone = [message.message_id for message in messages]
+    try:
+        results = ctx.provider.send(ctx.channel, messages, ctx.options)
+    except ThrottledProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.THROTTLED, started, status=error.http_status, error=str(error))
+        delay = throttle_delay(error.retry_after, 1)
+        return {mid: Decision(S.PENDING, error_code="429", error_text=str(error)[:500], delay=delay, refund=True)
+                for mid in everyone}
+    except PermanentProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.PERMANENT, started, status=error.http_status, error=str(error))
+        if error.is_configuration:
+            ctx.configuration_error = f"{error.http_status}: {error}"
+            return {mid: Decision(S.PENDING, error_code=str(error.http_status), error_text=str(error)[:500],
+                                  refund=True) for mid in everyone}
+        if len(messages) > 1:
+            middle = len(messages) // 2
+            return {**_deliver(ctx, messages[:middle]), **_deliver(ctx, messages[middle:])}
+        return {everyone[0]: Decision(S.FAILED, error_code=error.code or str(error.http_status or ""),
+                                      error_text=_violations(error))}
+    except RetryableProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.RETRYABLE, started, status=error.http_status, error=str(error))
+        if error.http_status and error.http_status >= 500:
+            # A 5xx may come after the provider stored the messages: look them up before resending.
+            return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
+        return {mid: Decision(S.PENDING, error_text=str(error)[:500], error_code=str(error.http_status or "")) for mid
+                in everyone}
+    except AmbiguousProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, status=error.http_status, error=str(error))
+        return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
+    except Exception as error:  # an unexpected failure may also have happened after the request went out
+        logger.exception("provider send failed unexpectedly (send %s, %s)", ctx.send.pk, ctx.channel)
+        _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, error=type(error).__name__)
+        return {mid: Decision(S.SENDING, error_text=type(error).__name__) for mid in everyone}
+    _call(ctx, len(messages), ProviderCall.Outcome.ACCEPTED, started, status=200)
+    return _decide_results(messages, results)
+
+
+def _violations(error: PermanentProviderError) -> str:
+    details = "; ".join(f"{v.get('property', '')}: {v.get('violation', '')}" for v in error.violations)
+    return (f"{error} ({details})" if details else str(error))[:500]
+
+
+# Recording -----------------------------------------------------------------------------------------------------
+
+RECORD_COLUMNS = [
+    ("id", "int"), ("state", "text"), ("next_at", "datetime"), ("lease", "datetime"), ("refund", "int"),
+    ("pid", "text"), ("bulk", "text"), ("status_name", "text"), ("err_code", "text"), ("err_text", "text"),
+    ("subject", "text"), ("body", "text"), ("html", "text"), ("parts", "int"), ("done", "datetime"),
+    ("accepted", "datetime"),
+]
+
+
+def _final_state(row: ClaimedRow, decision: Decision, max_attempts: int) -> Decision:
+    if decision.state == S.PENDING and not decision.refund and row.attempts >= max_attempts:
+        return Decision(S.FAILED, error_code=decision.error_code or "max_attempts",
+                        error_text=f"gave up after {row.attempts} attempts: {decision.error_text}"[:500])
+    return decision
+
+
+def messages_record(*, claim: Claim, decisions: dict[int, Decision], rendered: dict[int, Rendered],
+                    ambiguous_grace: float) -> int:
+    """Write every decision of a batch in one UPDATE fenced by the claim token; returns rows written."""
+    now = timezone.now()
+    max_attempts = settings.DISPATCH_MAX_ATTEMPTS
+    rows = []
+    for row in claim.rows:
+        decision = decisions.get(row.id)
+        if decision is None:
+            continue
+        decision = _final_state(row, decision, max_attempts)
+        result = decision.result
+        content = rendered.get(row.id)
+        next_at = now + timedelta(seconds=decision.delay) if decision.state == S.PENDING else None
+        lease = now + timedelta(seconds=ambiguous_grace) if decision.state == S.SENDING else None
+        is_final = decision.state in Message.FINAL_STATES
+        rows.append((
+            row.id, decision.state, next_at, lease, 1 if decision.refund else 0,
+            (result.provider_message_id if result else "")[:200], (result.bulk_id if result else "")[:100],
+            (result.status_name if result else "")[:64], (decision.error_code or "")[:64],
+            (decision.error_text or "")[:500], (content.subject if content else "")[:1000],
+            content.text if content else "", content.html if content else "",
+            (result.parts if result and result.parts else (content.parts if content else 0)),
+            now if is_final else None, now if decision.state == S.ACCEPTED else None,
+        ))
+    return update_from_values(
+        table=TABLE, columns=RECORD_COLUMNS, rows=rows,
+        set_sql=(
+            "state = CASE WHEN m.state = 'sending' THEN v.state ELSE m.state END, "
+            "next_attempt_at = v.next_at, lease_until = CASE WHEN m.state = 'sending' THEN v.lease "
+            "ELSE NULL END, attempts = m.attempts - v.refund, "
+            "provider_message_id = CASE WHEN v.pid = '' THEN m.provider_message_id ELSE v.pid END, "
+            "bulk_id = CASE WHEN v.bulk = '' THEN m.bulk_id ELSE v.bulk END, "
+            "status_name = CASE WHEN v.status_name = '' OR m.state <> 'sending' THEN m.status_name "
+            "ELSE v.status_name END, "
+            "error_code = v.err_code, error_text = v.err_text, subject = v.subject, body = v.body, html = v.html, "
+            "parts = v.parts, done_at = COALESCE(m.done_at, v.done), accepted_at = COALESCE(m.accepted_at, v.accepted),"
+            " updated_at = %s"
+        ),
+        set_params=[connection.ops.adapt_datetimefield_value(now)],
+        where_sql="m.claim_token = %s",
+        where_params=[token_param(claim.token)],
+    )
+
+
+def token_param(token: uuid.UUID):
+    """A claim token as the backend stores it (uuid on PostgreSQL, hex text on SQLite)."""
+    return Message._meta.get_field("claim_token").get_db_prep_value(token, connection)
+
+
+# The loop ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class DispatchSummary:
+    batches: int = 0
+    messages: int = 0
+    accepted: int = 0
+    paused: bool = False
+    next_due: datetime | None = None
+
+
+def dispatch_batch(*, send: Send, channel: str, claim: Claim, provider: BaseProvider) -> dict[int, Decision]:
+    """Render, rate-limit, send and record one claimed batch."""
+    renderer = renderer_for(send)
+    rendered: dict[int, Rendered] = {}
+    decisions: dict[int, Decision] = {}
+    outbound: list[OutboundMessage] = []
+    for row in claim.rows:
+        try:
+            rendered[row.id] = renderer.render(recipient=row.recipient, language=row.language, channel=channel)
+        except Exception as error:  # a template that slipped past validation fails its own rows only
+            decisions[row.id] = Decision(S.FAILED, error_code="render", error_text=str(error)[:500])
+            continue
+        outbound.append(_outbound(row, rendered[row.id]))
+    ctx = BatchContext(provider=provider, send=send, channel=channel,
+                       options=SendOptions(report_url=report_url(), reference=send.reference))
+    if outbound:
+        ratelimit_wait(channel=channel, cost=len(outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
+        by_message_id = _deliver(ctx, outbound)
+        pk_of = {message_id_for(row.id): row.id for row in claim.rows}
+        decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
+    for row in claim.rows:
+        decision = decisions.get(row.id)
+        if decision and decision.state == S.PENDING and not decision.refund and not decision.delay:
+            decision.delay = backoff_delay(row.attempts)
+    messages_record(claim=claim, decisions=decisions, rendered=rendered,
+                    ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
+    if ctx.calls:
+        ProviderCall.objects.bulk_create(ctx.calls)
+    if ctx.configuration_error:
+        logger.error("provider refused our credentials; pausing send %s (%s)", send.pk, ctx.configuration_error)
+        Send.objects.filter(pk=send.pk, state=Send.State.SENDING).update(state=Send.State.PAUSED)
+    return decisions
+
+
+def next_due(*, send_id: int, channel: str) -> datetime | None:
+    """When this send and channel next has work: the earliest retry time or lease expiry."""
+    pending = (Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING)
+               .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
+    if Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING, next_attempt_at__isnull=True).exists():
+        return timezone.now()
+    leased = (Message.objects.filter(send_id=send_id, channel=channel, state=S.SENDING)
+              .order_by("lease_until").values_list("lease_until", flat=True).first())
+    candidates = [when for when in (pending, leased) if when is not None]
+    return min(candidates) if candidates else None
+
+
+def dispatch_run(*, send_id: int, channel: str, provider: BaseProvider | None = None,
+                 time_budget: float = 600.0) -> DispatchSummary:
+    """Claim and send batches of one send and channel until nothing is claimable (or the time budget is spent)."""
+    from notifications.services.reconcile import messages_reconcile
+
+    summary = DispatchSummary()
+    deadline = time.monotonic() + time_budget
+    provider = provider or provider_get()
+    batch_size = min(settings.DISPATCH_BATCH_SIZE, provider.max_batch.get(channel, settings.DISPATCH_BATCH_SIZE))
+    while time.monotonic() < deadline:
+        send = Send.objects.filter(pk=send_id).first()
+        if send is None or send.state != Send.State.SENDING:
+            summary.paused = send is not None and send.state == Send.State.PAUSED
+            break
+        claim = messages_claim(send_id=send_id, channel=channel, limit=batch_size,
+                               lease_seconds=settings.DISPATCH_LEASE_SECONDS)
+        if not claim.rows:
+            if messages_reconcile(send_id=send_id, channel=channel, provider=provider):
+                continue
+            break
+        decisions = dispatch_batch(send=send, channel=channel, claim=claim, provider=provider)
+        summary.batches += 1
+        summary.messages += len(claim.rows)
+        summary.accepted += sum(1 for d in decisions.values() if d.state == S.ACCEPTED)
+    send_complete_if_done(send_id=send_id)
+    summary.next_due = next_due(send_id=send_id, channel=channel)
+    return summary
+
+
+def dispatch_kick(*, send_id: int, channels: list[str], parallel: int | None = None) -> None:
+    """Ring the doorbell: start ``DISPATCH_PARALLELISM`` dispatch tasks per channel (extra ones end at once)."""
+    from notifications import tasks
+
+    for channel in channels:
+        for _ in range(parallel or settings.DISPATCH_PARALLELISM):
+            tasks.dispatch_task.delay(send_id, channel)

@@ -1,0 +1,98 @@
+"""A send's audience becomes message rows, in set-based SQL.
+
+One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per channel turns the audience query (``clients.selectors``) into
+rows: eligible clients as ``pending`` with their address and language, the others as ``skipped`` with the reason.
+The unique (send, recipient, channel) constraints make a second run add nothing, so the task may run twice.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from clients.models import Channel, TestRecipient
+from clients.selectors import audience_queryset, exclusion_reason
+from notifications.models import Message, Send
+
+TABLE = Message._meta.db_table
+# Columns written for every row; the values come from the SELECT below, constants as parameters.
+INSERT_COLUMNS = (
+    "send_id", "channel", "state", "skip_reason", "destination", "language", "subject", "body", "html", "parts",
+    "attempts", "provider_message_id", "bulk_id", "status_name", "error_code", "error_text", "created_at",
+    "updated_at",
+)
+
+
+def _languages(send: Send, channel: str) -> list[str]:
+    return [lang for lang, parts in (send.content or {}).items() if isinstance(parts, dict) and channel in parts]
+
+
+def _language_case(send: Send, channel: str) -> Case:
+    languages = _languages(send, channel)
+    return Case(When(language__in=languages, then=F("language")), default=Value(send.fallback_language),
+                output_field=CharField()) if languages else Value(send.fallback_language, output_field=CharField())
+
+
+def _annotated(queryset: QuerySet, *, channel: str, reason, language) -> QuerySet:
+    address = "phone" if channel == Channel.SMS else "email"
+    return queryset.order_by().annotate(
+        m_reason=reason, m_destination=F(address), m_language=language,
+    ).values("pk", "m_reason", "m_destination", "m_language")
+
+
+def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -> int:
+    """INSERT … SELECT from ``source`` (id, reason, destination, language); returns the rows inserted."""
+    inner_sql, inner_params = source.query.sql_with_params()
+    now = timezone.now()
+    columns = ", ".join((recipient_column, *INSERT_COLUMNS))
+    # SQLite needs a WHERE before ON CONFLICT to parse INSERT … SELECT … ON CONFLICT; PostgreSQL accepts it too.
+    sql = (
+        f"INSERT INTO {TABLE} ({columns}) "
+        f"SELECT src.id, %s, %s, CASE WHEN src.m_reason = '' THEN %s ELSE %s END, src.m_reason, "
+        f"COALESCE(src.m_destination, ''), src.m_language, '', '', '', 0, 0, '', '', '', '', '', %s, %s "
+        f"FROM ({inner_sql}) AS src WHERE 1 = 1 ON CONFLICT DO NOTHING"
+    )
+    params = [send.pk, channel, Message.State.PENDING, Message.State.SKIPPED, now, now, *inner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _client_source(send: Send, channel: str) -> QuerySet:
+    reason = exclusion_reason(channel, notice_kind=send.notice_kind, mandatory=send.mandatory)
+    return _annotated(audience_queryset(send.audience), channel=channel, reason=reason,
+                      language=_language_case(send, channel))
+
+
+def _tester_source(send: Send, channel: str) -> QuerySet:
+    ids = [int(pk) for pk in (send.audience or {}).get("test_recipients", [])]
+    sms = channel == Channel.SMS
+    reason = Case(
+        When(is_active=False, then=Value(Message.SkipReason.INACTIVE)),
+        When(Q(phone="") if sms else Q(email=""),
+             then=Value(Message.SkipReason.NO_PHONE if sms else Message.SkipReason.NO_EMAIL)),
+        default=Value(""), output_field=CharField(),
+    )
+    return _annotated(TestRecipient.objects.filter(pk__in=ids), channel=channel, reason=reason,
+                      language=_language_case(send, channel))
+
+
+def send_materialize(*, send_id: int) -> int:
+    """Create the send's message rows (idempotent) and move it from queued to sending; returns rows added."""
+    with transaction.atomic():
+        send = Send.objects.select_for_update().get(pk=send_id)
+        if send.state in (Send.State.SCHEDULED, Send.State.CANCELLED, Send.State.COMPLETED):
+            return 0
+        added = 0
+        for channel in send.channels:
+            if send.is_test:
+                added += _insert(send, channel, "test_recipient_id", _tester_source(send, channel))
+            else:
+                added += _insert(send, channel, "client_id", _client_source(send, channel))
+        now = timezone.now()
+        updates = {"materialized_at": send.materialized_at or now, "started_at": send.started_at or now}
+        if send.state == Send.State.QUEUED:
+            updates["state"] = Send.State.SENDING
+        Send.objects.filter(pk=send.pk).update(**updates)
+    return added

@@ -1,0 +1,49 @@
+"""Reports we may have missed: pull the provider's unfetched reports, then look up messages accepted too long.
+
+Webhooks can be lost (our outage, a wrong URL); Infobip keeps reports and logs for 48 hours, so a periodic pull
+catches up. Pulled reports go through the same ``reports_record`` as webhooks, so duplicates change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from clients.models import Channel
+from notifications.models import DeliveryReport, message_id_for
+from notifications.providers.base import BaseProvider
+from notifications.services.reports import accepted_too_long, report_state, reports_record
+
+logger = logging.getLogger(__name__)
+LOOKUP_CHUNK = 100
+
+
+def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = None) -> int:
+    """Fetch reports by pull and by log lookup; returns how many messages changed state."""
+    if provider is None:
+        from notifications.services.dispatch import provider_get
+
+        provider = provider_get()
+    minutes = settings.DISPATCH_REPORT_PULL_AFTER_MINUTES if minutes is None else minutes
+    changed = 0
+    for channel in Channel.values:
+        try:
+            pulled = provider.pull_reports(channel, limit=1000)
+        except Exception as error:
+            logger.warning("pulling %s reports failed: %s", channel, type(error).__name__)
+            pulled = []
+        if pulled:
+            changed += reports_record(reports=pulled, source=DeliveryReport.Source.PULL, channel=channel).applied
+    for channel, pks in accepted_too_long(minutes=minutes).items():
+        for start in range(0, len(pks), LOOKUP_CHUNK):
+            ids = [message_id_for(pk) for pk in pks[start:start + LOOKUP_CHUNK]]
+            try:
+                known = provider.lookup(channel, ids)
+            except Exception as error:
+                logger.warning("looking up %d %s message(s) failed: %s", len(ids), channel, type(error).__name__)
+                continue
+            reports = [report for report in known.values() if report_state(report) is not None]
+            if reports:
+                changed += reports_record(reports=reports, source=DeliveryReport.Source.LOGS, channel=channel).applied
+    return changed

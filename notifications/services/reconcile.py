@@ -1,0 +1,117 @@
+"""Rows whose outcome is unknown are looked up at the provider, by our message id, before anything is resent.
+
+A row stays ``sending`` past its lease when its worker died, or on purpose after a timeout or a 5xx (a short
+grace lease). The reconciler takes such rows over with a new claim token (fencing out the old worker), asks the
+provider's logs about them, and marks the ones it knows ``accepted`` (applying any final status it reports); the
+ones it never received go back to ``pending`` with a backoff. If the lookup itself fails, they stay leased and are
+asked again later: never resent blind.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications.models import DeliveryReport, Message, Send, message_id_for, pk_from_message_id
+from notifications.providers.base import BaseProvider
+from notifications.services.backoff import backoff_delay
+from notifications.services.bulksql import update_from_values
+from notifications.services.reports import report_state, reports_record
+
+logger = logging.getLogger(__name__)
+S = Message.State
+TABLE = Message._meta.db_table
+LOOKUP_CHUNK = 100
+
+
+def _token_param(token: uuid.UUID):
+    return Message._meta.get_field("claim_token").get_db_prep_value(token, connection)
+
+
+def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID) -> list[tuple]:
+    """Give expired-lease rows a new token and lease in one short transaction; returns (id, channel, attempts)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
+    scope = Q(state=S.SENDING, lease_until__lt=now)
+    if send_id is not None:
+        scope &= Q(send_id=send_id)
+    if channel is not None:
+        scope &= Q(channel=channel)
+    with transaction.atomic():
+        queryset = Message.objects.filter(scope).order_by("pk")
+        if connection.vendor == "postgresql":
+            queryset = queryset.select_for_update(skip_locked=True, no_key=True)
+        ids = list(queryset.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        Message.objects.filter(pk__in=ids).update(claim_token=token, lease_until=lease, updated_at=now)
+    return list(Message.objects.filter(pk__in=ids, claim_token=token).values_list("pk", "channel", "attempts",
+                                                                                     "send_id"))
+
+
+def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uuid.UUID) -> int:
+    ids = [message_id_for(pk) for pk, *_rest in rows]
+    try:
+        known = provider.lookup(channel, ids)
+    except Exception as error:  # ask again after the grace period; never resend without an answer
+        logger.warning("lookup of %d %s message(s) failed: %s", len(ids), channel, type(error).__name__)
+        retry_at = timezone.now() + timedelta(seconds=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
+        Message.objects.filter(pk__in=[row[0] for row in rows], claim_token=token).update(lease_until=retry_at)
+        return 0
+    now = timezone.now()
+    found_pks = [pk for pk in (pk_from_message_id(mid) for mid in known) if pk is not None]
+    found = Message.objects.filter(pk__in=found_pks, claim_token=token, state=S.SENDING).update(
+        state=S.ACCEPTED, accepted_at=now, lease_until=None, error_code="", error_text="", updated_at=now)
+    reports = [report for report in known.values() if report_state(report) is not None]
+    if reports:
+        reports_record(reports=reports, source=DeliveryReport.Source.LOGS, channel=channel)
+    cancelled = set(Send.objects.filter(pk__in={row[3] for row in rows}, state=Send.State.CANCELLED)
+                    .values_list("pk", flat=True))
+    missing = []
+    for pk, _channel, attempts, send_id in rows:
+        if message_id_for(pk) in known:
+            continue
+        if send_id in cancelled:
+            missing.append((pk, S.CANCELLED, None, now, "cancelled"))
+        elif attempts >= settings.DISPATCH_MAX_ATTEMPTS:
+            missing.append((pk, S.FAILED, None, now, f"gave up after {attempts} attempts"))
+        else:
+            missing.append((pk, S.PENDING, now + timedelta(seconds=backoff_delay(attempts)), None, ""))
+    update_from_values(
+        table=TABLE,
+        columns=[("id", "int"), ("state", "text"), ("next_at", "datetime"), ("done", "datetime"), ("note", "text")],
+        rows=missing,
+        set_sql="state = v.state, next_attempt_at = v.next_at, done_at = v.done, lease_until = NULL, "
+                "error_text = CASE WHEN v.note = '' THEN m.error_text ELSE v.note END",
+        where_sql="m.claim_token = %s AND m.state = 'sending'",
+        where_params=[_token_param(token)],
+    )
+    return found + len(missing)
+
+
+def messages_reconcile(*, send_id: int | None = None, channel: str | None = None,
+                       provider: BaseProvider | None = None, limit: int = 1000) -> int:
+    """Resolve rows left ``sending`` past their lease; returns how many were resolved (found or put back)."""
+    token = uuid.uuid4()
+    rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token)
+    if not rows:
+        return 0
+    if provider is None:
+        from notifications.services.dispatch import provider_get
+
+        provider = provider_get()
+    resolved = 0
+    per_channel: dict[str, list[tuple]] = {}
+    for row in rows:
+        per_channel.setdefault(row[1], []).append(row)
+    for chan, chan_rows in per_channel.items():
+        for start in range(0, len(chan_rows), LOOKUP_CHUNK):
+            resolved += _resolve(provider, chan, chan_rows[start:start + LOOKUP_CHUNK], token)
+    logger.info("reconciled %d of %d message(s) left in sending", resolved, len(rows))
+    return resolved

@@ -1,0 +1,145 @@
+"""Delivery reports: stored raw (append-only) and applied to messages, never moving one backwards.
+
+A message moves along pending → sending → accepted → a final state. A report may move it forward from any
+non-final state; a final state never changes, and a late ``accepted`` never undoes a delivery. Infobip's
+``DELIVERED_TO_OPERATOR`` is not final (a handset report may follow), so it keeps the message ``accepted``.
+Everything happens in a few queries per batch: one insert of raw rows, one conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import DeliveryReport, Message, pk_from_message_id
+from notifications.providers.base import StatusReport
+from notifications.services.bulksql import update_from_values
+
+logger = logging.getLogger(__name__)
+
+S = Message.State
+GROUP_STATES = {
+    "PENDING": S.ACCEPTED,
+    "ACCEPTED": S.ACCEPTED,
+    "DELIVERED": S.DELIVERED,
+    "UNDELIVERABLE": S.UNDELIVERABLE,
+    "EXPIRED": S.EXPIRED,
+    "REJECTED": S.REJECTED,
+}
+NOT_FINAL_NAMES = {"DELIVERED_TO_OPERATOR"}
+# A report may move a message out of these states only.
+OPEN_STATES = (S.PENDING, S.SENDING, S.ACCEPTED)
+REPORT_FINAL_STATES = (S.DELIVERED, S.UNDELIVERABLE, S.EXPIRED, S.REJECTED)
+
+
+def report_state(report: StatusReport) -> str | None:
+    """The message state a report stands for, or None when the report says nothing we can use."""
+    state = GROUP_STATES.get((report.status_group or "").upper())
+    if state == S.DELIVERED and (report.status_name or "").upper() in NOT_FINAL_NAMES:
+        return S.ACCEPTED
+    return state
+
+
+def _rank(state: str) -> int:
+    return 2 if state in REPORT_FINAL_STATES else 1
+
+
+def dedupe_key(report: StatusReport) -> str:
+    done = report.done_at.isoformat() if report.done_at else ""
+    return f"{report.message_id}|{report.status_name or report.status_group}|{done}"[:300]
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    received: int
+    applied: int
+    orphans: int
+
+
+def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
+    """Apply reports to their messages with one conditional UPDATE; returns the rows that changed."""
+    best: dict[int, tuple[str, StatusReport]] = {}
+    for report in reports:
+        pk, state = pk_from_message_id(report.message_id), report_state(report)
+        if pk is None or state is None:
+            continue
+        current = best.get(pk)
+        if current is None or _rank(state) > _rank(current[0]):
+            best[pk] = (state, report)
+    if not best:
+        return 0
+    now = timezone.now()
+    rows = [
+        (pk, state, (report.status_name or report.status_group)[:64], (report.error_name or "")[:64],
+         (report.error_text or "")[:500], report.done_at or now)
+        for pk, (state, report) in best.items()
+    ]
+    finals = ", ".join(f"'{state}'" for state in REPORT_FINAL_STATES)
+    opened = ", ".join(f"'{state}'" for state in OPEN_STATES)
+    ok_errors = "('', 'NO_ERROR', 'OK')"
+    return update_from_values(
+        table=Message._meta.db_table,
+        columns=[("id", "int"), ("state", "text"), ("status_name", "text"), ("error_name", "text"),
+                 ("error_text", "text"), ("done_at", "datetime")],
+        rows=rows,
+        set_sql=(
+            "state = v.state, status_name = v.status_name, "
+            f"error_code = CASE WHEN v.error_name IN {ok_errors} THEN m.error_code ELSE v.error_name END, "
+            f"error_text = CASE WHEN v.error_name IN {ok_errors} THEN m.error_text ELSE v.error_text END, "
+            "accepted_at = COALESCE(m.accepted_at, %s), "
+            f"done_at = CASE WHEN v.state IN ({finals}) THEN v.done_at ELSE m.done_at END, "
+            "lease_until = CASE WHEN v.state IN (" + finals + ", 'accepted') THEN NULL ELSE m.lease_until END, "
+            "updated_at = %s"
+        ),
+        set_params=[_adapt(now), _adapt(now)],
+        where_sql=f"m.state IN ({opened}) AND NOT (m.state = 'accepted' AND v.state = 'accepted' "
+                  "AND m.status_name = v.status_name)",
+    )
+
+
+def _adapt(value: datetime):
+    from django.db import connection
+
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def reports_record(*, reports: list[StatusReport], source: str = DeliveryReport.Source.WEBHOOK,
+                   channel: str = "") -> ReportOutcome:
+    """Keep every report raw (duplicates ignored), apply it to its message, keep unknown ids as orphans."""
+    pks = {pk for pk in (pk_from_message_id(r.message_id) for r in reports) if pk is not None}
+    known = dict(Message.objects.filter(pk__in=pks).values_list("pk", "channel")) if pks else {}
+    now = timezone.now()
+    rows = []
+    for report in reports:
+        pk = pk_from_message_id(report.message_id)
+        message_id = pk if pk in known else None
+        rows.append(DeliveryReport(
+            message_id=message_id, provider_message_id=report.message_id[:200],
+            channel=known.get(pk, channel) or "", status_group=(report.status_group or "")[:32],
+            status_name=(report.status_name or "")[:64], error_name=(report.error_name or "")[:64],
+            done_at=report.done_at, payload=report.raw or {}, source=source, is_orphan=message_id is None,
+            dedupe_key=dedupe_key(report), received_at=now,
+        ))
+    with transaction.atomic():
+        DeliveryReport.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        applied = messages_apply_reports(r for r in reports if pk_from_message_id(r.message_id) in known)
+    orphans = sum(1 for row in rows if row.is_orphan)
+    if orphans:
+        logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(rows))
+    return ReportOutcome(received=len(reports), applied=applied, orphans=orphans)
+
+
+def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:
+    """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel."""
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    rows = (Message.objects.filter(state=S.ACCEPTED, accepted_at__lt=cutoff)
+            .order_by("accepted_at").values_list("pk", "channel")[:limit])
+    per_channel: dict[str, list[int]] = {}
+    for pk, channel in rows:
+        per_channel.setdefault(channel, []).append(pk)
+    return per_channel

@@ -1,0 +1,144 @@
+"""Starting, pausing, resuming, cancelling and retrying sends: the only way a send changes state.
+
+A send freezes its content and audience when it is created. Work is enqueued only after the transaction commits
+(the Celery message is a doorbell; the periodic sweeper rings it again if it is lost).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from notifications.models import Message, Send
+
+
+def _enqueue_materialize(send_id: int) -> None:
+    from notifications import tasks
+
+    transaction.on_commit(partial(tasks.materialize_task.delay, send_id))
+
+
+def _enqueue_dispatch(send: Send) -> None:
+    from notifications.services.dispatch import dispatch_kick
+
+    transaction.on_commit(partial(dispatch_kick, send_id=send.pk, channels=list(send.channels)))
+
+
+def send_create(*, label: str, channels: list[str], audience: dict, content: dict, fallback_language: str = "en",
+                variables: dict | None = None, notice_kind: str = "", mandatory: bool = False,
+                sms_stop_line: bool = False, reference: str = "", scheduled_at: datetime | None = None,
+                created_by=None) -> Send:
+    """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper)."""
+    scheduled = scheduled_at is not None and scheduled_at > timezone.now()
+    send = Send.objects.create(
+        label=label[:200], channels=list(channels), audience=audience, content=content,
+        fallback_language=fallback_language, variables=variables or {}, notice_kind=notice_kind,
+        mandatory=mandatory, sms_stop_line=sms_stop_line, reference=reference[:100],
+        scheduled_at=scheduled_at, created_by=created_by,
+        state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
+    )
+    if not scheduled:
+        _enqueue_materialize(send.pk)
+    return send
+
+
+def test_send_create(*, label: str, channels: list[str], content: dict, fallback_language: str = "en",
+                     variables: dict | None = None, test_recipient_ids: list[int], sms_stop_line: bool = False,
+                     created_by=None) -> Send:
+    """The same path as a real send, to internal test recipients only, marked as a test."""
+    send = Send.objects.create(
+        label=label[:200], is_test=True, channels=list(channels),
+        audience={"test_recipients": [int(pk) for pk in test_recipient_ids]}, content=content,
+        fallback_language=fallback_language, variables=variables or {}, sms_stop_line=sms_stop_line,
+        created_by=created_by, state=Send.State.QUEUED,
+    )
+    _enqueue_materialize(send.pk)
+    return send
+
+
+def send_start_due(*, now: datetime | None = None) -> list[int]:
+    """Start scheduled sends whose time has come; a conditional UPDATE makes each start happen once."""
+    now = now or timezone.now()
+    started = []
+    due = Send.objects.filter(state=Send.State.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True)
+    for send_id in list(due):
+        with transaction.atomic():
+            if Send.objects.filter(pk=send_id, state=Send.State.SCHEDULED).update(state=Send.State.QUEUED):
+                _enqueue_materialize(send_id)
+                started.append(send_id)
+    return started
+
+
+def send_pause(*, send: Send) -> Send:
+    """Stop new claims; batches already in flight finish and are recorded."""
+    Send.objects.filter(pk=send.pk, state__in=(Send.State.QUEUED, Send.State.SENDING, Send.State.SCHEDULED)).update(
+        state=Send.State.PAUSED)
+    send.refresh_from_db()
+    return send
+
+
+def send_resume(*, send: Send) -> Send:
+    """Continue a paused send where it stopped (the rows are the resume point; nothing is resent)."""
+    with transaction.atomic():
+        materialized = Send.objects.filter(pk=send.pk, materialized_at__isnull=False).exists()
+        target = Send.State.SENDING if materialized else Send.State.QUEUED
+        if Send.objects.filter(pk=send.pk, state=Send.State.PAUSED).update(state=target):
+            if target == Send.State.QUEUED:
+                _enqueue_materialize(send.pk)
+            else:
+                _enqueue_dispatch(send)
+    send.refresh_from_db()
+    return send
+
+
+def send_cancel(*, send: Send) -> Send:
+    """Stop for good: pending rows become cancelled; in-flight batches finish and keep their outcome."""
+    now = timezone.now()
+    with transaction.atomic():
+        Send.objects.filter(pk=send.pk).exclude(state__in=(Send.State.COMPLETED, Send.State.CANCELLED)).update(
+            state=Send.State.CANCELLED, completed_at=now)
+        Message.objects.filter(send_id=send.pk, state=Message.State.PENDING).update(
+            state=Message.State.CANCELLED, done_at=now, updated_at=now)
+    send.refresh_from_db()
+    return send
+
+
+RETRYABLE_STATES = (Message.State.FAILED, Message.State.UNDELIVERABLE)
+# The only states a retry may move; delivered, accepted and skipped rows never go back to pending.
+RETRY_ALLOWED_STATES = (Message.State.FAILED, Message.State.UNDELIVERABLE, Message.State.EXPIRED,
+                        Message.State.REJECTED)
+
+
+def send_retry_failed(*, send: Send, states: tuple[str, ...] = RETRYABLE_STATES) -> int:
+    """Put failed and undeliverable rows (or the failure ``states`` chosen) back to pending.
+
+    A person's decision; reports never do this. States outside RETRY_ALLOWED_STATES are ignored.
+    """
+    now = timezone.now()
+    states = tuple(state for state in states if state in RETRY_ALLOWED_STATES)
+    with transaction.atomic():
+        count = Message.objects.filter(send_id=send.pk, state__in=states).update(
+            state=Message.State.PENDING, attempts=0, next_attempt_at=None, lease_until=None, claim_token=None,
+            error_code="", error_text="", status_name="", done_at=None, updated_at=now)
+        if count:
+            Send.objects.filter(pk=send.pk, state__in=(Send.State.COMPLETED, Send.State.SENDING)).update(
+                state=Send.State.SENDING, completed_at=None)
+            send.refresh_from_db()
+            if send.state == Send.State.SENDING:
+                _enqueue_dispatch(send)
+    return count
+
+
+def send_complete_if_done(*, send_id: int) -> bool:
+    """Mark a sending send completed once no row is pending or sending (reports may still move accepted rows)."""
+    open_rows = Message.objects.filter(send_id=OuterRef("pk"),
+                                       state__in=(Message.State.PENDING, Message.State.SENDING))
+    return bool(
+        Send.objects.filter(pk=send_id, state=Send.State.SENDING, materialized_at__isnull=False)
+        .filter(~Exists(open_rows))
+        .update(state=Send.State.COMPLETED, completed_at=timezone.now())
+    )
