@@ -1,0 +1,395 @@
+"""Reads about notices: their live state and progress, always derived from their sends' message rows.
+
+A campaign never stores how far its send got: nothing below pushes state up (no signal, no import from
+``notifications`` into ``campaigns``). The state shown is the campaign's own (draft, awaiting approval, failed) until
+a main send exists, then the send's; counts come from grouped queries on ``Message`` that the
+``(send, state, channel)`` index answers without touching the table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Trunc
+
+from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident
+from notifications.models import Message, Send
+
+# A send's state → the state its campaign shows.
+STATE_FROM_SEND = {
+    Send.State.SCHEDULED: Campaign.State.SCHEDULED,
+    Send.State.QUEUED: Campaign.State.SENDING,
+    Send.State.SENDING: Campaign.State.SENDING,
+    Send.State.PAUSED: Campaign.State.PAUSED,
+    Send.State.COMPLETED: Campaign.State.COMPLETED,
+    Send.State.CANCELLED: Campaign.State.CANCELLED,
+}
+# Campaign states that the campaign row decides even when a send exists.
+OWN_STATES = (Campaign.State.FAILED,)
+
+FAILURE_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED, Message.State.EXPIRED, Message.State.FAILED)
+# Failures a retry handles by default: engine errors and expiry. Rejected and undeliverable numbers are retried only
+# on an explicit choice, since the same request to the same number usually fails the same way.
+RETRY_DEFAULT_STATES = (Message.State.FAILED, Message.State.EXPIRED)
+RETRY_OPTIONAL_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED)
+IN_FLIGHT_STATES = (Message.State.PENDING, Message.State.SENDING, Message.State.ACCEPTED)
+
+PAUSABLE = (Campaign.State.SENDING,)
+RESUMABLE = (Campaign.State.PAUSED,)
+CANCELLABLE = (Campaign.State.DRAFT, Campaign.State.AWAITING_APPROVAL, Campaign.State.SCHEDULED,
+               Campaign.State.SENDING, Campaign.State.PAUSED)
+FOLLOW_UP_FROM = (Campaign.State.SENDING, Campaign.State.PAUSED, Campaign.State.COMPLETED)
+
+
+@dataclass
+class Progress:
+    """How far one send got: counts per state, per channel and state, and the shares the page shows."""
+
+    send_id: int | None = None
+    send_state: str = ""
+    materialized: bool = False
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    @property
+    def skipped(self) -> int:
+        return self.by_state.get(Message.State.SKIPPED, 0)
+
+    @property
+    def to_send(self) -> int:
+        """Messages meant to go out: every row except those skipped before sending."""
+        return self.total - self.skipped
+
+    @property
+    def delivered(self) -> int:
+        return self.by_state.get(Message.State.DELIVERED, 0)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.by_state.get(state, 0) for state in FAILURE_STATES)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self.by_state.get(state, 0) for state in IN_FLIGHT_STATES)
+
+    @property
+    def done(self) -> int:
+        """Messages sent out and settled (delivered, failed, cancelled); skipped rows are not counted."""
+        return self.to_send - self.in_flight
+
+    @property
+    def is_complete(self) -> bool:
+        """Cancelled, or every message settled: a completed send still waits for the reports of accepted ones."""
+        if self.send_state == Send.State.CANCELLED:
+            return True
+        settled = self.in_flight == 0
+        return settled and (self.materialized or self.send_state == Send.State.COMPLETED)
+
+    @property
+    def done_share(self) -> float:
+        if not self.to_send:
+            return 1.0 if self.is_complete else 0.0
+        return self.done / self.to_send
+
+    @property
+    def delivered_share(self) -> float:
+        return self.delivered / self.to_send if self.to_send else 0.0
+
+    def percent(self, state: str) -> float:
+        """Width of one state's slice of the progress bar, in percent of the messages meant to go out."""
+        return 100.0 * self.by_state.get(state, 0) / self.to_send if self.to_send else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "send": self.send_id,
+            "send_state": self.send_state,
+            "total": self.total,
+            "to_send": self.to_send,
+            "skipped": self.skipped,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "in_flight": self.in_flight,
+            "done": self.done,
+            "done_share": round(self.done_share, 4),
+            "delivered_share": round(self.delivered_share, 4),
+            "complete": self.is_complete,
+            "by_state": self.by_state,
+            "by_channel": self.by_channel,
+        }
+
+
+def _main_send_subquery(column: str) -> Subquery:
+    links = CampaignSend.objects.filter(campaign=OuterRef("pk"), role=CampaignSend.Role.MAIN).order_by("-id")
+    return Subquery(links.values(f"send__{column}")[:1])
+
+
+def campaign_list_queryset(*, state: str = "", kind: str = "", search: str = "") -> QuerySet[Campaign]:
+    """Every notice, newest first, with its main send and live state annotated; filtered and searched."""
+    campaigns = (
+        Campaign.objects.select_related("incident", "created_by", "sent_by")
+        .annotate(main_send_id=_main_send_subquery("id"), main_send_state=_main_send_subquery("state"),
+                  main_send_materialized=_main_send_subquery("materialized_at"))
+        .order_by("-created_at", "-id")
+    )
+    if kind:
+        campaigns = campaigns.filter(kind=kind)
+    if search:
+        query = Q(title__icontains=search) | Q(incident__title__icontains=search)
+        if search.lstrip("#").isdigit():
+            query |= Q(pk=int(search.lstrip("#"))) | Q(incident_id=int(search.lstrip("#")))
+        campaigns = campaigns.filter(query)
+    if state:
+        campaigns = campaigns.filter(_state_filter(state))
+    return campaigns
+
+
+def _state_filter(state: str) -> Q:
+    """The SQL condition for 'shows state X': own state without a send (or an own state), else the send's."""
+    send_states = [send_state for send_state, shown in STATE_FROM_SEND.items() if shown == state]
+    own = Q(main_send_state__isnull=True, state=state)
+    if state in OWN_STATES:
+        return Q(state=state)
+    return own | (Q(main_send_state__in=send_states) & ~Q(state__in=OWN_STATES))
+
+
+def campaign_state(campaign: Campaign, send_state: str | None = None) -> str:
+    """The state a notice shows; pass ``send_state`` when already annotated to save a query."""
+    if campaign.state in OWN_STATES:
+        return campaign.state
+    if send_state is None:
+        send = campaign_main_send(campaign)
+        send_state = send.state if send else None
+    return STATE_FROM_SEND.get(send_state, campaign.state) if send_state else campaign.state
+
+
+def campaign_main_send(campaign: Campaign) -> Send | None:
+    link = (CampaignSend.objects.select_related("send").filter(campaign=campaign, role=CampaignSend.Role.MAIN)
+            .order_by("-id").first())
+    return link.send if link else None
+
+
+def campaign_test_sends(campaign: Campaign) -> list[Send]:
+    return [link.send for link in CampaignSend.objects.select_related("send")
+            .filter(campaign=campaign, role=CampaignSend.Role.TEST).order_by("id")]
+
+
+def sends_state_counts(send_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Counts per state for several sends in one grouped query: {send_id: {state: n}}."""
+    counts: dict[int, dict[str, int]] = {send_id: {} for send_id in send_ids}
+    if not send_ids:
+        return counts
+    rows = Message.objects.filter(send_id__in=send_ids).values_list("send_id", "state").annotate(n=Count("id"))
+    for send_id, state, n in rows.order_by():
+        counts[send_id][state] = n
+    return counts
+
+
+def send_progress_of(send: Send | None) -> Progress:
+    """One send's progress from a single query grouped by channel and state."""
+    if send is None:
+        return Progress()
+    progress = Progress(send_id=send.pk, send_state=send.state, materialized=send.materialized_at is not None)
+    by_state: Counter[str] = Counter()
+    rows = Message.objects.filter(send=send).values_list("channel", "state").annotate(n=Count("id")).order_by()
+    for channel, state, n in rows:
+        by_state[state] += n
+        progress.by_channel.setdefault(channel, {})[state] = n
+    progress.by_state = dict(by_state)
+    return progress
+
+
+def campaign_progress(campaign: Campaign) -> Progress:
+    """Progress of the notice's main send; test sends never count."""
+    return send_progress_of(campaign_main_send(campaign))
+
+
+def progress_for_sends(send_rows: list[tuple[int, str, bool]]) -> dict[int, Progress]:
+    """Progress for several sends at once, given (id, state, materialized) for each: one query in all."""
+    counts = sends_state_counts([send_id for send_id, _, _ in send_rows])
+    return {
+        send_id: Progress(send_id=send_id, send_state=state, materialized=materialized, by_state=counts[send_id])
+        for send_id, state, materialized in send_rows
+    }
+
+
+def _granularity(start: datetime, end: datetime) -> str:
+    span = end - start
+    if span <= timedelta(minutes=10):
+        return "second"
+    if span <= timedelta(hours=12):
+        return "minute"
+    return "hour"
+
+
+def send_timeline(send: Send | None) -> dict:
+    """Cumulative messages accepted and delivered over time, bucketed in SQL (per second, minute or hour).
+
+    Returns ``{"unit": "second", "labels": [iso, ...], "accepted": [n, ...], "delivered": [n, ...]}``.
+    """
+    empty = {"unit": "second", "labels": [], "accepted": [], "delivered": []}
+    if send is None:
+        return empty
+    messages = Message.objects.filter(send=send)
+    bounds = messages.aggregate(start=Min("accepted_at"), end=Coalesce(Max("done_at"), Max("accepted_at")))
+    if bounds["start"] is None:
+        return empty
+    start, end = bounds["start"], max(bounds["end"] or bounds["start"], bounds["start"])
+    unit = _granularity(start, end)
+    accepted = dict(
+        messages.filter(accepted_at__isnull=False).annotate(bucket=Trunc("accepted_at", unit))
+        .values_list("bucket").annotate(n=Count("id")).order_by().values_list("bucket", "n")
+    )
+    delivered = dict(
+        messages.filter(state=Message.State.DELIVERED, done_at__isnull=False).annotate(bucket=Trunc("done_at", unit))
+        .values_list("bucket").annotate(n=Count("id")).order_by().values_list("bucket", "n")
+    )
+    labels, accepted_series, delivered_series = [], [], []
+    total_accepted = total_delivered = 0
+    for bucket in sorted(set(accepted) | set(delivered)):
+        total_accepted += accepted.get(bucket, 0)
+        total_delivered += delivered.get(bucket, 0)
+        labels.append(bucket.isoformat())
+        accepted_series.append(total_accepted)
+        delivered_series.append(total_delivered)
+    return {"unit": unit, "labels": labels, "accepted": accepted_series, "delivered": delivered_series}
+
+
+def campaign_messages(send: Send, *, search: str = "", state: str = "", channel: str = "") -> QuerySet[Message]:
+    """A send's messages with their client, filtered; ordered by id for keyset pagination."""
+    messages = Message.objects.filter(send=send).select_related("client").order_by("id")
+    if state == "failures":
+        messages = messages.filter(state__in=FAILURE_STATES)
+    elif state:
+        messages = messages.filter(state=state)
+    if channel:
+        messages = messages.filter(channel=channel)
+    search = search.strip()
+    if search:
+        messages = messages.filter(
+            Q(destination__icontains=search) | Q(client__name__icontains=search)
+            | Q(client__external_ref__iexact=search) | Q(client__account__icontains=search)
+        )
+    return messages
+
+
+def retry_states(include: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """The failure states a retry moves: failed and expired always, rejected/undeliverable only when included."""
+    return tuple(RETRY_DEFAULT_STATES) + tuple(s for s in RETRY_OPTIONAL_STATES if s in include)
+
+
+def retry_candidates(send: Send | None, include: tuple[str, ...] | list[str] = ()) -> int:
+    """How many messages a retry with these options would queue again."""
+    if send is None:
+        return 0
+    return Message.objects.filter(send=send, state__in=retry_states(include)).count()
+
+
+@dataclass
+class FailureGroup:
+    state: str
+    reason: str
+    code: str
+    count: int
+    example: str
+    retry_by_default: bool
+
+
+def send_failure_groups(send: Send | None) -> list[FailureGroup]:
+    """Undelivered and failed messages grouped by state and provider reason, largest groups first."""
+    if send is None:
+        return []
+    rows = (
+        Message.objects.filter(send=send, state__in=FAILURE_STATES)
+        .values("state", "status_name", "error_code")
+        .annotate(n=Count("id"), example=Max("error_text"))
+        .order_by("-n", "state", "status_name", "error_code")
+    )
+    return [
+        FailureGroup(state=row["state"], reason=row["status_name"] or row["error_code"] or row["state"],
+                     code=row["error_code"], count=row["n"], example=row["example"] or "",
+                     retry_by_default=row["state"] in RETRY_DEFAULT_STATES)
+        for row in rows
+    ]
+
+
+def send_skip_counts(send: Send | None) -> dict[str, int]:
+    """Why rows were never sent: {skip_reason: n}."""
+    if send is None:
+        return {}
+    rows = (Message.objects.filter(send=send, state=Message.State.SKIPPED).values_list("skip_reason")
+            .annotate(n=Count("id")).order_by("-n"))
+    return dict(rows)
+
+
+def campaign_recipient_client_ids(campaign: Campaign) -> list[int]:
+    """Clients who had a message in the notice's main send (neither skipped nor cancelled), sorted."""
+    send = campaign_main_send(campaign)
+    if send is None:
+        return []
+    ids = (Message.objects.filter(send=send, client__isnull=False)
+           .exclude(state__in=(Message.State.SKIPPED, Message.State.CANCELLED))
+           .values_list("client_id", flat=True).distinct().order_by("client_id"))
+    return list(ids)
+
+
+def campaign_events(campaign: Campaign) -> QuerySet[CampaignEvent]:
+    return campaign.events.select_related("actor").order_by("at", "id")
+
+
+def incident_thread(incident: Incident) -> list[Campaign]:
+    """The notices of one incident, oldest first, each with its live state and progress (three queries)."""
+    campaigns = list(
+        Campaign.objects.filter(incident=incident).select_related("created_by", "parent")
+        .annotate(main_send_id=_main_send_subquery("id"), main_send_state=_main_send_subquery("state"),
+                  main_send_materialized=_main_send_subquery("materialized_at"))
+        .prefetch_related("events__actor").order_by("created_at", "id")
+    )
+    attach_live_state(campaigns)
+    return campaigns
+
+
+def attach_live_state(campaigns: list[Campaign]) -> None:
+    """Set ``live_state`` and ``progress`` on annotated campaigns with one grouped query for all of them."""
+    rows = [(c.main_send_id, c.main_send_state, c.main_send_materialized is not None)
+            for c in campaigns if c.main_send_id]
+    progress = progress_for_sends(rows)
+    for campaign in campaigns:
+        campaign.live_state = campaign_state(campaign, campaign.main_send_state or "")
+        campaign.progress = progress.get(campaign.main_send_id, Progress())
+
+
+def dashboard_data(*, recent: int = 10) -> dict:
+    """The home page: open incidents, notices sending or paused, scheduled notices, delivery of the last ones."""
+    annotated = campaign_list_queryset().annotate(
+        main_send_scheduled_at=_main_send_subquery("scheduled_at"),
+        main_send_completed_at=_main_send_subquery("completed_at"),
+    )
+    active = list(annotated.filter(_state_filter(Campaign.State.SENDING) | _state_filter(Campaign.State.PAUSED))[:20])
+    scheduled = list(annotated.filter(_state_filter(Campaign.State.SCHEDULED))
+                     .order_by(Coalesce("main_send_scheduled_at", "send_at").asc(nulls_last=True))[:20])
+    finished = list(annotated.filter(_state_filter(Campaign.State.COMPLETED))
+                    .order_by(Coalesce("main_send_completed_at", "sent_at", "created_at").desc())[:recent])
+    attach_live_state(active + scheduled + finished)
+    incidents = list(
+        Incident.objects.filter(status=Incident.Status.OPEN)
+        .annotate(notices=Count("campaigns"), last_notice_at=Max("campaigns__created_at"))
+        .order_by("-started_at")[:20]
+    )
+    delivered = sum(c.progress.delivered for c in finished)
+    to_send = sum(c.progress.to_send for c in finished)
+    return {
+        "incidents": incidents,
+        "active": active,
+        "scheduled": scheduled,
+        "finished": finished,
+        "delivery_rate": delivered / to_send if to_send else None,
+        "counts": {"open_incidents": len(incidents), "active": len(active), "scheduled": len(scheduled),
+                   "drafts": Campaign.objects.filter(state=Campaign.State.DRAFT).count()},
+    }
