@@ -246,24 +246,6 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 120},
     },
 }
-# Periodic doorbells (idempotent; the database holds every retry time, so no task needs a long countdown).
-CELERY_BEAT_SCHEDULE = {
-    "notifications-sweep": {
-        "task": "notifications.tasks.sweep_task",
-        "schedule": env_float("DISPATCH_SWEEP_SECONDS", 5),
-        "options": {"expires": 30},
-    },
-    "notifications-reconcile-leases": {
-        "task": "notifications.tasks.reconcile_task",
-        "schedule": env_float("DISPATCH_SWEEP_SECONDS", 5) * 2,
-        "options": {"expires": 30},
-    },
-    "notifications-pull-reports": {
-        "task": "notifications.tasks.pull_reports_task",
-        "schedule": env_float("DISPATCH_REPORT_PULL_SECONDS", 60),
-        "options": {"expires": 120},
-    },
-}
 CELERY_TIMEZONE = TIME_ZONE
 
 # INFOBIP
@@ -295,15 +277,6 @@ DISPATCH_LEASE_SECONDS = env_int("DISPATCH_LEASE_SECONDS", 120)
 DISPATCH_MAX_ATTEMPTS = env_int("DISPATCH_MAX_ATTEMPTS", 8)
 DISPATCH_SMS_RATE_PER_SECOND = env_float("DISPATCH_SMS_RATE_PER_SECOND", 0)  # 0 = unlimited
 DISPATCH_EMAIL_RATE_PER_SECOND = env_float("DISPATCH_EMAIL_RATE_PER_SECOND", 0)
-# Dispatch tasks started per send and channel, so several workers share one send.
-DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
-# After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
-DISPATCH_AMBIGUOUS_GRACE_SECONDS = env_float("DISPATCH_AMBIGUOUS_GRACE_SECONDS", 5)
-# The sweeper re-kicks sends with due work and starts scheduled sends; the reconciler checks expired leases.
-DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
-# Messages accepted longer than this without a final report are pulled / looked up at the provider.
-DISPATCH_REPORT_PULL_AFTER_MINUTES = env_int("DISPATCH_REPORT_PULL_AFTER_MINUTES", 15)
-DISPATCH_REPORT_PULL_SECONDS = env_float("DISPATCH_REPORT_PULL_SECONDS", 60)
 # Dispatch tasks started per send and channel, so several workers share one send.
 DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
 # After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
