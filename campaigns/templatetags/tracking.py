@@ -1,0 +1,61 @@
+"""Template filters for the tracking pages: state labels and colours, shares as percentages."""
+
+from __future__ import annotations
+
+from django import template
+
+from campaigns.models import Campaign
+from notifications.models import Message
+
+register = template.Library()
+
+CAMPAIGN_COLOURS = {
+    Campaign.State.DRAFT: "secondary", Campaign.State.AWAITING_APPROVAL: "warning", Campaign.State.SCHEDULED: "info",
+    Campaign.State.SENDING: "primary", Campaign.State.PAUSED: "warning", Campaign.State.COMPLETED: "success",
+    Campaign.State.CANCELLED: "dark", Campaign.State.FAILED: "danger",
+}
+MESSAGE_COLOURS = {
+    Message.State.PENDING: "secondary", Message.State.SENDING: "info", Message.State.ACCEPTED: "primary",
+    Message.State.DELIVERED: "success", Message.State.UNDELIVERABLE: "danger", Message.State.EXPIRED: "warning",
+    Message.State.REJECTED: "danger", Message.State.FAILED: "danger", Message.State.SKIPPED: "light",
+    Message.State.CANCELLED: "dark",
+}
+CAMPAIGN_LABELS = dict(Campaign.State.choices)
+MESSAGE_LABELS = dict(Message.State.choices)
+
+
+@register.filter
+def campaign_state_label(state: str) -> str:
+    return str(CAMPAIGN_LABELS.get(state, state))
+
+
+@register.filter
+def campaign_state_colour(state: str) -> str:
+    return CAMPAIGN_COLOURS.get(state, "secondary")
+
+
+@register.filter
+def message_state_label(state: str) -> str:
+    return str(MESSAGE_LABELS.get(state, state))
+
+
+@register.filter
+def message_state_colour(state: str) -> str:
+    return MESSAGE_COLOURS.get(state, "secondary")
+
+
+@register.filter
+def as_percent(share: float | None) -> str:
+    """0.9567 → '95.7%'; None → '–'."""
+    return "–" if share is None else f"{100 * share:.1f}%"
+
+
+@register.filter
+def css_width(percent: float) -> str:
+    """A width for style attributes, with a dot as decimal separator whatever the locale."""
+    return f"{percent:.2f}%"
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return action.replace("_", " ").capitalize()
