@@ -10,6 +10,8 @@ import socket
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["tests.fixtures.sandbox"]
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
