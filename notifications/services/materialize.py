@@ -37,8 +37,8 @@ def _language_case(send: Send, channel: str) -> Case:
 def _annotated(queryset: QuerySet, *, channel: str, reason, language) -> QuerySet:
     address = "phone" if channel == Channel.SMS else "email"
     return queryset.order_by().annotate(
-        m_reason=reason, m_destination=F(address), m_language=language,
-    ).values("pk", "m_reason", "m_destination", "m_language")
+        m_id=F("pk"), m_reason=reason, m_destination=F(address), m_language=language,
+    ).values("m_id", "m_reason", "m_destination", "m_language")
 
 
 def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -> int:
@@ -49,7 +49,7 @@ def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -
     # SQLite needs a WHERE before ON CONFLICT to parse INSERT … SELECT … ON CONFLICT; PostgreSQL accepts it too.
     sql = (
         f"INSERT INTO {TABLE} ({columns}) "
-        f"SELECT src.id, %s, %s, CASE WHEN src.m_reason = '' THEN %s ELSE %s END, src.m_reason, "
+        f"SELECT src.m_id, %s, %s, CASE WHEN src.m_reason = '' THEN %s ELSE %s END, src.m_reason, "
         f"COALESCE(src.m_destination, ''), src.m_language, '', '', '', 0, 0, '', '', '', '', '', %s, %s "
         f"FROM ({inner_sql}) AS src WHERE 1 = 1 ON CONFLICT DO NOTHING"
     )

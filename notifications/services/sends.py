@@ -60,6 +60,9 @@ def test_send_create(*, label: str, channels: list[str], content: dict, fallback
     return send
 
 
+test_send_create.__test__ = False  # a contract name, not a pytest test, when a test module imports it
+
+
 def send_start_due(*, now: datetime | None = None) -> list[int]:
     """Start scheduled sends whose time has come; a conditional UPDATE makes each start happen once."""
     now = now or timezone.now()
