@@ -2,15 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from outage_portal import views
+from outage_portal import health, metrics, views
+from outage_portal.auth_views import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", ThrottledAdminLoginView.as_view()),
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/infobip/inbound/", include("clients.urls_webhooks")),
     path("webhooks/", include("notifications.urls")),
     path("c/", include("clients.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("api/", include("campaigns.api.urls")),
 ]

@@ -1,0 +1,109 @@
+"""Reading untrusted JSON into plain values, with every problem reported at its field path.
+
+``Reader`` collects errors instead of stopping at the first, so a caller learns everything wrong with a request
+in one answer: ``{"errors": [{"path": "audience.buckets[1]", "message": "No bucket named 'Nroth'."}]}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+MAX_ID = 2**63 - 1
+
+
+class ApiValidationError(Exception):
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(f"{error['path']}: {error['message']}" for error in errors))
+        self.errors = errors
+
+
+class Reader:
+    """Typed accessors over a JSON object; each records an error at its path and returns None when invalid."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append({"path": path, "message": message})
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ApiValidationError(self.errors)
+
+    def object(self, value, path: str) -> dict | None:
+        if not isinstance(value, dict):
+            self.error(path, "Must be a JSON object.")
+            return None
+        return value
+
+    def string(self, value, path: str, *, max_length: int, required: bool = False, blank: bool = True,
+               choices: tuple[str, ...] | None = None) -> str | None:
+        if value is None:
+            if required:
+                self.error(path, "This field is required.")
+            return None
+        if not isinstance(value, str):
+            self.error(path, "Must be a string.")
+            return None
+        if "\x00" in value:
+            self.error(path, "Must not contain NUL characters.")
+            return None
+        value = value.strip()
+        if not value and (required or not blank):
+            self.error(path, "Must not be empty.")
+            return None
+        if len(value) > max_length:
+            self.error(path, f"At most {max_length} characters.")
+            return None
+        if choices is not None and value not in choices:
+            self.error(path, f"Must be one of: {', '.join(choices)}.")
+            return None
+        return value
+
+    def boolean(self, value, path: str, *, default: bool = False) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(path, "Must be true or false.")
+            return default
+        return value
+
+    def identifier(self, value, path: str) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            self.error(path, "Must be a positive integer id.")
+            return None
+        return value
+
+    def moment(self, value, path: str) -> datetime | None:
+        text = self.string(value, path, max_length=64)
+        if not text:
+            return None
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.error(path, "Must be an ISO 8601 date and time, e.g. 2026-05-03T14:30:00Z.")
+            return None
+        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.get_default_timezone())
+
+    def array(self, value, path: str, *, max_items: int, required: bool = False) -> list | None:
+        if value is None:
+            if required:
+                self.error(path, "This field is required.")
+            return None
+        if not isinstance(value, list):
+            self.error(path, "Must be an array.")
+            return None
+        if len(value) > max_items:
+            self.error(path, f"At most {max_items} items.")
+            return None
+        return value
+
+    def unknown_keys(self, data: dict, allowed: tuple[str, ...], path: str = "") -> None:
+        for key in data:
+            if key not in allowed:
+                self.error(f"{path}.{key}" if path else str(key), "Unknown field.")
