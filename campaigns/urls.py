@@ -1,4 +1,4 @@
-from campaigns.views import tracking, wizard
+from campaigns.views import templates, tracking, wizard
 
 app_name = "campaigns"
-urlpatterns = wizard.urlpatterns + tracking.urlpatterns
+urlpatterns = wizard.urlpatterns + templates.urlpatterns + tracking.urlpatterns

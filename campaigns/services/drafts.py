@@ -179,3 +179,26 @@ def campaign_schedule_update(*, campaign: Campaign, send_mode: str, send_at: dat
     campaign.repeat_until = repeat_until if send_mode == Campaign.SendMode.REPEAT else None
     campaign.save(update_fields=["send_mode", "send_at", "repeat_every_hours", "repeat_until", "updated_at"])
     return campaign_step_reach(campaign=campaign, step="preview")
+
+
+@transaction.atomic
+def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate) -> Campaign:
+    """Fill the draft's text from a saved template (every language it has); the template itself is not changed."""
+    _require_draft(campaign)
+    campaign.content = template_content(template)
+    campaign.template = template
+    campaign.sms_stop_line = template.sms_stop_line
+    if campaign.content and campaign.fallback_language not in campaign.content:
+        languages = sorted(campaign.content)
+        campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
+    campaign.save(update_fields=["content", "template", "sms_stop_line", "fallback_language", "updated_at"])
+    return campaign
+
+
+def campaign_content_keep(*, campaign: Campaign, content: dict, variables: dict) -> Campaign:
+    """Keep what was typed at the Message step even when it does not validate yet (Back, or errors shown)."""
+    _require_draft(campaign)
+    campaign.content = content
+    campaign.variables = {**campaign.variables, **variables}
+    campaign.save(update_fields=["content", "variables", "updated_at"])
+    return campaign

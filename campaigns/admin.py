@@ -1,0 +1,87 @@
+"""Admin for incidents, campaigns (read-mostly: notices change through the outage form), templates and the audit."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident, MessageTemplate, TemplateVersion
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "severity", "status", "started_at", "expected_resolution_at")
+    list_filter = ("status", "kind", "severity")
+    search_fields = ("title",)
+    date_hierarchy = "started_at"
+
+
+class CampaignEventInline(admin.TabularInline):
+    model = CampaignEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "actor", "detail")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CampaignSendInline(admin.TabularInline):
+    model = CampaignSend
+    extra = 0
+    can_delete = False
+    fields = ("role", "send", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Sending, pausing and approving happen in the portal, where each writes an audit event; here one only reads."""
+
+    list_display = ("title", "kind", "state", "audience_size", "created_by", "created_at", "sent_at")
+    list_filter = ("state", "kind", "send_mode")
+    search_fields = ("title", "incident__title")
+    date_hierarchy = "created_at"
+    inlines = (CampaignSendInline, CampaignEventInline)
+    readonly_fields = tuple(field.name for field in Campaign._meta.fields)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TemplateVersionInline(admin.StackedInline):
+    model = TemplateVersion
+    extra = 0
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "description")
+    inlines = (TemplateVersionInline,)
+
+
+@admin.register(CampaignEvent)
+class CampaignEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "campaign", "action", "actor", "detail")
+    list_filter = ("action",)
+    search_fields = ("campaign__title", "detail")
+    date_hierarchy = "at"
+    readonly_fields = ("campaign", "actor", "action", "detail", "at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+from campaigns import admin_api  # noqa: E402,F401

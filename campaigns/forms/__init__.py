@@ -1,0 +1,1 @@
+"""One form per step of the outage form, plus the template pages' forms."""

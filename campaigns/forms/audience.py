@@ -1,0 +1,164 @@
+"""Step 2, Audience and channels: who hears about it, on which channels, and how many of them can be reached."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.forms.csv_match import csv_match_clients
+from campaigns.models import NOTICE_KIND_FOR
+from clients.models import Bucket, BuiltinAudience, Channel, Segment
+from clients.selectors import FIELDS, OPERATORS, AudienceCounts, AudienceError, audience_counts, audience_validate
+
+OPERATOR_LABELS = {
+    "is": _("is"), "is_not": _("is not"), "in": _("is one of (comma-separated)"), "contains": _("contains"),
+    "before": _("is before (date)"), "after": _("is after (date)"), "gt": _("is greater than"),
+    "lt": _("is less than"),
+}
+MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (OR)"))]
+
+
+class ConditionForm(forms.Form):
+    """One row of 'field / operator / value'; a blank row is ignored."""
+
+    field = forms.CharField(label=_("Field"), required=False, max_length=80,
+                            widget=forms.TextInput(attrs={"list": "condition-fields",
+                                                          "placeholder": _("region, plan, attributes.x…")}))
+    op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS],
+                           required=False)
+    value = forms.CharField(label=_("Value"), required=False, max_length=500)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("field") and not (data.get("value") or "").strip():
+            self.add_error("value", _("Give a value for this condition, or clear the field to remove it."))
+        if (data.get("value") or "").strip() and not data.get("field"):
+            self.add_error("field", _("Name the client field this value applies to."))
+        return data
+
+    def condition(self) -> dict | None:
+        data = self.cleaned_data
+        if not data or data.get("DELETE") or not data.get("field"):
+            return None
+        value: object = data["value"].strip()
+        if data["op"] == "in":
+            value = [item.strip() for item in str(value).split(",") if item.strip()]
+        return {"field": data["field"].strip(), "op": data["op"], "value": value}
+
+
+ConditionFormSet = forms.formset_factory(ConditionForm, extra=1, can_delete=True, max_num=20)
+
+
+def condition_initial(audience: dict) -> list[dict]:
+    rows = []
+    for condition in audience.get("conditions") or []:
+        value = condition.get("value")
+        rows.append({"field": condition.get("field"), "op": condition.get("op"),
+                     "value": ", ".join(map(str, value)) if isinstance(value, list) else value})
+    return rows
+
+
+class AudienceForm(forms.Form):
+    builtin = forms.MultipleChoiceField(label=_("Everyone who uses"), choices=BuiltinAudience.choices,
+                                        required=False, widget=forms.CheckboxSelectMultiple)
+    buckets = forms.ModelMultipleChoiceField(label=_("Buckets"), queryset=Bucket.objects.all(), required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+    segment = forms.ModelChoiceField(label=_("Saved segment"), queryset=Segment.objects.all(), required=False,
+                                     empty_label=_("— none —"))
+    match = forms.ChoiceField(label=_("Keep clients matching"), choices=MATCH_CHOICES, initial="all",
+                              widget=forms.RadioSelect)
+    csv_file = forms.FileField(label=_("Or upload a list (CSV)"), required=False,
+                               help_text=_("One external reference, phone number or email per row."))
+    csv_clients = forms.CharField(required=False, widget=forms.HiddenInput)
+    channels = forms.MultipleChoiceField(label=_("Send by"), choices=Channel.choices,
+                                         widget=forms.CheckboxSelectMultiple,
+                                         error_messages={"required": _("Choose SMS, email or both.")})
+    mandatory = forms.BooleanField(label=_("Mandatory notice (also reaches clients who muted this kind)"),
+                                   required=False)
+
+    def __init__(self, *args, campaign, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.locked = campaign.parent_id is not None
+        self.conditions = ConditionFormSet(*args[:1], prefix="cond",
+                                           initial=None if args else condition_initial(campaign.audience))
+        self.counts: AudienceCounts | None = None
+        self.csv_unmatched: list[str] = []
+        if self.locked:
+            for name in ("builtin", "buckets", "segment", "match", "csv_file", "csv_clients"):
+                del self.fields[name]
+
+    @classmethod
+    def initial_for(cls, campaign) -> dict:
+        audience = campaign.audience or {}
+        return {
+            "builtin": audience.get("builtin") or [],
+            "buckets": audience.get("buckets") or [],
+            "segment": audience.get("segment"),
+            "match": audience.get("match") or "all",
+            "csv_clients": ",".join(map(str, audience.get("clients") or [])),
+            "channels": campaign.channels or [],
+            "mandatory": campaign.mandatory,
+        }
+
+    def is_valid(self) -> bool:
+        conditions_valid = self.locked or self.conditions.is_valid()
+        return super().is_valid() and conditions_valid
+
+    def clean_csv_clients(self) -> list[int]:
+        raw = self.cleaned_data.get("csv_clients") or ""
+        return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.locked:
+            definition = self.campaign.audience
+        else:
+            upload = data.get("csv_file")
+            if upload:
+                match = csv_match_clients(upload.read())
+                self.csv_unmatched = match.unmatched
+                data["csv_clients"] = list(dict.fromkeys([*data.get("csv_clients", []), *match.client_ids]))
+                if not match.client_ids:
+                    self.add_error("csv_file", _("No row of this file matches a client."))
+            if not self.conditions.is_valid():
+                return data
+            definition = self._definition(data)
+            if not any(definition.get(key) for key in ("builtin", "buckets", "segment", "clients", "conditions")):
+                self.add_error("builtin", _("Choose who should hear about this: clients of a service, a bucket, "
+                                            "a segment, conditions or a list."))
+                return data
+            try:
+                audience_validate(definition)
+            except AudienceError as error:
+                self.add_error(None, str(error))
+                return data
+        data["definition"] = definition
+        if data.get("channels"):
+            self.counts = audience_counts(definition, list(data["channels"]),
+                                          notice_kind=NOTICE_KIND_FOR.get(self.campaign.kind, ""),
+                                          mandatory=bool(data.get("mandatory")))
+            if not any(counts.eligible for counts in self.counts.per_channel.values()):
+                self.add_error("channels", _("Nobody in this audience can be reached on the chosen channels "
+                                             "(see the exclusions beside)."))
+        return data
+
+    def _definition(self, data: dict) -> dict:
+        definition: dict = {}
+        if data.get("builtin"):
+            definition["builtin"] = list(data["builtin"])
+        if data.get("buckets"):
+            definition["buckets"] = [bucket.pk for bucket in data["buckets"]]
+        if data.get("segment"):
+            definition["segment"] = data["segment"].pk
+        if data.get("csv_clients"):
+            definition["clients"] = list(data["csv_clients"])
+        conditions = [row for row in (form.condition() for form in self.conditions.forms) if row]
+        if conditions:
+            definition["match"] = data.get("match") or "all"
+            definition["conditions"] = conditions
+        return definition
+
+
+def field_suggestions() -> list[str]:
+    return [*FIELDS, "attributes."]

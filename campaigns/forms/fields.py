@@ -1,0 +1,16 @@
+"""Widgets and fields shared by the outage form's steps."""
+
+from __future__ import annotations
+
+from django import forms
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A browser date-time picker; the value is read and shown in the active (the author's) time zone."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("widget", forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT))
+        kwargs.setdefault("input_formats", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+        super().__init__(**kwargs)

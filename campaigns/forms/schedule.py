@@ -1,0 +1,50 @@
+"""Step 4, When: now, at a date and time, or every N hours until a time; times in the author's zone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.forms.fields import LocalDateTimeField
+from campaigns.models import Campaign
+
+MAX_REPEAT_HOURS = 168
+
+
+class WhenForm(forms.Form):
+    send_mode = forms.ChoiceField(label=_("When should it go?"), choices=Campaign.SendMode.choices,
+                                  initial=Campaign.SendMode.NOW, widget=forms.RadioSelect)
+    send_at = LocalDateTimeField(label=_("Date and time"), required=False,
+                                 help_text=_("For reminders: the first one; empty means now."))
+    repeat_every_hours = forms.IntegerField(label=_("Repeat every (hours)"), required=False, min_value=1,
+                                            max_value=MAX_REPEAT_HOURS)
+    repeat_until = LocalDateTimeField(label=_("Until"), required=False)
+
+    @classmethod
+    def initial_for(cls, campaign: Campaign) -> dict:
+        return {"send_mode": campaign.send_mode, "send_at": campaign.send_at,
+                "repeat_every_hours": campaign.repeat_every_hours, "repeat_until": campaign.repeat_until}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        mode, send_at = data.get("send_mode"), data.get("send_at")
+        now = timezone.now()
+        if mode == Campaign.SendMode.AT and not send_at and not self.has_error("send_at"):
+            self.add_error("send_at", _("Choose the date and time to send."))
+        if mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) and send_at and send_at <= now:
+            local = timezone.localtime(send_at)
+            self.add_error("send_at", _("%(time)s has already passed; choose a later time or send now.")
+                           % {"time": f"{local:%d %b %Y %H:%M} {local.tzname()}"})
+        if mode == Campaign.SendMode.REPEAT:
+            every, until = data.get("repeat_every_hours"), data.get("repeat_until")
+            if not every and not self.has_error("repeat_every_hours"):
+                self.add_error("repeat_every_hours", _("Say how many hours apart the reminders are."))
+            if not until and not self.has_error("repeat_until"):
+                self.add_error("repeat_until", _("Say when the reminders stop."))
+            elif until and until <= max(send_at or now, now) + timedelta(hours=every or 0):
+                self.add_error("repeat_until", _("The end must leave room for at least one reminder after the "
+                                                 "first notice."))
+        return data

@@ -1,0 +1,38 @@
+"""Steps 6 and 7: the test send and the final confirmation of the number of recipients."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import TestRecipient
+
+
+class TestSendForm(forms.Form):
+    __test__ = False  # not a pytest test class
+
+    test_recipients = forms.ModelMultipleChoiceField(
+        label=_("Internal test recipients"), queryset=TestRecipient.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one colleague to receive the test.")})
+
+
+class ConfirmForm(forms.Form):
+    """Ticking the box that repeats the count is the confirmation; a changed count asks again."""
+
+    expected = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(error_messages={"required": _("Tick the box to confirm the number of recipients.")})
+
+    def __init__(self, *args, recipients: int, label: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.recipients = recipients
+        self.fields["confirm"].label = label
+        self.fields["expected"].initial = recipients
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("expected") is not None and data["expected"] != self.recipients:
+            raise forms.ValidationError(
+                _("The audience changed from %(old)s to %(new)s recipients since this page opened; check the new "
+                  "number and confirm again.") % {"old": data["expected"], "new": self.recipients})
+        return data

@@ -1,0 +1,73 @@
+"""The staff template pages: a saved message with one version per language (SMS text, email subject/text/HTML)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.forms.message import CHANNEL_FIELDS, field_name
+from campaigns.models import IncidentKind, MessageTemplate
+from notifications.rendering import TemplateError, compile_template
+
+
+class MessageTemplateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("For notices of kind"), choices=IncidentKind.choices)
+    description = forms.CharField(label=_("Description"), required=False, max_length=255)
+    sms_stop_line = forms.BooleanField(label=_('Add "Reply STOP to opt out" to SMS'), required=False)
+
+    def __init__(self, *args, template: MessageTemplate | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.template = template
+        self.languages = [code for code, _name in settings.LANGUAGES]
+        for language in self.languages:
+            for channel, parts in CHANNEL_FIELDS.items():
+                for part, label in parts:
+                    widget = forms.TextInput() if part == "subject" else forms.Textarea(attrs={"rows": 3})
+                    widget.attrs.update({"class": "js-template-field", "data-channel": channel})
+                    self.fields[field_name(language, channel, part)] = forms.CharField(
+                        label=label, required=False, widget=widget, strip=False)
+
+    @classmethod
+    def initial_for(cls, template: MessageTemplate) -> dict:
+        initial = {"name": template.name, "kind": template.kind, "description": template.description,
+                   "sms_stop_line": template.sms_stop_line}
+        for version in template.versions.all():
+            for channel, values in version.as_content().items():
+                for part, value in values.items():
+                    initial[field_name(version.language, channel, part)] = value
+        return initial
+
+    def language_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+        names = dict(settings.LANGUAGES)
+        return [(names.get(language, language),
+                 [self[field_name(language, channel, part)] for channel, parts in CHANNEL_FIELDS.items()
+                  for part, _label in parts]) for language in self.languages]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = MessageTemplate.objects.filter(name=name)
+        if self.template is not None:
+            clash = clash.exclude(pk=self.template.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Another template already has this name."))
+        return name
+
+    def clean(self) -> dict:
+        data = super().clean()
+        content: dict = {}
+        for language in self.languages:
+            for channel, parts in CHANNEL_FIELDS.items():
+                values = {part: data.get(field_name(language, channel, part)) or "" for part, _label in parts}
+                for part, value in values.items():
+                    try:
+                        compile_template(value)
+                    except TemplateError as error:
+                        self.add_error(field_name(language, channel, part), str(error))
+                if any(value.strip() for value in values.values()):
+                    content.setdefault(language, {})[channel] = values
+        if not content and not self.errors:
+            raise forms.ValidationError(_("Write the message in at least one language."))
+        data["content"] = content
+        return data

@@ -1,0 +1,124 @@
+/* Outage form: small progressive enhancements. Every form works without this file; the server is authoritative. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // The author's time zone, so times are entered and shown in it.
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  function fillZones(root) {
+    root.querySelectorAll('input[name="tz"]').forEach(function (input) { if (!input.value) { input.value = zone; } });
+  }
+
+  // SMS counting, a port of notifications.rendering.sms_count: GSM-7 160/153, UCS-2 70/67.
+  var GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM7_EXT = "^{}\\[~]|€\f";
+  function smsCount(text) {
+    var gsm = true, length = 0, i, ch;
+    for (i = 0; i < text.length; i++) {
+      ch = text.charAt(i);
+      if (GSM7.indexOf(ch) >= 0) { length += 1; }
+      else if (GSM7_EXT.indexOf(ch) >= 0) { length += 2; }
+      else { gsm = false; break; }
+    }
+    var single = 160, multi = 153, encoding = "GSM-7";
+    if (!gsm) { length = text.length; single = 70; multi = 67; encoding = "UCS-2"; }  // JS length = UTF-16 units
+    var parts = length === 0 ? 0 : (length <= single ? 1 : Math.ceil(length / multi));
+    return { encoding: encoding, characters: length, parts: parts };
+  }
+  function updateCounter(field) {
+    var counter = field.closest(".mb-3, .form-group") ? field.closest(".mb-3, .form-group").nextElementSibling : null;
+    if (!counter || !counter.hasAttribute("data-sms-counter")) { return; }
+    var result = smsCount(field.value);
+    var recipients = parseInt(counter.getAttribute("data-recipients") || "0", 10);
+    counter.querySelector(".js-chars").textContent = result.characters;
+    counter.querySelector(".js-encoding").textContent = result.encoding;
+    counter.querySelector(".js-parts").textContent = result.parts;
+    counter.querySelector(".js-estimate").textContent = result.parts * recipients;
+  }
+
+  // Variables: clicking one inserts {{ name }} at the cursor of the last template field used.
+  var lastField = null;
+  function insertVariable(name) {
+    var field = lastField || document.querySelector(".lang-pane.active .js-template-field, .js-template-field");
+    if (!field) { return; }
+    var token = "{{ " + name + " }}";
+    var start = field.selectionStart == null ? field.value.length : field.selectionStart;
+    var end = field.selectionEnd == null ? field.value.length : field.selectionEnd;
+    field.value = field.value.slice(0, start) + token + field.value.slice(end);
+    field.focus();
+    field.selectionStart = field.selectionEnd = start + token.length;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // Language tabs: all languages are stacked without JS; with JS, one tab at a time.
+  function showLanguage(code) {
+    document.querySelectorAll("[data-lang-tab]").forEach(function (tab) {
+      tab.classList.toggle("active", tab.getAttribute("data-lang-tab") === code);
+      tab.setAttribute("aria-selected", tab.getAttribute("data-lang-tab") === code ? "true" : "false");
+    });
+    document.querySelectorAll(".lang-pane").forEach(function (pane) {
+      pane.classList.toggle("active", pane.getAttribute("data-lang") === code);
+    });
+  }
+
+  // When: only the fields the chosen mode needs are shown.
+  function syncSchedule() {
+    var chosen = document.querySelector('input[name="send_mode"]:checked');
+    if (!chosen) { return; }
+    var mode = chosen.value;
+    var show = { send_at: mode !== "now", repeat_every_hours: mode === "repeat", repeat_until: mode === "repeat" };
+    Object.keys(show).forEach(function (name) {
+      var input = document.querySelector('[name="' + name + '"]');
+      var box = input ? input.closest(".col-md-4") : null;
+      if (box) { box.hidden = !show[name]; }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    fillZones(document);
+    document.querySelectorAll(".js-zone").forEach(function (el) { if (zone) { el.textContent = zone; } });
+    document.querySelectorAll('.js-template-field[data-channel="sms"]').forEach(updateCounter);
+    var firstError = document.querySelector(".lang-pane .is-invalid");
+    if (firstError) { showLanguage(firstError.closest(".lang-pane").getAttribute("data-lang")); }
+    syncSchedule();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { fillZones(event.target); });
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.parameters && "tz" in event.detail.parameters && !event.detail.parameters.tz) {
+      event.detail.parameters.tz = zone;
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("js-template-field")) { lastField = event.target; }
+  });
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.classList && target.classList.contains("js-template-field") && target.getAttribute("data-channel") === "sms") {
+      updateCounter(target);
+    }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "send_mode") { syncSchedule(); }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-insert-variable]");
+    if (button) { event.preventDefault(); insertVariable(button.getAttribute("data-insert-variable")); return; }
+    var tab = event.target.closest("[data-lang-tab]");
+    if (tab) { event.preventDefault(); showLanguage(tab.getAttribute("data-lang-tab")); return; }
+    var clear = event.target.closest(".js-clear-csv");
+    if (clear) {
+      var hidden = document.querySelector('input[name="csv_clients"]');
+      if (hidden) { hidden.value = ""; hidden.dispatchEvent(new Event("change", { bubbles: true })); }
+      clear.closest("details").querySelector("summary").textContent = "Upload a list (CSV) — list removed; save to apply";
+    }
+  });
+  // A sending button disables itself after the first click (the server guards double submits as well).
+  document.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (submitter && submitter.classList.contains("js-once")) {
+      setTimeout(function () { submitter.disabled = true; submitter.textContent = "Sending…"; }, 0);
+    }
+  });
+})();
