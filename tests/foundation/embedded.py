@@ -14,16 +14,19 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = str(BASE_DIR / "manage.py")
-# Variables that would point a child at a shared server; the embedded portal must run without any of them.
-SERVER_VARIABLES = (
-    "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SQLITE_PATH", "PORTAL_BASE_URL", "INFOBIP_BASE_URL",
-    "PORTAL_PRODUCTION", "DEBUG", "STATIC_ROOT", "CELERY_TASK_ALWAYS_EAGER", "TEST_FORCE_SQLITE",
-)
+SETTINGS_FILE = BASE_DIR / "outage_portal" / "settings.py"
+READS = re.compile(r"""(?:\benv(?:_bool|_int|_float|_list)?|os\.environ\.get)\(\s*["']([A-Z0-9_]+)["']""")
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable outage_portal/settings.py reads."""
+    return set(READS.findall(SETTINGS_FILE.read_text()))
 
 
 def clean_env(var_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a fresh laptop: portal defaults only, with var/ in a temporary directory."""
-    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    dropped = settings_variables() | {"PORTAL_VAR_DIR", "TEST_FORCE_SQLITE", "DJANGO_SETTINGS_MODULE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(DJANGO_SETTINGS_MODULE="outage_portal.settings", PORTAL_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
