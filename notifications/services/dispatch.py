@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -405,9 +406,9 @@ def dispatch_run(*, send_id: int, channel: str, provider: BaseProvider | None = 
 
 
 def dispatch_kick(*, send_id: int, channels: list[str], parallel: int | None = None) -> None:
-    """Ring the doorbell: start ``DISPATCH_PARALLELISM`` dispatch tasks per channel (extra ones end at once)."""
+    """Ring the doorbell after commit: ``DISPATCH_PARALLELISM`` dispatch tasks per channel (extras end at once)."""
     from notifications import tasks
 
     for channel in channels:
         for _ in range(parallel or settings.DISPATCH_PARALLELISM):
-            tasks.dispatch_task.delay(send_id, channel)
+            transaction.on_commit(partial(tasks.dispatch_task.delay, send_id, channel))
