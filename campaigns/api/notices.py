@@ -101,7 +101,7 @@ def audience_read(reader: Reader, value, path: str = "audience") -> dict:
 
 
 def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
-    items = reader.array(value, path, max_items=2, required=True)
+    items = reader.array(value, path, max_items=10, required=True)
     if items is None:
         return []
     channels = [reader.string(item, f"{path}[{index}]", max_length=8, blank=False, choices=tuple(Channel.values))
