@@ -12,10 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Trunc
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident
+from clients.models import Client
 from notifications.models import Message, Send
 
 # A send's state → the state its campaign shows.
@@ -35,6 +37,7 @@ FAILURE_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED, Message.S
 # on an explicit choice, since the same request to the same number usually fails the same way.
 RETRY_DEFAULT_STATES = (Message.State.FAILED, Message.State.EXPIRED)
 RETRY_OPTIONAL_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED)
+SEARCH_CLIENTS_INLINE = 2000
 IN_FLIGHT_STATES = (Message.State.PENDING, Message.State.SENDING, Message.State.ACCEPTED)
 
 PAUSABLE = (Campaign.State.SENDING,)
@@ -228,27 +231,25 @@ def _granularity(start: datetime, end: datetime) -> str:
     return "hour"
 
 
-def send_timeline(send: Send | None) -> dict:
+def send_timeline(send: Send | None, *, now: datetime | None = None) -> dict:
     """Cumulative messages accepted and delivered over time, bucketed in SQL (per second, minute or hour).
 
-    Returns ``{"unit": "second", "labels": [iso, ...], "accepted": [n, ...], "delivered": [n, ...]}``.
+    The bucket size follows the send's own span (started → completed, or now), so no extra query is needed to
+    find it. Returns ``{"unit": "second", "labels": [iso, ...], "accepted": [n, ...], "delivered": [n, ...]}``.
     """
     empty = {"unit": "second", "labels": [], "accepted": [], "delivered": []}
     if send is None:
         return empty
-    messages = Message.objects.filter(send=send)
-    bounds = messages.aggregate(start=Min("accepted_at"), end=Coalesce(Max("done_at"), Max("accepted_at")))
-    if bounds["start"] is None:
-        return empty
-    start, end = bounds["start"], max(bounds["end"] or bounds["start"], bounds["start"])
-    unit = _granularity(start, end)
+    start = send.started_at or send.materialized_at or send.created_at
+    unit = _granularity(start, send.completed_at or now or timezone.now())
+    messages = Message.objects.filter(send=send).order_by()
     accepted = dict(
         messages.filter(accepted_at__isnull=False).annotate(bucket=Trunc("accepted_at", unit))
-        .values_list("bucket").annotate(n=Count("id")).order_by().values_list("bucket", "n")
+        .values("bucket").annotate(n=Count("id")).values_list("bucket", "n")
     )
     delivered = dict(
         messages.filter(state=Message.State.DELIVERED, done_at__isnull=False).annotate(bucket=Trunc("done_at", unit))
-        .values_list("bucket").annotate(n=Count("id")).order_by().values_list("bucket", "n")
+        .values("bucket").annotate(n=Count("id")).values_list("bucket", "n")
     )
     labels, accepted_series, delivered_series = [], [], []
     total_accepted = total_delivered = 0
@@ -262,7 +263,10 @@ def send_timeline(send: Send | None) -> dict:
 
 
 def campaign_messages(send: Send, *, search: str = "", state: str = "", channel: str = "") -> QuerySet[Message]:
-    """A send's messages with their client, filtered; ordered by id for keyset pagination."""
+    """A send's messages with their client, filtered; ordered by id for keyset pagination.
+
+    ``search`` matches the client's name or account (part of it), or exactly its reference, email or phone.
+    """
     messages = Message.objects.filter(send=send).select_related("client").order_by("id")
     if state == "failures":
         messages = messages.filter(state__in=FAILURE_STATES)
@@ -272,10 +276,14 @@ def campaign_messages(send: Send, *, search: str = "", state: str = "", channel:
         messages = messages.filter(channel=channel)
     search = search.strip()
     if search:
-        messages = messages.filter(
-            Q(destination__icontains=search) | Q(client__name__icontains=search)
-            | Q(client__external_ref__iexact=search) | Q(client__account__icontains=search)
-        )
+        # Clients are matched first (one pass over clients), then their messages through the client index. As a
+        # subquery, PostgreSQL would instead walk every message of the send and probe clients one by one. A broad
+        # search (thousands of clients) keeps the subquery: matches are then frequent and a page fills quickly.
+        clients = Client.objects.filter(Q(name__icontains=search) | Q(account__icontains=search)
+                                        | Q(external_ref__iexact=search) | Q(email__iexact=search)
+                                        | Q(phone=search.replace(" ", ""))).values_list("id", flat=True)
+        client_ids = list(clients[:SEARCH_CLIENTS_INLINE + 1])
+        messages = messages.filter(client_id__in=client_ids if len(client_ids) <= SEARCH_CLIENTS_INLINE else clients)
     return messages
 
 

@@ -82,7 +82,7 @@ def _progress_context(campaign: Campaign, send, state: str) -> dict:
              for s, label in Message.State.choices]
     return {
         "campaign": campaign, "progress": progress, "bar": bar, "channels": channels, "state_table": table,
-        "timeline": selectors.send_timeline(send), "state": state,
+        "state": state,
         "poll": send is not None and not progress.is_complete and send.state != "scheduled",
     }
 
@@ -106,13 +106,14 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view()
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """Small and fast, polled every two seconds: JSON for scripts, the progress partial for htmx."""
+    """Polled while sending: the progress partial for htmx; JSON (with the chart's series) for scripts."""
     campaign = get_object_or_404(Campaign, pk=pk)
     send = selectors.campaign_main_send(campaign)
     state = selectors.campaign_state(campaign, send.state if send else None)
     context = _progress_context(campaign, send, state)
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"state": state, **context["progress"].as_dict(), "timeline": context["timeline"]})
+        timeline = selectors.send_timeline(send) if request.GET.get("timeline") != "0" else None
+        return JsonResponse({"state": state, **context["progress"].as_dict(), "timeline": timeline})
     return render(request, "campaigns/partials/progress.html", context)
 
 

@@ -1,15 +1,11 @@
-/* Campaign page: draws messages accepted and delivered over time (Chart.js, served by the portal) and redraws the
-   chart whenever htmx swaps in a fresh progress panel. Polling stops by itself: a finished send's panel carries
-   no hx-trigger. */
+/* Campaign page: draws messages accepted and delivered over time with Chart.js (served by the portal). The chart
+   reads the progress endpoint's JSON every 3 s until the send is complete; the progress panel itself is polled by
+   htmx, and stops by itself because a finished send's panel carries no hx-trigger. */
 (function () {
   "use strict";
+  var canvas = document.getElementById("timeline-chart");
+  if (!canvas || typeof Chart === "undefined") { return; }
   var chart = null;
-
-  function readTimeline() {
-    var node = document.getElementById("timeline-data");
-    if (!node) { return null; }
-    try { return JSON.parse(node.textContent); } catch (error) { return null; }
-  }
 
   function label(iso, unit) {
     var date = new Date(iso);
@@ -18,16 +14,13 @@
     return date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", second: "2-digit"});
   }
 
-  function draw() {
-    var canvas = document.getElementById("timeline-chart");
-    var data = readTimeline();
-    if (!canvas || !data || typeof Chart === "undefined") { return; }
-    var labels = data.labels.map(function (iso) { return label(iso, data.unit); });
-    canvas.dataset.points = String(data.labels.length);
+  function draw(timeline) {
+    var labels = timeline.labels.map(function (iso) { return label(iso, timeline.unit); });
+    canvas.dataset.points = String(timeline.labels.length);
     if (chart) {
       chart.data.labels = labels;
-      chart.data.datasets[0].data = data.accepted;
-      chart.data.datasets[1].data = data.delivered;
+      chart.data.datasets[0].data = timeline.accepted;
+      chart.data.datasets[1].data = timeline.delivered;
       chart.update("none");
       return;
     }
@@ -36,8 +29,8 @@
       data: {
         labels: labels,
         datasets: [
-          {label: "Accepted", data: data.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0.2, pointRadius: 0},
-          {label: "Delivered", data: data.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0.2, pointRadius: 0}
+          {label: "Accepted", data: timeline.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0.2, pointRadius: 0},
+          {label: "Delivered", data: timeline.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0.2, pointRadius: 0}
         ]
       },
       options: {
@@ -50,6 +43,17 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", draw);
-  document.body.addEventListener("htmx:afterSettle", draw);
+  function refresh() {
+    fetch(canvas.dataset.url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        if (data.timeline) { draw(data.timeline); }
+        canvas.dataset.complete = String(data.complete);
+        if (!data.complete) { window.setTimeout(refresh, 3000); }
+      })
+      .catch(function () { window.setTimeout(refresh, 10000); });
+  }
+
+  refresh();
 }());
