@@ -38,7 +38,7 @@ def portal(fresh_env):
     """One embedded portal for the module; the last test stops it with SIGTERM."""
     port, sandbox_port = free_port(), free_port()
     running = Running(fresh_env, "--port", str(port), "--sandbox-port", str(sandbox_port))
-    running.port, running.sandbox_port = port, sandbox_port
+    running.port, running.sandbox_port, running.env = port, sandbox_port, fresh_env
     try:
         running.wait_for("Outage Portal is running at")
         yield running
@@ -99,6 +99,41 @@ def test_children_output_is_prefixed_with_their_name(portal):
     assert any(line.startswith("web     | ") for line in portal.lines)
     assert any(line.startswith("worker  | ") for line in portal.lines)
     assert any(line.startswith("sandbox | ") for line in portal.lines)
+
+
+SEND_ONE = """
+from clients.models import Client
+from notifications.services.sends import send_create
+client = Client.objects.create(
+    external_ref="EMBEDDED-1", name="Ada", email="ada@customer.example.com", phone="+33612345678",
+    uses_sms_service=True, uses_email_service=True,
+)
+send = send_create(
+    label="embedded smoke", channels=["sms", "email"], audience={"clients": [client.pk]},
+    content={"en": {"sms": {"text": "Fibre cut in your area."},
+                    "email": {"subject": "Outage", "text": "Fibre cut.", "html": "<p>Fibre cut.</p>"}}},
+)
+print(send.pk)
+"""
+STATES = """
+from notifications.models import Message
+print(sorted(f"{m.channel}:{m.state}" for m in Message.objects.filter(send_id={send_id})))
+"""
+
+
+def test_a_send_travels_to_delivered_through_worker_sandbox_and_report(portal):
+    """A send made on the embedded portal's database is dispatched by its worker to its sandbox, whose delivery
+    reports reach its web server: both messages end up delivered."""
+    send_id = manage(portal.env, "shell", "-c", SEND_ONE).stdout.strip().splitlines()[-1]
+    deadline = time.monotonic() + 120
+    states = ""
+    while time.monotonic() < deadline:
+        states = manage(portal.env, "shell", "-c", STATES.replace("{send_id}", send_id)).stdout.strip().splitlines()[-1]
+        if states == "['email:delivered', 'sms:delivered']":
+            break
+        time.sleep(2)
+    assert states == "['email:delivered', 'sms:delivered']", portal.output[-4000:]
+    assert "POST /webhooks/" in portal.output
 
 
 def test_sigterm_stops_every_child(portal):
