@@ -177,7 +177,7 @@ def _open_link(group_key: str) -> AlertLink | None:
 
 @transaction.atomic
 def _firing(group: AlertGroup, token: ApiToken) -> AlertOutcome:
-    existing = (AlertLink.objects.select_for_update().select_related("campaign")
+    existing = (AlertLink.objects.select_for_update(of=("self",)).select_related("campaign")
                 .filter(group_key=group.group_key, resolved_at__isnull=True).first())
     if existing is not None:
         return AlertOutcome(action="existing", campaign=existing.campaign)
@@ -206,7 +206,7 @@ def _last_notice(link: AlertLink) -> Campaign:
 
 @transaction.atomic
 def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
-    link = (AlertLink.objects.select_for_update().select_related("route", "incident", "campaign")
+    link = (AlertLink.objects.select_for_update(of=("self",)).select_related("route", "incident", "campaign")
             .filter(group_key=group.group_key, resolved_at__isnull=True).first())
     if link is None:
         return AlertOutcome(action="ignored", reason="No open alert group with this key.")
