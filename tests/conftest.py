@@ -10,7 +10,7 @@ import socket
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
