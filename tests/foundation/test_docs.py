@@ -1,0 +1,23 @@
+"""The README's configuration table names every environment variable the settings read."""
+
+from __future__ import annotations
+
+import re
+
+from tests.foundation.embedded import BASE_DIR, settings_variables
+
+
+def test_readme_documents_every_settings_variable():
+    """Each variable read in outage_portal/settings.py appears, in backticks, in README.md."""
+    readme = (BASE_DIR / "README.md").read_text()
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", readme))
+    assert sorted(settings_variables() - documented) == []
+
+
+def test_readme_quick_start_comes_first():
+    """The README opens with the two commands a newcomer needs: make run and make test."""
+    readme = (BASE_DIR / "README.md").read_text()
+    quick_start = readme.index("## Quick start")
+    assert readme.index("make run") > quick_start
+    assert readme.index("make test") > quick_start
+    assert quick_start == readme.index("## ")
