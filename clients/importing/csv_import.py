@@ -160,6 +160,10 @@ def _write(plan: Plan, *, filename: str) -> None:
     )
 
 
+def _use_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def clients_import_csv(*, data: bytes, filename: str, dry_run: bool = False) -> ImportReport:
     """Import a clients CSV: good rows are upserted all together, bad rows are reported with line and reason.
 
@@ -180,7 +184,7 @@ def clients_import_csv(*, data: bytes, filename: str, dry_run: bool = False) -> 
     elif parsed.rows:
         with transaction.atomic():
             plan = _plan(parsed.rows, report, dry_run=False)
-            if connection.vendor == "postgresql":
+            if _use_copy():
                 copy_write(plan.rows, plan.withdrawals, plan.joins, columns=[*FIELDS, *CONSENT_FIELDS],
                            filename=filename, source=SOURCE)
             else:
