@@ -123,3 +123,13 @@ def test_unsubscribe_headers_point_at_a_working_one_click_url():
     assert response.status_code == 200
     customer.refresh_from_db()
     assert customer.email_consent is False
+
+
+def test_every_configured_language_has_the_page(client, settings):
+    """Each language in settings.LANGUAGES renders the page translated, with its lang attribute."""
+    customer = ClientFactory()
+    path = _path(links.unsubscribe_url(customer.pk, "email"))
+    expected = {"en": "Unsubscribe", "fr": "Se désinscrire", "de": "Abmelden"}
+    for code, _name in settings.LANGUAGES:
+        page = client.get(f"{path}?lang={code}").content.decode()
+        assert f'<html lang="{code}">' in page and f"<h1>{expected[code]}</h1>" in page
