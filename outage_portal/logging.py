@@ -22,6 +22,8 @@ from functools import lru_cache
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from notifications.masking import mask_text
@@ -146,11 +148,10 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _accepted_request_id(request.headers.get("X-Request-ID"))
         request.request_id = request_id
-        token = _context.set({"request_id": request_id})
-        try:
-            response = self.get_response(request)
-        finally:
-            _context.reset(token)
+        # Not reset on the way out: Django logs 4xx/5xx responses after the middleware returns, and those lines
+        # need the id too. request_finished clears it.
+        _context.set({"request_id": request_id})
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 
@@ -163,6 +164,11 @@ class RequestIdMiddleware:
         if ids:
             _context.set({**_current(), **{key: str(value) for key, value in ids.items()}})
         return None
+
+
+@receiver(request_finished, dispatch_uid="portal_log_context_request_finished")
+def _clear_request_context(**kwargs) -> None:
+    _context.set(None)
 
 
 # Celery: carry the context from the publisher into the worker.
