@@ -76,7 +76,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
                        status=400)
     language = _language(request, client.language)
     context = {
-        "client": client, "channel": channel, "channel_label": Channel(channel).label,
+        "client": client, "channel": channel,
         "address": _masked_address(client, channel), "preferences_url": links.preferences_url(client.pk),
     }
     if request.method == "POST":
