@@ -335,6 +335,29 @@ class WhenStepView(StepView):
         return {"zone": timezone.get_current_timezone_name()}
 
 
+def _audience_text(campaign: Campaign) -> str:
+    """The audience in words: 'SMS clients; buckets Paris region; segment VIPs; 12 listed clients; 2 conditions'."""
+    from clients.models import Bucket, BuiltinAudience, Segment
+
+    follow_up = _follow_up_note(campaign)
+    if follow_up:
+        return follow_up
+    audience, parts = campaign.audience or {}, []
+    labels = dict(BuiltinAudience.choices)
+    if audience.get("builtin"):
+        parts.append(", ".join(str(labels.get(name, name)) for name in audience["builtin"]))
+    if audience.get("buckets"):
+        names = Bucket.objects.filter(pk__in=audience["buckets"]).values_list("name", flat=True)
+        parts.append("bucket " + ", ".join(names))
+    if audience.get("segment"):
+        parts.append("segment " + str(Segment.objects.filter(pk=audience["segment"]).first() or audience["segment"]))
+    if audience.get("clients"):
+        parts.append(f"{len(audience['clients'])} listed clients")
+    if audience.get("conditions"):
+        parts.append(f"{len(audience['conditions'])} condition(s), match {audience.get('match', 'all')}")
+    return "; ".join(parts)
+
+
 def _schedule_text(campaign: Campaign) -> str:
     def local(value):
         value = timezone.localtime(value)
@@ -414,7 +437,7 @@ class PreviewStepView(StepView):
             "content_errors": errors,
             "samples": [] if errors else _samples(self.campaign),
             "schedule_text": _schedule_text(self.campaign),
-            "follow_up_note": _follow_up_note(self.campaign),
+            "audience_text": _audience_text(self.campaign),
             "languages": dict(settings.LANGUAGES),
             "can_approve": self.campaign.state == Campaign.State.AWAITING_APPROVAL
             and user.has_perm("campaigns.approve_campaign")
@@ -510,6 +533,7 @@ class SendStepView(StepView):
             "needs_approval": sending.campaign_needs_approval(self.campaign, self.reach),
             "threshold": settings.APPROVAL_THRESHOLD,
             "schedule_text": _schedule_text(self.campaign),
+            "audience_text": _audience_text(self.campaign),
             "test_summary": _test_summary(self.campaign),
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
             "content_errors": content_errors(self.campaign.content, self.campaign.channels),
