@@ -30,6 +30,7 @@ MAX_LENGTHS = {"external_ref": 64, "name": 200, "account": 200, "email": 254, "r
                "plan": 100}
 _ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _TRUE = {"1", "true", "yes", "y", "on", "oui", "ja"}
 _FALSE = {"0", "false", "no", "n", "off", "non", "nein"}
 
@@ -92,6 +93,11 @@ def _header(cells: list[str]) -> list[str]:
     if missing:
         raise FileError(f"required column(s) missing: {', '.join(missing)}")
     return columns
+
+
+def _unquote(cell: str) -> str:
+    """Undo the export's guard against spreadsheet formulas ("'+336…" back to "+336…")."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_STARTS else cell
 
 
 def _flag(text: str, column: str) -> bool | None:
@@ -200,6 +206,7 @@ def parse(data: bytes) -> ParsedFile:
         if len(cells) > width and any(cell.strip() for cell in cells[width:]):
             errors.append(RowProblem(start, cells[0].strip()[:64], f"{len(cells)} cells but {width} columns"))
             continue
+        cells = [_unquote(cell) for cell in cells]
         record = dict(zip(columns, cells + [""] * (width - len(cells)), strict=False))
         ref = record["external_ref"].strip()
         if ref in first_line:

@@ -1,0 +1,259 @@
+"""Django admin for the client registry: clients, buckets, segments and internal test recipients.
+
+Admins keep clients here (Admins group); Viewers read; nobody edits consent except through ``consent_set``, so
+every change lands in the consent history. The CSV import page and the export go through ``clients.importing``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from clients.consent import consent_set
+from clients.forms import BucketChoiceForm, ClientAdminForm, SegmentAdminForm, TestRecipientAdminForm
+from clients.importing.admin_view import import_view
+from clients.importing.export import clients_csv_rows
+from clients.models import Bucket, BucketMembership, Channel, Client, Segment, TestRecipient
+from clients.selectors import AudienceError, audience_counts, audience_queryset
+from clients.services import ClientValueError, bucket_add_clients, bucket_remove_clients, phone_normalize
+
+
+class BucketListFilter(admin.SimpleListFilter):
+    title = _("bucket")
+    parameter_name = "bucket"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in Bucket.objects.values_list("pk", "name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value() or not self.value().isdigit():
+            return queryset
+        return queryset.filter(Exists(BucketMembership.objects.filter(client=OuterRef("pk"), bucket_id=self.value())))
+
+
+class ServicesListFilter(admin.SimpleListFilter):
+    title = _("uses our services")
+    parameter_name = "services"
+    FILTERS = {
+        "sms": Q(uses_sms_service=True),
+        "email": Q(uses_email_service=True),
+        "both": Q(uses_sms_service=True, uses_email_service=True),
+        "sms_only": Q(uses_sms_service=True, uses_email_service=False),
+        "email_only": Q(uses_sms_service=False, uses_email_service=True),
+        "none": Q(uses_sms_service=False, uses_email_service=False),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("sms", _("SMS service")), ("email", _("Email service")), ("both", _("Both")),
+                ("sms_only", _("SMS only")), ("email_only", _("Email only")), ("none", _("Neither"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        condition = self.FILTERS.get(self.value() or "")
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+class BucketMembershipInline(admin.TabularInline):
+    model = BucketMembership
+    fields = ("bucket", "added_at")
+    readonly_fields = ("added_at",)
+    extra = 0
+    verbose_name = _("bucket")
+    verbose_name_plural = _("buckets")
+
+
+def _bucket_action(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet, *, adding: bool):
+    """Ask which bucket, then add or remove every selected client in one statement."""
+    form = BucketChoiceForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        bucket = form.cleaned_data["bucket"]
+        ids = queryset.values_list("pk", flat=True)
+        if adding:
+            count = bucket_add_clients(bucket=bucket, client_ids=ids)
+            text = ngettext("%(n)d client added to %(bucket)s.", "%(n)d clients added to %(bucket)s.", count)
+        else:
+            count = bucket_remove_clients(bucket=bucket, client_ids=ids)
+            text = ngettext("%(n)d client removed from %(bucket)s.", "%(n)d clients removed from %(bucket)s.", count)
+        modeladmin.message_user(request, text % {"n": count, "bucket": bucket.name}, messages.SUCCESS)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Add clients to a bucket") if adding else _("Remove clients from a bucket"),
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "count": queryset.count(),
+        "sample": list(queryset[:10]),
+        "action_name": "add_to_bucket" if adding else "remove_from_bucket",
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "adding": adding,
+    }
+    return TemplateResponse(request, "admin/clients/client/bucket_action.html", context)
+
+
+@admin.action(description=_("Add the selected clients to a bucket…"), permissions=["change"])
+def add_to_bucket(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet):
+    return _bucket_action(modeladmin, request, queryset, adding=True)
+
+
+@admin.action(description=_("Remove the selected clients from a bucket…"), permissions=["change"])
+def remove_from_bucket(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet):
+    return _bucket_action(modeladmin, request, queryset, adding=False)
+
+
+@admin.action(description=_("Export the selected clients as CSV (import columns)"), permissions=["export"])
+def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+    response = StreamingHttpResponse(clients_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
+    return response
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    form = ClientAdminForm
+    list_display = ("name", "external_ref", "account", "email", "phone", "language", "services", "region",
+                    "is_active", "email_consent", "sms_consent")
+    list_display_links = ("name", "external_ref")
+    list_filter = (BucketListFilter, ServicesListFilter, "language", "is_active", "email_consent", "sms_consent",
+                   "region", "plan")
+    search_fields = ("name", "email", "phone", "external_ref", "account")
+    search_help_text = _("Name, email, mobile number (any format), reference or account.")
+    actions = [add_to_bucket, remove_from_bucket, export_csv]
+    inlines = [BucketMembershipInline]
+    list_per_page = 50
+    readonly_fields = ("email_opted_out_at", "email_opt_out_source", "sms_opted_out_at", "sms_opt_out_source",
+                       "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("external_ref", "name", "account")}),
+        (_("Contact"), {"fields": ("email", "phone", "language")}),
+        (_("Services"), {"fields": ("uses_sms_service", "uses_email_service", "is_active")}),
+        (_("Consent"), {"fields": ("email_consent", "email_opted_out_at", "email_opt_out_source", "sms_consent",
+                                   "sms_opted_out_at", "sms_opt_out_source", "muted_kinds")}),
+        (_("Segmentation"), {"fields": ("region", "network", "plan", "tags", "attributes")}),
+        (_("Record"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description=_("services"))
+    def services(self, client: Client) -> str:
+        used = [name for name, flag in (("SMS", client.uses_sms_service), ("email", client.uses_email_service)) if flag]
+        return " + ".join(used) or "—"
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """Exports hold every client's contact details: only those who may change clients get them."""
+        return self.has_change_permission(request)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Also find a number typed nationally or with spaces ("06 12 34 56 78")."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term and sum(ch.isdigit() for ch in term) >= 6:
+            try:
+                phone = phone_normalize(term)
+            except ClientValueError:
+                phone = ""
+            if phone:
+                results = results | queryset.filter(phone=phone)
+        return results, may_have_duplicates
+
+    def save_model(self, request: HttpRequest, obj: Client, form, change: bool) -> None:
+        """Save the client, then change consent through ``consent_set`` so the history records it."""
+        wanted = {Channel.EMAIL: form.cleaned_data["email_consent"], Channel.SMS: form.cleaned_data["sms_consent"]}
+        if change:
+            stored = Client.objects.filter(pk=obj.pk).values("email_consent", "sms_consent").get()
+            obj.email_consent, obj.sms_consent = stored["email_consent"], stored["sms_consent"]
+        else:
+            obj.email_consent = obj.sms_consent = True
+        super().save_model(request, obj, form, change)
+        for channel, given in wanted.items():
+            consent_set(client=obj, channel=channel, given=given, source="admin",
+                        detail=f"admin user {request.user.get_username()}")
+
+    def get_urls(self):
+        urls = [path("import/", self.admin_site.admin_view(self.import_csv_view), name="clients_client_import")]
+        return urls + super().get_urls()
+
+    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return import_view(self, request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Bucket)
+class BucketAdmin(admin.ModelAdmin):
+    list_display = ("name", "members", "description", "created_at")
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    fields = ("name", "slug", "description", "members")
+    readonly_fields = ("members",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def members(self, bucket: Bucket) -> str:
+        if bucket.pk is None:
+            return "—"
+        count = getattr(bucket, "member_count", None)
+        count = bucket.memberships.count() if count is None else count
+        url = reverse("admin:clients_client_changelist") + f"?bucket={bucket.pk}"
+        return format_html('<a href="{}">{} {}</a>', url, count, _("clients"))
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentAdminForm
+    list_display = ("name", "description", "matched", "updated_at")
+    search_fields = ("name", "description")
+    readonly_fields = ("audience",)
+    fields = ("name", "description", "definition", "audience")
+
+    @admin.display(description=_("clients matched"))
+    def matched(self, segment: Segment) -> str:
+        try:
+            return str(audience_queryset(segment.definition).count())
+        except AudienceError as error:
+            return f"invalid: {error}"
+
+    @admin.display(description=_("audience now"))
+    def audience(self, segment: Segment) -> str:
+        if segment.pk is None:
+            return "—"
+        try:
+            counts = audience_counts(segment.definition, [Channel.SMS, Channel.EMAIL])
+        except AudienceError as error:
+            return f"invalid: {error}"
+        parts = [f"{counts.matched} clients matched"]
+        for channel, channel_counts in counts.per_channel.items():
+            excluded = ", ".join(f"{reason} {n}" for reason, n in channel_counts.excluded.items() if n)
+            parts.append(f"{channel}: {channel_counts.eligible} reachable" + (f" (excluded: {excluded})"
+                                                                               if excluded else ""))
+        return " · ".join(parts)
+
+
+@admin.register(TestRecipient)
+class TestRecipientAdmin(admin.ModelAdmin):
+    form = TestRecipientAdminForm
+    list_display = ("name", "email", "phone", "language", "is_active")
+    list_filter = ("is_active", "language")
+    search_fields = ("name", "email", "phone")
+
+
+# Consent history, sign-ups and the privacy actions (export, erase) live in their own module.
+from clients import admin_privacy  # noqa: E402,F401
