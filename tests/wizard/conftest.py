@@ -1,0 +1,19 @@
+"""Fixtures of the outage form's tests."""
+
+import importlib
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def staff_groups(request):
+    """Transactional (browser) tests flush the database, groups included; put back the ones the migration makes."""
+    if "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
+    if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
+        migration.create_groups(apps, None)
