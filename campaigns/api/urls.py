@@ -6,6 +6,6 @@ app_name = "api"
 urlpatterns = [
     path("openapi.json", views.openapi_schema, name="openapi"),
     path("v1/notices", views.notice_create, name="notices"),
-    path("v1/notices/<int:pk>", views.notice_detail, name="notice"),
+    path("v1/notices/<str:pk>", views.notice_detail, name="notice"),  # any id answers JSON, even a bad one
     path("v1/alertmanager", views.alertmanager_webhook, name="alertmanager"),
 ]

@@ -37,8 +37,9 @@ def notice_create(request: HttpRequest) -> JsonResponse:
 
 
 @api_view(method="GET", permission="can_read_status")
-def notice_detail(request: HttpRequest, pk: int) -> JsonResponse:
-    campaign = Campaign.objects.select_related("incident").filter(pk=pk).first() if pk <= MAX_ID else None
+def notice_detail(request: HttpRequest, pk: str) -> JsonResponse:
+    valid = pk.isascii() and pk.isdigit() and 0 < int(pk) <= MAX_ID
+    campaign = Campaign.objects.select_related("incident").filter(pk=int(pk)).first() if valid else None
     if campaign is None:
         return api_error(404, f"No notice with id {pk}.")
     return JsonResponse(notice_status(campaign))
