@@ -1,0 +1,166 @@
+"""The machine's description, the results table (terminal and Markdown), bench/RESULTS.md and bench/dispatch.png."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.figures import Figure, fmt
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ("audience_all", "audience_filtered", "materialize", "materialize_baseline", "materialize_share", "dispatch",
+         "floor", "floor_share", "webhook", "memory_small", "memory_all", "engine_sms", "naive_sms", "naive_ratio",
+         "engine_email", "post_office", "post_office_ratio")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine(*, redis_version: str, load_start: tuple[float, float, float]) -> dict[str, str]:
+    import celery
+    import django
+    import psutil
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    dirty = " (with uncommitted changes in the checkout)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPU": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "RAM": f"{psutil.virtual_memory().total / 1024 ** 3:.1f} GiB",
+        "load average at start (1/5/15 min)": " / ".join(f"{v:.2f}" for v in load_start),
+        "load average at end (1/5/15 min)": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
+        "OS": platform.platform(),
+        "PostgreSQL": postgres,
+        "Redis": redis_version,
+        "Python": platform.python_version(),
+        "Django / Celery": f"{django.get_version()} / {celery.__version__}",
+        "git commit": (_git("rev-parse", "--short", "HEAD") or "unknown") + dirty,
+    }
+
+
+def _row(figure: Figure) -> tuple[str, str, str, str, str]:
+    if figure.error and not figure.values:
+        return figure.label, "error", figure.error[:60], figure.target_label, "no"
+    low_high = figure.spread
+    spread = f"{fmt(low_high[0])} – {fmt(low_high[1])}" if low_high else "—"
+    met = {True: "yes", False: "NO", None: "—"}[figure.met]
+    unit = f" {figure.unit}" if figure.unit and figure.unit not in ("×",) else figure.unit
+    return figure.label, f"{fmt(figure.median)}{unit}", spread, figure.target_label, met
+
+
+def ordered(figures: dict[str, Figure]) -> list[Figure]:
+    known = [figures[key] for key in ORDER if key in figures]
+    return known + [figure for key, figure in figures.items() if key not in ORDER]
+
+
+def table_text(figures: Iterable[Figure]) -> str:
+    header = ("figure", "median", "min – max", "target", "met?")
+    rows = [header, *(_row(figure) for figure in figures)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def table_markdown(figures: Iterable[Figure]) -> str:
+    lines = ["| Figure | Median | Min – max | Target | Met? |", "|---|---:|---:|---:|:---:|"]
+    lines += ["| " + " | ".join(_row(figure)) + " |" for figure in figures]
+    return "\n".join(lines)
+
+
+def results_markdown(*, figures: dict[str, Figure], description: dict[str, str], settings: dict[str, str],
+                     notes: dict[str, str], runs: int, command: str) -> str:
+    chosen = ordered(figures)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `{command}` (code in `bench/`, explained in `docs/benchmarks.md`). Every figure is the median of "
+        f"{runs} runs, with the lowest and highest run; ratios are paired run by run.",
+        "",
+        "## Machine",
+        "",
+        *[f"- **{key}**: {value}" for key, value in description.items()],
+        "",
+        "## Setup",
+        "",
+        *[f"- **{key}**: {value}" for key, value in settings.items()],
+        "",
+        "## Results",
+        "",
+        table_markdown(chosen),
+        "",
+        "## Notes per figure",
+        "",
+        *[f"- **{figure.label}**: {figure.note}" for figure in chosen if figure.note],
+        *[f"- **{figure.label}** failed: {figure.error}" for figure in chosen if figure.error],
+        *[f"- **{key}**: {value}" for key, value in notes.items() if key.startswith(("dispatch_", "profile_"))],
+        "",
+        "![Messages accepted over time](dispatch.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot(timelines: dict[str, list[list[tuple[float, int]]]], path: Path, *, campaign: int) -> None:
+    """Messages accepted over time: the campaign by the engine and the naive sender (left), the engine's bulk
+    dispatch and post_office (right). The median-length run of each is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def median_run(runs: list[list[tuple[float, int]]]) -> list[tuple[float, int]]:
+        runs = [run for run in runs if run]
+        return sorted(runs, key=lambda run: run[-1][0])[len(runs) // 2] if runs else []
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    styles = {
+        "engine_sms": ("engine (SMS)", "tab:blue", left),
+        "naive_sms": ("naive: a task + a request per recipient", "tab:red", left),
+        "engine_email": ("engine (email)", "tab:blue", right),
+        "post_office_email": ("django-post_office to SMTP", "tab:orange", right),
+        "engine_dispatch": ("engine, bulk dispatch SMS + email", "tab:green", right),
+    }
+    for key, (label, colour, axis) in styles.items():
+        run = median_run(timelines.get(key, []))
+        if not run:
+            continue
+        seconds, counts = zip(*run, strict=True)
+        total = run[-1][1]
+        rate = total / run[-1][0] if run[-1][0] else 0
+        axis.plot(seconds, counts, color=colour, linestyle="--" if key == "engine_dispatch" else "-",
+                  label=f"{label}: {total:,} in {run[-1][0]:.1f} s ({rate:,.0f}/s)")
+    left.set_title(f"The same {campaign:,}-recipient SMS campaign")
+    right.set_title("Email: engine vs django-post_office; engine bulk dispatch")
+    for axis in (left, right):
+        axis.set_xlabel("seconds since the send started")
+        axis.set_ylabel("messages accepted")
+        axis.grid(alpha=0.3)
+        axis.legend(loc="lower right", fontsize=8)
+        axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
