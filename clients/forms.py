@@ -52,14 +52,17 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "plan", "tags", "attributes",
         )
         widgets = {"attributes": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+        help_texts = {
+            "email_consent": _("Changes are recorded in the consent history (source: admin)."),
+            "sms_consent": _("Changes are recorded in the consent history (source: admin)."),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"] = _language_field()
+        if "language" in self.fields:
+            self.fields["language"] = _language_field()
         if self.instance and self.instance.pk:
             self.initial["tags"] = "|".join(self.instance.tags or [])
-        self.fields["email_consent"].help_text = _("Changes are recorded in the consent history (source: admin).")
-        self.fields["sms_consent"].help_text = self.fields["email_consent"].help_text
 
     def clean_tags(self) -> list[str]:
         tags: list[str] = []
@@ -82,7 +85,8 @@ class TestRecipientAdminForm(ContactFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"] = _language_field()
+        if "language" in self.fields:
+            self.fields["language"] = _language_field()
 
     def clean(self) -> dict:
         data = super().clean()
