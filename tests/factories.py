@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
 from clients.models import Bucket, Client, Segment, TestRecipient
@@ -22,8 +25,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
         """UserFactory(groups=["Ops"]) puts the user in the staff groups made by the migration."""
         if create and extracted:
+            ensure_staff_groups()
             for name in extracted:
                 self.groups.add(Group.objects.get(name=name))
+
+
+def ensure_staff_groups() -> None:
+    """Transactional tests flush the database, groups included; put back the ones the migration makes."""
+    migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
+    if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
+        migration.create_groups(django_apps, None)
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
