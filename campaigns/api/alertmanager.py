@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaigns import selectors
 from campaigns.api.notices import api_notice_confirm
-from campaigns.api.validation import Reader
+from campaigns.api.validation import Reader, storable_text
 from campaigns.models import Campaign, IncidentKind, Severity
 from campaigns.models_api import AlertLink, AlertRoute, ApiToken
 from campaigns.services.drafts import campaign_draft_create, campaign_message_update, template_content
@@ -62,8 +62,12 @@ def _labels(reader: Reader, value, path: str) -> dict:
     labels = {}
     for key, item in data.items():
         text = reader.string(item, f"{path}.{key}", max_length=2000)
-        if text is not None and "\x00" not in key:
-            labels[key] = text
+        if text is None:
+            continue
+        if not storable_text(key) or len(key) > 200:
+            reader.error(f"{path}.{key!r}", "Label names must be short Unicode text.")
+            continue
+        labels[key] = text
     return labels
 
 

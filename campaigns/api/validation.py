@@ -14,6 +14,17 @@ from django.utils.dateparse import parse_datetime
 MAX_ID = 2**63 - 1
 
 
+def storable_text(value: str) -> bool:
+    """PostgreSQL stores neither NUL characters nor lone UTF-16 surrogates (which JSON's \\u escapes allow)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class ApiValidationError(Exception):
     def __init__(self, errors: list[dict]):
         super().__init__("; ".join(f"{error['path']}: {error['message']}" for error in errors))
@@ -48,8 +59,8 @@ class Reader:
         if not isinstance(value, str):
             self.error(path, "Must be a string.")
             return None
-        if "\x00" in value:
-            self.error(path, "Must not contain NUL characters.")
+        if not storable_text(value):
+            self.error(path, "Must be Unicode text without NUL characters or lone surrogates.")
             return None
         value = value.strip()
         if not value and (required or not blank):

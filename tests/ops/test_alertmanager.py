@@ -155,7 +155,9 @@ def test_route_sends_without_review_only_for_an_allowed_token(route, raw_token):
 
 def test_invalid_payloads_are_400_with_field_paths(raw_token):
     """Wrong version, status, missing group key and bad labels are reported at their paths."""
-    response = deliver({"version": "3", "status": "burning", "alerts": [{"labels": {"a": 1}}, 7]}, raw_token)
+    response = deliver({"version": "3", "status": "burning",
+                        "alerts": [{"labels": {"a": 1, "b": "\udc00"}}, 7]}, raw_token)
     assert response.status_code == 400
     paths = {error["path"] for error in response.json()["errors"]}
-    assert paths == {"version", "status", "groupKey", "alerts[0].status", "alerts[0].labels.a", "alerts[1]"}
+    assert paths == {"version", "status", "groupKey", "alerts[0].status", "alerts[0].labels.a",
+                     "alerts[0].labels.b", "alerts[1]"}

@@ -170,11 +170,13 @@ class TestCreateDraft:
         assert response.json()["errors"][0]["path"] == ""
 
     def test_values_postgres_cannot_store_are_refused(self, north):
-        """NUL characters and ids beyond bigint are 400, not a database error."""
+        """NUL characters, lone surrogates and ids beyond bigint are 400, not a database error."""
         _, raw = token_with("can_create_draft")
-        response = post("/api/v1/notices", notice_body(title="a\x00b", audience={"buckets": [2**70]}), raw)
+        response = post("/api/v1/notices", notice_body(title="a\x00b", audience={"buckets": [2**70]},
+                                                       incident={"internal_note": "half \ud800 a pair"}), raw)
         assert response.status_code == 400
-        assert {error["path"] for error in response.json()["errors"]} == {"title", "audience.buckets[0]"}
+        assert {error["path"] for error in response.json()["errors"]} == {"title", "audience.buckets[0]",
+                                                                          "incident.internal_note"}
 
     def test_send_without_review_confirms_the_notice(self):
         """A token with can_send_without_review and `send: true` confirms the notice: it leaves the draft state."""
