@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.text import slugify
 
+from clients import phones
 from clients.models import Bucket, BucketMembership
 
 
@@ -39,7 +40,7 @@ def phone_normalize(raw: str, *, region: str | None = None) -> str:
     if _E164.match(compact):
         number = _e164_number(compact)
         if number is not None:
-            if not phonenumbers.is_valid_number(number):
+            if not phones.is_valid(number):
                 raise ClientValueError("invalid phone number")
             return compact
     try:
