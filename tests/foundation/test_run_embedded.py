@@ -4,12 +4,14 @@ child processes on a fresh SQLite database and filesystem broker, stopped togeth
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+import requests
 
 from tests.foundation.embedded import Running, clean_env, free_port, live_group_members, manage, port_answers
 
@@ -30,6 +32,7 @@ def fresh_env(tmp_path_factory):
     env = clean_env(tmp_path_factory.mktemp("var"))
     manage(env, "migrate", "--noinput")
     manage(env, "createcachetable")
+    manage(env, "seed_demo", "--once")
     return env
 
 
@@ -77,6 +80,32 @@ def test_home_redirects_anonymous_to_login(portal):
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def login(base_url: str, username: str, password: str, next_path: str = "/") -> requests.Response:
+    """Log in through the real login form (CSRF cookie and token included) and open next_path."""
+    session = requests.Session()
+    form = session.get(f"{base_url}/accounts/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+    session.post(f"{base_url}/accounts/login/", timeout=10, headers={"Referer": f"{base_url}/accounts/login/"},
+                 data={"username": username, "password": password, "csrfmiddlewaretoken": token})
+    return session.get(f"{base_url}{next_path}", timeout=10, allow_redirects=False)
+
+
+def test_banner_lists_the_demo_logins_and_they_work(portal):
+    """The banner repeats seed_demo's logins; ops reaches the dashboard and admin reaches the Django admin."""
+    from campaigns.management.commands.seed_demo import DEMO_LOGINS
+
+    for username, password, _role in DEMO_LOGINS:
+        assert re.search(rf"^    {username}\s+{password}\s", portal.output, flags=re.MULTILINE)
+    passwords = {username: password for username, password, _role in DEMO_LOGINS}
+    base_url = f"http://127.0.0.1:{portal.port}"
+    home = login(base_url, "ops", passwords["ops"])
+    assert home.status_code == 200
+    assert "Dashboard" in home.text
+    admin_index = login(base_url, "admin", passwords["admin"], "/admin/")
+    assert admin_index.status_code == 200
+    assert "Site administration" in admin_index.text
 
 
 def test_sandbox_answers_on_its_port(portal):

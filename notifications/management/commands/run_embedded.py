@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 STOP_GRACE_SECONDS = 15
 WORKER_READY = re.compile(r"@\S+ ready\.$")  # celery.apps.worker logs "<node name> ready."
@@ -65,12 +67,18 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """The (username, password, role) triples seed_demo creates, if its module says so."""
+    """The (username, password, role) triples seed_demo declares, for the users it has created in this database."""
     try:
         module = importlib.import_module("campaigns.management.commands.seed_demo")
     except ImportError:
         return []
-    return list(getattr(module, "DEMO_LOGINS", []))
+    declared = list(getattr(module, "DEMO_LOGINS", []))
+    try:
+        present = set(User.objects.filter(username__in=[login[0] for login in declared]).values_list(
+            "username", flat=True))
+    except DatabaseError:  # not migrated yet
+        return []
+    return [login for login in declared if login[0] in present]
 
 
 class Command(BaseCommand):
@@ -226,9 +234,11 @@ class Command(BaseCommand):
         logins = demo_logins()
         if logins:
             lines.append("  Demo logins:")
-            lines += [f"    {username} / {password}  ({role})" for username, password, role in logins]
+            width = max(len(username) for username, _, _ in logins) + 2
+            pwidth = max(len(password) for _, password, _ in logins) + 2
+            lines += [f"    {username:<{width}}{password:<{pwidth}}{role}" for username, password, role in logins]
         else:
-            lines.append("  Demo logins: run `manage.py seed_demo`; it prints them.")
+            lines.append("  No demo logins in this database: `manage.py seed_demo` makes them.")
         lines += ["Press Ctrl-C to stop.", ""]
         with self.output_lock:
             for line in lines:
