@@ -6,12 +6,13 @@ in one answer: ``{"errors": [{"path": "audience.buckets[1]", "message": "No buck
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 MAX_ID = 2**63 - 1
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 
 def storable_text(value: str) -> bool:
@@ -99,7 +100,16 @@ class Reader:
         if parsed is None:
             self.error(path, "Must be an ISO 8601 date and time, e.g. 2026-05-03T14:30:00Z.")
             return None
-        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.get_default_timezone())
+        try:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+            parsed = parsed.astimezone(UTC)  # PostgreSQL refuses UTC offsets beyond ±15:59
+        except (OverflowError, ValueError):
+            parsed = None
+        if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.error(path, f"Must be a time between the years {MIN_YEAR} and {MAX_YEAR}.")
+            return None
+        return parsed
 
     def array(self, value, path: str, *, max_items: int, required: bool = False) -> list | None:
         if value is None:

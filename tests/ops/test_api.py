@@ -170,13 +170,17 @@ class TestCreateDraft:
         assert response.json()["errors"][0]["path"] == ""
 
     def test_values_postgres_cannot_store_are_refused(self, north):
-        """NUL characters, lone surrogates and ids beyond bigint are 400, not a database error."""
+        """NUL characters, lone surrogates, ids beyond bigint and out-of-range times are 400, not a database error."""
         _, raw = token_with("can_create_draft")
         response = post("/api/v1/notices", notice_body(title="a\x00b", audience={"buckets": [2**70]},
-                                                       incident={"internal_note": "half \ud800 a pair"}), raw)
+                                                       incident={"internal_note": "half \ud800 a pair",
+                                                                 "started_at": "9999-12-31T23:59:59-23:59",
+                                                                 "expected_resolution_at": "0001-01-01T00:00+05:00"}),
+                        raw)
         assert response.status_code == 400
-        assert {error["path"] for error in response.json()["errors"]} == {"title", "audience.buckets[0]",
-                                                                          "incident.internal_note"}
+        assert {error["path"] for error in response.json()["errors"]} == {
+            "title", "audience.buckets[0]", "incident.internal_note", "incident.started_at",
+            "incident.expected_resolution_at"}
 
     def test_send_without_review_confirms_the_notice(self):
         """A token with can_send_without_review and `send: true` confirms the notice: it leaves the draft state."""
