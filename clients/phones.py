@@ -50,3 +50,28 @@ def is_valid(number: phonenumbers.PhoneNumber) -> bool:
     national = str(number.national_number)
     pattern = _pattern(number.country_code, len(national))
     return bool(pattern is not None and pattern.fullmatch(national))
+
+
+@functools.cache
+def _national_prefix(region: str) -> tuple[int, str] | None:
+    """(country code, national prefix) for regions whose prefix is a plain digit string ("0" in France)."""
+    metadata = PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or metadata.national_prefix_transform_rule:
+        return None
+    prefix = metadata.national_prefix or ""
+    if not prefix.isdigit() or metadata.national_prefix_for_parsing not in (None, prefix):
+        return None
+    return metadata.country_code, prefix
+
+
+def national_to_e164(compact: str, region: str) -> str | None:
+    """``0612345678`` in FR → ``+33612345678`` when that is a valid number; ``None`` means "ask phonenumbers"."""
+    found = _national_prefix(region)
+    if found is None:
+        return None
+    country_code, prefix = found
+    national = compact[len(prefix):]
+    if not compact.startswith(prefix) or not national.isdigit() or national.startswith("0") or len(national) < 4:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    return f"+{country_code}{national}" if is_valid(number) else None

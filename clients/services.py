@@ -25,6 +25,10 @@ class ClientValueError(ValueError):
 
 _PHONE_PUNCTUATION = re.compile(r"[\s.\-()/]")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# A strict subset of what Django's EmailValidator accepts, checked first because it is much cheaper.
+_SIMPLE_EMAIL = re.compile(
+    r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 SERVICE_WORDS = {"sms": "sms", "email": "email", "e-mail": "email", "mail": "email"}
 
 
@@ -43,8 +47,13 @@ def phone_normalize(raw: str, *, region: str | None = None) -> str:
             if not phones.is_valid(number):
                 raise ClientValueError("invalid phone number")
             return compact
+    region = region or settings.PHONE_DEFAULT_REGION
+    if compact.isdigit():
+        e164 = phones.national_to_e164(compact, region)
+        if e164:
+            return e164
     try:
-        number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise ClientValueError("invalid phone number") from None
     if not phonenumbers.is_valid_number(number):
@@ -73,6 +82,9 @@ def email_normalize(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         return ""
+    if len(text) <= 254 and _SIMPLE_EMAIL.match(text):
+        local, _, domain = text.rpartition("@")
+        return f"{local}@{domain.lower()}"
     try:
         validate_email(text)
     except ValidationError:

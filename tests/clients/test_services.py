@@ -103,3 +103,38 @@ def test_buckets_ensure_matches_names_without_case_and_makes_unique_slugs():
     assert Bucket.objects.get(name="Key accounts").slug == "key-accounts-2"
     preview, would_create = buckets_ensure(names=["Pilot"], create=False)
     assert preview == {"Pilot": None} and would_create == ["Pilot"] and not Bucket.objects.filter(name="Pilot").exists()
+
+
+@pytest.mark.parametrize("address", [
+    "a@b.co", "first.last+tag@sub.example.org", "x_y%z@example-mail.fr", "a..b@example.com", ".a@example.com",
+    "a@-example.com", "a@example", "a@example.c", "ann@exa_mple.com", "üser@example.de", "a@ex--ample.com",
+    "o'brien@example.ie", "a@[127.0.0.1]", "a b@example.com",
+])
+def test_fast_email_check_agrees_with_django(address):
+    """The quick email pattern never accepts what Django's validator refuses (and falls back to it otherwise)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(address)
+        django_ok = True
+    except ValidationError:
+        django_ok = False
+    try:
+        email_normalize(address)
+        ours = True
+    except ClientValueError:
+        ours = False
+    assert ours == django_ok
+
+
+@pytest.mark.parametrize(("raw", "region", "expected"), [
+    ("0612345678", "FR", "+33612345678"), ("015112345678", "DE", "+4915112345678"),
+    ("07400123456", "GB", "+447400123456"), ("0033612345678", "FR", "+33612345678"),
+    ("2025550123", "US", "+12025550123"),
+])
+def test_national_fast_path_matches_phonenumbers(raw, region, expected):
+    """National numbers read through the fast path give the same E.164 as phonenumbers' parser."""
+    assert phone_normalize(raw, region=region) == expected
+    parsed = phonenumbers.parse(raw, region)
+    assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == expected
