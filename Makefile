@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 SANDBOX_PORT ?= 8025
 VAR_DIR := $(or $(PORTAL_VAR_DIR),var)
@@ -22,6 +23,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv and install the pinned requirements
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
 
 run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
 	@mkdir -p $(VAR_DIR)
@@ -44,7 +49,7 @@ lint: $(STAMP) ## ruff, and models agree with migrations
 format: $(STAMP) ## ruff format and import sorting
 	$(VENV)/bin/ruff check --fix --select I .
 
-bench: $(STAMP) ## Benchmarks on PostgreSQL, Redis, two workers and the sandbox; writes bench/RESULTS.md
+bench: $(BENCH_STAMP) ## Benchmarks on PostgreSQL, Redis, two workers and the sandbox; writes bench/RESULTS.md
 	$(PY) -m bench
 
 migrate: $(STAMP) ## Apply migrations
