@@ -49,7 +49,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @pytest.mark.postgres
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_api_never_fails_and_answers_as_documented(case, api_token):
     """Generated valid and invalid requests never get a 5xx; status, content type and body match the schema."""
     case.call_and_validate(headers={"Authorization": f"Bearer {api_token}"}, checks=CHECKS)
@@ -57,7 +57,7 @@ def test_api_never_fails_and_answers_as_documented(case, api_token):
 
 @pytest.mark.postgres
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_api_without_a_token_is_401_as_documented(case, db):
     """Without a token every operation answers 401 with the documented error body."""
     case.headers = {key: value for key, value in (case.headers or {}).items() if key.lower() != "authorization"}
