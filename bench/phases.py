@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import requests
 from django.db import connection, transaction
@@ -41,6 +42,7 @@ class Sizes:
     reports: int = 50_000           # delivery reports per webhook run
     memory_small: int = 10_000      # recipients (SMS and email)
     million_seconds: float = 20.0   # dispatch time allowed in each run of the all-clients memory check
+    naive_seconds: float = 60.0     # the naive sender and post_office are timed over this window (0: to the end)
     floor_batch: int = 1000
     webhook_threads: int = 4
     gunicorn_workers: int = 2
@@ -293,7 +295,31 @@ def phase_dispatch(ctx: Ctx) -> None:
     if results:
         figure.note = f"{results[0]['messages']:,} messages, batches of {results[0]['messages'] // max(1, results[0]['calls'])} per request"
         ctx.notes["dispatch_cpu"] = cpu_summary(results)
+    if ctx.profile:
+        ctx.notes["profile_dispatch_wall"] = profile_dispatch(ctx)
     dataset.messages_clear()
+
+
+def profile_dispatch(ctx: Ctx) -> str:
+    """One send (the memory bucket, SMS and email) dispatched by ``dispatch_run`` in this process under cProfile."""
+    from bench.profiling import DISPATCH_STEPS, shares_text, wall_profile
+    from notifications.models import Message, Send
+    from notifications.services.dispatch import dispatch_run
+    from notifications.services.materialize import send_materialize
+
+    fresh(ctx)
+    send = new_send(label="profile", channels=["sms", "email"], audience={"buckets": [ctx.buckets["memory"]]},
+                    state=Send.State.QUEUED)
+    send_materialize(send_id=send.pk)
+    count = Message.objects.filter(send=send, state="pending").count()
+
+    def both() -> None:
+        for channel in ("sms", "email"):
+            dispatch_run(send_id=send.pk, channel=channel)
+
+    wall, shares = wall_profile(both, DISPATCH_STEPS, ctx.stack.log_dir / "dispatch.pstats")
+    check_sent_once(ctx, send.pk, count)
+    return f"dispatch_run of {count:,} messages in one process, " + shares_text(wall, shares)
 
 
 def cpu_summary(results: list[dict]) -> str:
@@ -360,11 +386,21 @@ def phase_campaigns(ctx: Ctx) -> None:
         send = new_send(label="naive", channels=["sms"], audience={"buckets": [bucket]}, state=Send.State.PAUSED)
         t0 = timezone.now()
         count = naive_send(send=send)
-        wait_until(lambda: Message.objects.filter(send=send, state="accepted").count() >= count,
-                   timeout=max(600, count / 10), what="naive sender", interval=0.5)
-        check_sent_once(ctx, send.pk, count)
+        window = ctx.sizes.naive_seconds
+        accepted = Message.objects.filter(send=send, state="accepted")
+        if window and (timezone.now() - t0).total_seconds() < window:
+            deadline = time.monotonic() + window - (timezone.now() - t0).total_seconds()
+            wait_until(lambda: time.monotonic() >= deadline or accepted.count() >= count, timeout=window + 30,
+                       what="naive sender", interval=0.5)
+        if not window or accepted.count() >= count:
+            wait_until(lambda: accepted.count() >= count, timeout=max(600, count / 10), what="naive sender",
+                       interval=0.5)
+            check_sent_once(ctx, send.pk, count)
+            rate = count / finish_seconds(send.pk, t0)
+        else:
+            rate = naive_stop(ctx, send.pk, t0, window)
         ctx.timelines.setdefault("naive_sms", []).append(accepted_curve(send.pk, t0))
-        return count / finish_seconds(send.pk, t0)
+        return rate
 
     engine_sms = timed_runs(ctx, Figure(key="engine_sms", label=f"engine, {size:,}-recipient SMS campaign, "
                                         "send_create → all accepted (msg/s)", unit="msg/s"), engine("sms", "engine_sms"))
@@ -379,23 +415,56 @@ def phase_campaigns(ctx: Ctx) -> None:
     dataset.messages_clear()
 
 
+def naive_stop(ctx: Ctx, send_id: int, t0: datetime, window: float) -> float:
+    """End a naive run after ``window`` seconds: drop the tasks still queued, let the ones in hand finish, and
+    return the rate over the window (the naive sender's rate is steady, its curve a straight line)."""
+    from notifications.models import Message
+    from outage_portal.celery import app
+
+    purged = app.control.purge()
+    accepted = Message.objects.filter(send_id=send_id, state="accepted")
+    previous = [-1]
+
+    def settled() -> bool:
+        now = accepted.count()
+        done, previous[0] = now == previous[0], now
+        return done
+
+    wait_until(settled, timeout=60, what="naive sender stop", interval=1.0)
+    in_window = accepted.filter(accepted_at__lte=t0 + timedelta(seconds=window)).count()
+    stats = ctx.sandbox.stats()
+    if stats["duplicate_ids"] or stats["messages_accepted"] != accepted.count():
+        raise RunFailed(f"naive: database {accepted.count()}, sandbox {stats['messages_accepted']}")
+    ctx.notes["naive_window"] = (f"timed over its first {window:.0f} s ({in_window:,} accepted), then the {purged:,} "
+                                 "tasks still queued were purged")
+    return in_window / window
+
+
 def post_office_once(ctx: Ctx, bucket: int, size: int) -> float:
     env = {**ctx.env, "DJANGO_SETTINGS_MODULE": "bench.settings_post_office",
            "BENCH_SMTP_PORT": str(ctx.env["BENCH_SMTP_PORT"]), "BENCH_PO_BATCH": str(ctx.sizes.po_batch),
            "BENCH_PO_THREADS": str(ctx.sizes.po_threads)}
     completed = subprocess.run([sys.executable, "-m", "bench.post_office_run", "--bucket", str(bucket),
-                                "--processes", str(ctx.sizes.po_processes)], env=env, capture_output=True,
+                                "--processes", str(ctx.sizes.po_processes),
+                                "--max-send-seconds", str(ctx.sizes.naive_seconds)], env=env, capture_output=True,
                                timeout=max(900, size / 20), cwd=dataset.__file__.rsplit("/bench/", 1)[0])
     if completed.returncode != 0:
         raise RunFailed(completed.stderr.decode(errors="replace")[-800:])
     outcome = json.loads(completed.stdout.decode().strip().splitlines()[-1])
-    if outcome["sent_in_db"] != size or outcome["failed"]:
-        raise RunFailed(f"post_office sent {outcome['sent_in_db']} of {size}, {outcome['failed']} failed")
+    if outcome["queued"] != size or outcome["failed"] or outcome["sent_in_db"] != outcome["sent"]:
+        raise RunFailed(f"post_office queued {outcome['queued']} of {size}, sent {outcome['sent']} "
+                        f"({outcome['sent_in_db']} in its table), {outcome['failed']} failed")
     ctx.timelines.setdefault("post_office_email", []).append([(0.0, 0), *map(tuple, outcome["timeline"])])
-    ctx.notes["post_office"] = (f"queueing {outcome['queue_seconds']:.1f} s, sending {outcome['send_seconds']:.1f} s "
-                                f"(send_queued(processes={ctx.sizes.po_processes}), {ctx.sizes.po_threads} threads, "
-                                f"batches of {ctx.sizes.po_batch})")
-    return outcome["sent"] / outcome["seconds"]
+    send_rate = outcome["sent"] / outcome["send_seconds"]
+    # The whole campaign's time: its queueing, and its sending at the rate measured (exact when all were sent).
+    seconds = outcome["queue_seconds"] + size / send_rate
+    ctx.notes["post_office"] = (
+        f"queueing {size:,} emails took {outcome['queue_seconds']:.1f} s; sending ran at {send_rate:,.0f}/s "
+        f"({outcome['sent']:,} sent in {outcome['send_seconds']:.1f} s"
+        + (")" if outcome["sent"] == size else f", timed over {ctx.sizes.naive_seconds:.0f} s, the rest left queued)")
+        + f"; send_queued(processes={ctx.sizes.po_processes}), THREADS_PER_PROCESS {ctx.sizes.po_threads}, "
+        f"BATCH_SIZE {ctx.sizes.po_batch}")
+    return size / seconds
 
 
 def phase_floor(ctx: Ctx) -> None:
@@ -449,7 +518,8 @@ def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
     dataset.messages_clear()
     dataset.accepted_messages_create(count=count)
     bodies = report_bodies(count)
-    url = gunicorn_url + reverse("notifications:infobip_reports", args=[current_url_token()])
+    path = reverse("notifications:infobip_reports", args=[current_url_token()])
+    url = gunicorn_url + path
 
     def run(_index: int) -> float:
         with connection.cursor() as cursor:
@@ -491,7 +561,33 @@ def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
                                     f"{ctx.sizes.webhook_threads} client threads (reports/s)", unit="reports/s",
                                     target=10_000), run)
     figure.note = f"{count:,} reports a run; gunicorn with {ctx.sizes.gunicorn_workers} sync workers"
+    if ctx.profile:
+        ctx.notes["profile_webhook_wall"] = profile_webhook(bodies[:50], path, ctx.stack.log_dir / "webhook.pstats")
     dataset.messages_clear()
+
+
+def profile_webhook(bodies: list[bytes], path: str, dump: Path) -> str:
+    """The same POSTs through Django's test client in this process (no network, no gunicorn) under cProfile."""
+    from django.test import Client
+
+    from bench.profiling import WEBHOOK_STEPS, shares_text, wall_profile
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE notifications_message SET state = 'accepted', done_at = NULL")
+        cursor.execute("TRUNCATE notifications_deliveryreport")
+    client = Client(SERVER_NAME="127.0.0.1")
+    statuses = []
+
+    def post_all() -> None:
+        for body in bodies:
+            statuses.append(client.post(path, data=body, content_type="application/json").status_code)
+
+    wall, shares = wall_profile(post_all, WEBHOOK_STEPS, dump)
+    if set(statuses) != {200}:
+        raise RunFailed(f"webhook profile answered {sorted(set(statuses))}")
+    reports = sum(len(json.loads(body)["results"]) for body in bodies)
+    return (f"{len(bodies)} POSTs ({reports:,} reports, {reports / wall:,.0f}/s in one thread), "
+            + shares_text(wall, shares))
 
 
 def phase_memory(ctx: Ctx) -> None:

@@ -3,8 +3,9 @@ to the SMTP sink with ``send_queued(processes=N)``, batch after batch, until non
 
     DJANGO_SETTINGS_MODULE=bench.settings_post_office BENCH_SMTP_PORT=2525 python -m bench.post_office_run --bucket 3
 
-Prints one JSON line: the seconds spent queueing and sending, the emails sent and failed, and (seconds, emails
-sent) after each batch for the plot. Templates are post_office's own (Django template language), one per language,
+With ``--max-send-seconds`` it stops after the batch that crosses that time. Prints one JSON line: the seconds
+spent queueing and sending, the emails sent and failed, and (seconds, emails sent) after each batch for the plot.
+Templates are post_office's own (Django template language), one per language,
 with the same text as the engine's; every email carries the same signed one-click unsubscribe headers.
 """
 
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--bucket", type=int, required=True)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--sender", default="status@example.com")
+    parser.add_argument("--max-send-seconds", type=float, default=0, help="stop after the batch that crosses this")
     args = parser.parse_args()
     Email.objects.all().delete()
     started = time.perf_counter()
@@ -83,6 +85,8 @@ def main() -> None:
         sent += batch_sent
         failed += batch_failed
         timeline.append((time.perf_counter() - started, sent))
+        if args.max_send_seconds and time.perf_counter() - queued_at >= args.max_send_seconds:
+            break
     finished = time.perf_counter()
     print(json.dumps({
         "queued": queued, "sent": sent, "failed": failed,

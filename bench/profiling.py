@@ -1,33 +1,46 @@
-"""Where the workers' time went, from py-spy's folded stacks: shares by activity and the hottest functions."""
+"""Where the time goes, two ways (``--profile``).
+
+- ``summarize``: py-spy's folded stacks of the two worker processes during a real dispatch (CPU samples only),
+  grouped by activity, and the hottest frames.
+- ``wall_profile``: cProfile (whose default timer is the wall clock, so waiting on PostgreSQL or on HTTP counts) of
+  one call in the benchmark process, reported as the share of the wall time spent in each named step.
+"""
 
 from __future__ import annotations
 
+import cProfile
+import pstats
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-# First match wins, checked from the innermost frame outwards: the activity a sample is spent in.
+# Checked from the innermost frame outwards; the first activity found is where a sample is spent.
 ACTIVITIES = (
     ("HTTP to the provider (requests/urllib3/socket)", ("requests/", "urllib3/", "http/client.py", "socket.py")),
     ("JSON encode/decode", ("json/",)),
-    ("database driver (psycopg2, waiting on PostgreSQL)", ("psycopg2", "execute (django/db/backends/utils.py")),
+    ("database driver (psycopg2)", ("psycopg2", "_execute (django/db/backends/utils.py")),
     ("signing links (clients/links.py, django.core.signing)", ("signing.py", "clients/links.py")),
     ("rendering templates (notifications/rendering.py, content.py)", ("notifications/rendering.py",
                                                                        "notifications/content.py")),
     ("Django ORM (query building, model instances)", ("django/db/",)),
-    ("Celery / kombu (broker)", ("celery/", "kombu/", "redis/")),
 )
+# Celery's own frames are the outermost of every task sample; a sample counts as Celery's only when it is inside.
+BROKER = ("celery/", "kombu/", "redis/", "billiard/")
 
 
 def _activity(frames: list[str]) -> str:
+    if any(needle in frames[-1] for needle in BROKER):
+        return "Celery / kombu / Redis client"
     for frame in reversed(frames):
         for name, needles in ACTIVITIES:
             if any(needle in frame for needle in needles):
                 return name
-    return "other Python (the dispatch loop itself, dataclasses, logging)"
+    return "other Python (the dispatch loop, dataclasses, settings, logging)"
 
 
-def summarize(folder: Path, *, top: int = 12) -> str:
-    """A one-paragraph summary of every ``profile-worker-*.txt`` in ``folder`` (empty when none has samples)."""
+def summarize(folder: Path, *, top: int = 10) -> str:
+    """A one-paragraph summary of every ``profile-worker-*.txt`` in ``folder``."""
     activities: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
@@ -45,4 +58,57 @@ def summarize(folder: Path, *, top: int = 12) -> str:
         return "no samples (py-spy needs ptrace permission)"
     shares = "; ".join(f"{name} {count / total:.0%}" for name, count in activities.most_common())
     hottest = "; ".join(f"{frame} {count / total:.1%}" for frame, count in own.most_common(top))
-    return f"{total:,} samples. By activity: {shares}. Hottest frames (own time): {hottest}"
+    return f"py-spy, {total:,} CPU samples of the two workers. By activity: {shares}. Hottest frames: {hottest}"
+
+
+def wall_profile(call: Callable[[], object], steps: dict[str, tuple[str, str]],
+                 dump: Path | None = None) -> tuple[float, dict[str, float]]:
+    """Run ``call`` under cProfile; returns its wall seconds and, per step, the share of them spent inside it.
+
+    ``steps`` maps a label to (file path suffix, function name); cumulative times of every match are added. The raw
+    profile is saved to ``dump`` when given (``python -m pstats <file>`` reads it).
+    """
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(call)
+    wall = time.perf_counter() - started
+    if dump is not None:
+        profiler.dump_stats(dump)
+    stats = pstats.Stats(profiler).stats
+    shares = {}
+    for label, (suffix, name) in steps.items():
+        cumulative = sum(entry[3] for (path, _line, function), entry in stats.items()
+                         if function == name and path.endswith(suffix))
+        shares[label] = cumulative / wall if wall else 0.0
+    return wall, shares
+
+
+def shares_text(wall: float, shares: dict[str, float]) -> str:
+    return f"{wall:.2f} s wall (under cProfile): " + "; ".join(f"{label} {share:.0%}" for label, share in
+                                                                shares.items())
+
+
+DISPATCH_STEPS = {
+    "claim (UPDATE … SKIP LOCKED + read rows)": ("notifications/services/dispatch.py", "messages_claim"),
+    "render": ("notifications/content.py", "render"),
+    "  of which signing links": ("clients/links.py", "unsubscribe_url"),
+    "build outbound messages": ("notifications/services/dispatch.py", "_outbound"),
+    "provider.send (body, JSON, HTTP)": ("notifications/providers/infobip.py", "send"),
+    "  of which JSON encoding": ("json/__init__.py", "dumps"),
+    "  of which the HTTP round trip": ("requests/adapters.py", "send"),
+    "record (one UPDATE … FROM VALUES)": ("notifications/services/dispatch.py", "messages_record"),
+    "ProviderCall insert": ("django/db/models/query.py", "bulk_create"),
+    "re-read the send each batch": ("django/db/models/query.py", "first"),
+    "reconcile + next_due + complete": ("notifications/services/dispatch.py", "next_due"),
+}
+
+WEBHOOK_STEPS = {
+    "the view (the rest: test client, middleware, routing)": ("notifications/webhooks.py", "infobip_reports"),
+    "authenticate": ("outage_portal/webhook_auth.py", "webhook_authenticated"),
+    "parse JSON and validate": ("notifications/webhooks.py", "parse_reports"),
+    "reports_record": ("notifications/services/reports.py", "reports_record"),
+    "  of which the raw-row INSERT": ("django/db/models/query.py", "bulk_create"),
+    "  of which the state UPDATE": ("notifications/services/reports.py", "messages_apply_reports"),
+    "  of which dedupe keys": ("notifications/services/reports.py", "dedupe_key"),
+    "  of which DeliveryReport objects": ("django/db/models/base.py", "__init__"),
+}

@@ -116,7 +116,8 @@ def results_markdown(*, figures: dict[str, Figure], description: dict[str, str],
         "",
         *[f"- **{figure.label}**: {figure.note}" for figure in chosen if figure.note],
         *[f"- **{figure.label}** failed: {figure.error}" for figure in chosen if figure.error],
-        *[f"- **{key}**: {value}" for key, value in notes.items() if key.startswith(("dispatch_", "profile_"))],
+        *[f"- **{key}**: {value}" for key, value in notes.items()
+          if key.startswith(("dispatch_", "profile_", "naive_", "post_office", "memory_", "phase_"))],
         "",
         "![Messages accepted over time](dispatch.png)",
         "",
@@ -152,7 +153,12 @@ def plot(timelines: dict[str, list[list[tuple[float, int]]]], path: Path, *, cam
         total = run[-1][1]
         rate = total / run[-1][0] if run[-1][0] else 0
         axis.plot(seconds, counts, color=colour, linestyle="--" if key == "engine_dispatch" else "-",
-                  label=f"{label}: {total:,} in {run[-1][0]:.1f} s ({rate:,.0f}/s)")
+                  drawstyle="steps-post", label=f"{label}: {total:,} in {run[-1][0]:.1f} s ({rate:,.0f}/s)")
+        slope = (total - run[1][1]) / (run[-1][0] - run[1][0]) if len(run) > 2 and run[-1][0] > run[1][0] else 0
+        if key in ("naive_sms", "post_office_email") and total < campaign and slope:
+            # Timed over a window: the rest of the campaign at the rate it was sending at.
+            axis.plot([run[-1][0], run[-1][0] + (campaign - total) / slope], [total, campaign], color=colour,
+                      linestyle=":", label=f"{label}: the rest at the same rate (not sent)")
     left.set_title(f"The same {campaign:,}-recipient SMS campaign")
     right.set_title("Email: engine vs django-post_office; engine bulk dispatch")
     for axis in (left, right):
