@@ -121,3 +121,13 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+def test_test_settings_fall_back_to_sqlite(tmp_path):
+    """tests/settings.py runs on SQLite when TEST_FORCE_SQLITE=1 (or nothing answers on 5432), else PostgreSQL."""
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    forced = run_settings(tmp_path, code, DJANGO_SETTINGS_MODULE="tests.settings", TEST_FORCE_SQLITE="1")
+    assert forced.stdout.strip().splitlines()[-1] == "django.db.backends.sqlite3", forced.stderr
+    explicit = run_settings(tmp_path, code, DJANGO_SETTINGS_MODULE="tests.settings",
+                            DATABASE_URL="postgres://postgres@127.0.0.1:5432/anything")
+    assert explicit.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql", explicit.stderr
