@@ -9,6 +9,7 @@ An import never gives consent back: a client who opted out stays out until they 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,14 +49,39 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def _existing(refs: list[str], *, lock: bool) -> dict[str, dict]:
+def _lock_clients() -> None:
+    """Hold other writers to clients off until commit: an unsubscribe arriving mid-import waits, then applies.
+
+    One table lock instead of ``SELECT … FOR UPDATE`` on every row, which would write a lock into each of them.
+    On SQLite the project's ``BEGIN IMMEDIATE`` transactions already hold the database's write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Client._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _existing(refs: list[str]) -> dict[str, dict]:
+    """The stored values of the clients the file names, keyed by reference (read in chunks)."""
+    columns = ["id", "external_ref", *FIELDS, *CONSENT_FIELDS]
     stored: dict[str, dict] = {}
-    for chunk in _chunks(refs, CHUNK):
-        queryset = Client.objects.filter(external_ref__in=chunk).order_by()
-        if lock:
-            queryset = queryset.select_for_update()
-        for values in queryset.values("id", "external_ref", *FIELDS, *CONSENT_FIELDS):
-            stored[values["external_ref"]] = values
+    if connection.vendor != "postgresql":
+        for chunk in _chunks(refs, CHUNK):
+            for values in Client.objects.filter(external_ref__in=chunk).order_by().values(*columns):
+                stored[values["external_ref"]] = values
+        return stored
+    quote = connection.ops.quote_name
+    sql = (f"SELECT {', '.join(map(quote, columns))} FROM {quote(Client._meta.db_table)} "
+           f"WHERE external_ref = ANY(%s)")
+    json_columns = [index for index, name in enumerate(columns) if name in ("tags", "attributes")]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(refs, CHUNK):
+            cursor.execute(sql, [chunk])
+            for row in cursor.fetchall():
+                row = list(row)
+                for index in json_columns:
+                    if isinstance(row[index], str):
+                        row[index] = json.loads(row[index])
+                stored[row[1]] = dict(zip(columns, row, strict=True))
     return stored
 
 
@@ -107,7 +133,9 @@ class Plan:
 
 def _plan(rows: list[ParsedRow], report: ImportReport, *, dry_run: bool) -> Plan:
     now = timezone.now()
-    stored = _existing([row.external_ref for row in rows], lock=not dry_run)
+    if not dry_run:
+        _lock_clients()
+    stored = _existing([row.external_ref for row in rows])
     buckets, report.buckets_created = buckets_ensure(names={name for row in rows for name in row.buckets},
                                                      create=not dry_run)
     bucket_ids = [bucket.pk for bucket in buckets.values() if bucket is not None]
