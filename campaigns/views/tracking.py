@@ -83,7 +83,9 @@ def _progress_context(campaign: Campaign, send, state: str) -> dict:
     return {
         "campaign": campaign, "progress": progress, "bar": bar, "channels": channels, "state_table": table,
         "state": state,
-        "poll": send is not None and not progress.is_complete and send.state != "scheduled",
+        # Keep polling until the send itself is settled, so the page learns when its state changes.
+        "poll": send is not None and send.state != "scheduled"
+        and (not progress.is_complete or send.state in ("queued", "sending")),
     }
 
 
@@ -114,6 +116,10 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
         timeline = selectors.send_timeline(send) if request.GET.get("timeline") != "0" else None
         return JsonResponse({"state": state, **context["progress"].as_dict(), "timeline": timeline})
+    shown = request.GET.get("shown")
+    if request.headers.get("HX-Request") and shown and shown != state:
+        # The notice changed state (completed, paused elsewhere…): reload once so header and buttons follow.
+        return HttpResponse(headers={"HX-Refresh": "true"})
     return render(request, "campaigns/partials/progress.html", context)
 
 

@@ -29,8 +29,8 @@
       data: {
         labels: labels,
         datasets: [
-          {label: "Accepted", data: timeline.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0.2, pointRadius: 0},
-          {label: "Delivered", data: timeline.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0.2, pointRadius: 0}
+          {label: "Accepted", data: timeline.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0, pointRadius: 0},
+          {label: "Delivered", data: timeline.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0, pointRadius: 0}
         ]
       },
       options: {

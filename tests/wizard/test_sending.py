@@ -205,3 +205,13 @@ def test_reminders_start_once_per_due_time(ready, ops):
     assert ready.next_run_at is None  # the following reminder would fall after repeat_until
     assert due is not None
     assert campaign_reminder_start(campaign_id=ready.pk, due_at=due) is None
+
+
+def test_test_status_keeps_polling_until_the_test_messages_exist(client):
+    """Right after "Send test" the worker has not made the messages yet: the status box must keep polling."""
+    client.force_login(UserFactory(username="tessa", groups=["Ops"]))
+    campaign = CampaignFactory(created_by=None)
+    send = Send.objects.create(label="test", is_test=True, channels=["sms"])
+    CampaignSend.objects.create(campaign=campaign, send=send, role=CampaignSend.Role.TEST)
+    html = client.get(reverse("campaigns:wizard_test_status", args=[campaign.pk])).content.decode()
+    assert "Preparing the test messages" in html and "hx-trigger" in html
