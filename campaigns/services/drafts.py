@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignEvent, Incident, MessageTemplate
+from notifications.rendering import TemplateError, compile_template
 
 # The wizard's steps, in order; Campaign.wizard_step holds the furthest one reached.
 STEPS = ("incident", "audience", "message", "when", "preview", "test", "send")
@@ -52,6 +53,31 @@ def incident_variables(incident: Incident) -> dict[str, str]:
         "expected_resolution": format_moment(incident.expected_resolution_at),
         "severity": incident.get_severity_display(),
     }
+
+
+# Labels of the values every recipient shares, as the Message step names them.
+SHARED_VARIABLE_LABELS = {
+    "incident_title": "Incident title",
+    "service": "Affected service",
+    "started_at": "Started at",
+    "expected_resolution": "Expected resolution",
+    "severity": "Severity",
+    "status_page": "Status page address",
+}
+
+
+def campaign_empty_variables(campaign: Campaign) -> list[str]:
+    """Shared values the message uses but nobody filled in: recipients would read a gap ("restored by .")."""
+    used: set[str] = set()
+    for parts in (campaign.content or {}).values():
+        for channel in campaign.channels or []:
+            for source in (parts.get(channel) or {}).values():
+                try:
+                    used |= compile_template(source or "").variables
+                except TemplateError:
+                    continue  # the Message step reports template errors itself
+    return [name for name in SHARED_VARIABLE_LABELS
+            if name in used and not str((campaign.variables or {}).get(name) or "").strip()]
 
 
 def template_content(template: MessageTemplate) -> dict:

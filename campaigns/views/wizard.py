@@ -435,6 +435,8 @@ class PreviewStepView(StepView):
             "reach": reach,
             "reason_labels": REASON_LABELS,
             "content_errors": errors,
+            "empty_variables": [drafts.SHARED_VARIABLE_LABELS[name]
+                                for name in drafts.campaign_empty_variables(self.campaign)],
             "samples": [] if errors else _samples(self.campaign),
             "schedule_text": _schedule_text(self.campaign),
             "audience_text": _audience_text(self.campaign),

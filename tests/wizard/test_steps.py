@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Incident
+from campaigns.services.drafts import campaign_empty_variables
 from tests.factories import BucketFactory, ClientFactory, UserFactory
 from tests.wizard.factories import CampaignFactory, TemplateVersionFactory
 
@@ -236,3 +237,16 @@ def test_follow_up_shows_same_recipients_and_cannot_change_them(client, ops):
     follow_up.refresh_from_db()
     assert follow_up.audience == {"clients": [c.pk for c in clients]}
     assert follow_up.channels == ["sms", "email"]
+
+
+def test_preview_warns_about_shared_values_the_message_uses_but_nobody_filled(client):
+    """A message using {{ expected_resolution }} with no expected time shows a warning before anything is sent."""
+    campaign = CampaignFactory(
+        channels=["sms"], wizard_step="preview",
+        content={"en": {"sms": {"text": "Fixed by {{ expected_resolution }}. {{ service }}"}}},
+        variables={"expected_resolution": "", "service": "SMS service"},
+    )
+    assert campaign_empty_variables(campaign) == ["expected_resolution"]
+    client.force_login(UserFactory(username="pia", groups=["Ops"]))
+    html = client.get(reverse("campaigns:wizard", args=[campaign.pk, "preview"])).content.decode()
+    assert 'id="empty-variables"' in html and "Expected resolution" in html
