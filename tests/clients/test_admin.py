@@ -277,3 +277,16 @@ def test_admins_can_change_clients_and_buckets(admin_client_):
     actions = [name for name, _label in admin_client_.get(reverse(CHANGELIST)).context["action_form"]
                .fields["action"].choices]
     assert {"add_to_bucket", "remove_from_bucket", "export_csv"} <= set(actions)
+
+
+def test_consent_history_is_read_only_even_for_admins(admin_client_):
+    """Consent events can be listed but never added, changed or deleted in admin."""
+    customer = ClientFactory()
+    event = ConsentEvent.objects.create(client=customer, channel="sms", action="withdrawn", source="sms_stop")
+    assert admin_client_.get(reverse("admin:clients_consentevent_changelist")).status_code == 200
+    assert admin_client_.get(reverse("admin:clients_consentevent_add")).status_code == 403
+    assert admin_client_.post(reverse("admin:clients_consentevent_delete", args=[event.pk]),
+                              {"post": "yes"}).status_code == 403
+    page = admin_client_.get(reverse("admin:clients_consentevent_change", args=[event.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.text
+    assert ConsentEvent.objects.filter(pk=event.pk).exists()
