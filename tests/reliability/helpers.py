@@ -55,15 +55,19 @@ def sent_count(send: Send) -> int:
 
 
 def wait_until_settled(send: Send, *, timeout: float, workers: Iterable = ()) -> dict[str, int]:
-    """Wait until no row of the send is pending, sending or accepted (every report in); fail with the logs if not."""
+    """Wait until no row of the send is pending, sending or accepted (every report in) and the sweeper has marked
+    the send completed; fail with the workers' logs if that takes longer than ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         counts = state_counts(send)
         if counts and not any(counts.get(state) for state in OPEN_STATES):
-            return counts
+            send.refresh_from_db()
+            if send.state == Send.State.COMPLETED:
+                return counts
         if time.monotonic() > deadline:
+            send.refresh_from_db()
             logs = "\n".join(f"--- {worker.log_path}\n{worker.log_tail()}" for worker in workers)
-            pytest.fail(f"send {send.pk} not settled within {timeout:.0f}s: {counts}\n{logs}")
+            pytest.fail(f"send {send.pk} not settled within {timeout:.0f}s: {counts}, send {send.state}\n{logs}")
         time.sleep(0.25)
 
 
