@@ -86,8 +86,16 @@ def _existing(refs: list[str]) -> dict[str, dict]:
 
 
 def _memberships(client_ids: list[int], bucket_ids: list[int]) -> set[tuple[int, int]]:
+    """Which of these clients already belong to which of these buckets."""
     pairs: set[tuple[int, int]] = set()
-    if not bucket_ids:
+    if not bucket_ids or not client_ids:
+        return pairs
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(BucketMembership._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT client_id, bucket_id FROM {table} WHERE bucket_id = ANY(%s) AND client_id = ANY(%s)",
+                           [bucket_ids, client_ids])
+            pairs.update(cursor.fetchall())
         return pairs
     for chunk in _chunks(client_ids, CHUNK):
         pairs.update(BucketMembership.objects.filter(client_id__in=chunk, bucket_id__in=bucket_ids)
