@@ -1,10 +1,11 @@
 """Upsert checked rows by external reference, in bulk and in one transaction.
 
-Existing clients are read (and, for a real import, locked with ``SELECT … FOR UPDATE``) in chunks, each row is
-compared with what is stored, and only the rows that change are written with one ``INSERT … ON CONFLICT DO
-UPDATE`` per batch. Consent withdrawals are written as they are by ``clients.consent.consent_set`` (the three
-consent fields plus an append-only ``ConsentEvent``), but in bulk, because a nightly file may withdraw thousands.
-An import never gives consent back: a client who opted out stays out until they or an admin say otherwise.
+The stored clients the file names are read in chunks (for a real import, after locking the table against other
+writers), each row is compared with what is stored, and only new or changed rows are written: on PostgreSQL with
+``COPY`` and one ``INSERT … ON CONFLICT DO UPDATE`` (``copy_write``), elsewhere with the ORM's bulk upsert.
+Consent withdrawals are written as ``clients.consent.consent_set`` writes them (the three consent fields plus an
+append-only ``ConsentEvent``), but in bulk, because a nightly file may withdraw thousands. An import never gives
+consent back: a client who opted out stays out until they or an admin say otherwise.
 """
 
 from __future__ import annotations
