@@ -32,7 +32,7 @@ run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a wo
 	@mkdir -p $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	@if $(PY) manage.py help seed_demo >/dev/null 2>&1; then $(PY) manage.py seed_demo --once; \
+	@if $(PY) manage.py help seed_demo >/dev/null 2>&1; then $(PY) manage.py seed_demo --once --notices; \
 	  else echo "seed_demo is not in this checkout: starting without demo data"; fi
 	$(PY) manage.py run_embedded --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 

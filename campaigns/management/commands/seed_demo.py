@@ -14,10 +14,11 @@ from datetime import date, timedelta
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from campaigns.management.demo_templates import TEMPLATES, version_fields
-from campaigns.models import MessageTemplate, TemplateVersion
+from campaigns.models import Campaign, MessageTemplate, TemplateVersion
 from clients.consent import consent_set
 from clients.models import Bucket, BucketMembership, Client, Segment, TestRecipient
 
@@ -165,6 +166,39 @@ def _users() -> None:
         user.groups.set(Group.objects.filter(name__in=spec["groups"]))
 
 
+def _demo_notices() -> list[Campaign]:
+    """Two notices of one incident to the pilot group, sent through the real pipeline (worker and sandbox).
+
+    Their messages wait as queued sends until a worker runs: ``make run`` starts one, so the demo shows notices
+    going from pending to delivered (and a few undeliverable) as soon as the portal is up.
+    """
+    from campaigns.services.drafts import campaign_draft_create, campaign_step_reach
+    from campaigns.services.sending import campaign_confirm
+
+    ops = User.objects.get(username="ops")
+    pilot = Bucket.objects.get(name="Pilot group")
+    now = timezone.now()
+    incident_fields = {"title": "Email delivery delayed", "kind": "outage", "services": ["Email service"],
+                       "started_at": now - timedelta(hours=3), "expected_resolution_at": now - timedelta(hours=1),
+                       "severity": "major"}
+    sent = []
+    incident = None
+    for template_name, kind, title in (("Outage: service down", "outage", "Email delivery delayed"),
+                                       ("Service restored", "resolved", "Email delivery restored")):
+        campaign = campaign_draft_create(
+            incident=incident, incident_fields=incident_fields, kind=kind, title=title,
+            audience={"buckets": [pilot.pk]}, channels=["sms", "email"],
+            template=MessageTemplate.objects.get(name=template_name),
+            variables={"status_page": "https://status.example.com"}, created_by=ops, source="demo")
+        incident = campaign.incident
+        if sent:
+            campaign.parent = sent[-1]
+            campaign.save(update_fields=["parent"])
+        campaign_step_reach(campaign=campaign, step="send")
+        sent.append(campaign_confirm(campaign=campaign, actor=ops))
+    return sent
+
+
 def demo_present() -> bool:
     return Client.objects.filter(external_ref__startswith=REF_PREFIX).exists() and User.objects.filter(
         username="ops").exists()
@@ -175,8 +209,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="do nothing if the demo data is already there")
+        parser.add_argument("--notices", action="store_true",
+                            help="also send two demo notices to the pilot group (a worker delivers them)")
 
-    def handle(self, *args, once: bool, **options) -> None:
+    def handle(self, *args, once: bool, notices: bool = False, **options) -> None:
         if once and demo_present():
             self.stdout.write("Demo data already present; nothing changed.")
         else:
@@ -188,6 +224,8 @@ class Command(BaseCommand):
                 _test_recipients()
                 _templates()
                 _users()
+                if notices:
+                    _demo_notices()
             self.stdout.write(self.style.SUCCESS(
                 f"Demo data: {len(clients)} clients, {len(buckets)} buckets, 2 segments, 3 test recipients, "
                 f"{len(TEMPLATES)} templates in en/fr/de."))
