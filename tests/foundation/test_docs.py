@@ -22,14 +22,3 @@ def test_readme_quick_start_comes_first():
     assert readme.index("make test") > quick_start
     assert quick_start == readme.index("## ")
 
-
-# Laptop- and test-only switches that have no place in a production .env.
-NOT_FOR_PRODUCTION = {"DEBUG", "CELERY_TASK_ALWAYS_EAGER", "SQLITE_PATH", "PORTAL_VAR_DIR", "NOTIFICATIONS_PROVIDER",
-                      "DJANGO_SECRET_KEY"}
-
-
-def test_env_example_names_every_production_variable():
-    """.env.example, the production starting point, names every variable the settings read (commented or not)."""
-    example = (BASE_DIR / ".env.example").read_text()
-    named = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
-    assert sorted(settings_variables() - NOT_FOR_PRODUCTION - named) == []
