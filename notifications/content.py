@@ -89,6 +89,7 @@ class ContentRenderer:
         self.variables = {name: (variables or {}).get(name, "") for name in SEND_VARIABLES}
         self.sms_stop_line = sms_stop_line
         self._compiled: dict[tuple[str, str, str], CompiledTemplate] = {}
+        self._used: dict[tuple[str, str], frozenset[str]] = {}
 
     def language_for(self, language: str, channel: str) -> str:
         """The recipient's language when the content has it for this channel, else the fallback."""
@@ -103,26 +104,38 @@ class ContentRenderer:
             self._compiled[key] = compile_template(str(source))
         return self._compiled[key]
 
-    def _context(self, recipient: RecipientData, language: str, channel: str) -> dict[str, object]:
+    def uses(self, language: str, channel: str) -> frozenset[str]:
+        """The variables the templates of one language and channel use (computed once)."""
+        key = (language, channel)
+        used = self._used.get(key)
+        if used is None:
+            used = self._used[key] = frozenset().union(
+                *(self._template(language, channel, name).variables for name in FIELDS[channel]))
+        return used
+
+    def _context(self, recipient: RecipientData, language: str, channel: str,
+                 unsubscribe_url: str | None) -> dict[str, object]:
         context: dict[str, object] = {
             "client_name": recipient.name,
             "account": recipient.account,
             "external_ref": recipient.external_ref,
             **self.variables,
         }
-        used = set().union(*(self._template(language, channel, name).variables for name in FIELDS[channel]))
+        used = self.uses(language, channel)
         # Signing a link costs more than the rest of the render; only sign the links a template uses.
         if "unsubscribe_url" in used:
-            context["unsubscribe_url"] = (links.unsubscribe_url(recipient.client_id, channel)
-                                          if recipient.client_id else placeholder_link())
+            context["unsubscribe_url"] = unsubscribe_url or (links.unsubscribe_url(recipient.client_id, channel)
+                                                             if recipient.client_id else placeholder_link())
         if "preferences_url" in used:
             context["preferences_url"] = (links.preferences_url(recipient.client_id)
                                           if recipient.client_id else placeholder_link())
         return context
 
-    def render(self, *, recipient: RecipientData, language: str, channel: str) -> Rendered:
+    def render(self, *, recipient: RecipientData, language: str, channel: str,
+               unsubscribe_url: str | None = None) -> Rendered:
+        """Render for one recipient; ``unsubscribe_url`` reuses a link the caller already signed for them."""
         language = self.language_for(language, channel)
-        context = self._context(recipient, language, channel)
+        context = self._context(recipient, language, channel, unsubscribe_url)
         if channel == Channel.SMS:
             text = self._template(language, channel, "text").render(context)
             if self.sms_stop_line:

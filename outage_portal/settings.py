@@ -272,13 +272,15 @@ NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", "notifications.providers.
 
 # DISPATCH
 # ------------------------------------------------------------------------------
-DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 500)
+DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 1000)
 DISPATCH_LEASE_SECONDS = env_int("DISPATCH_LEASE_SECONDS", 120)
 DISPATCH_MAX_ATTEMPTS = env_int("DISPATCH_MAX_ATTEMPTS", 8)
 DISPATCH_SMS_RATE_PER_SECOND = env_float("DISPATCH_SMS_RATE_PER_SECOND", 0)  # 0 = unlimited
 DISPATCH_EMAIL_RATE_PER_SECOND = env_float("DISPATCH_EMAIL_RATE_PER_SECOND", 0)
 # Dispatch tasks started per send and channel, so several workers share one send.
 DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
+# Send and record one batch in a thread while the next is claimed and rendered (PostgreSQL only).
+DISPATCH_PIPELINE = env_bool("DISPATCH_PIPELINE", True)
 # After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
 DISPATCH_AMBIGUOUS_GRACE_SECONDS = env_float("DISPATCH_AMBIGUOUS_GRACE_SECONDS", 5)
 # The sweeper re-kicks sends with due work and starts scheduled sends; the reconciler checks expired leases.

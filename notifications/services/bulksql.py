@@ -1,7 +1,8 @@
-"""One UPDATE for many rows with different values: ``UPDATE … FROM (VALUES …) AS v``.
+"""One UPDATE for many rows with different values: ``UPDATE … FROM <rows> AS v``.
 
-PostgreSQL and SQLite (3.33+) both accept this form. Placeholders carry casts on PostgreSQL so the VALUES list has
-the column types of the target table; datetimes are adapted the way Django stores them on each backend.
+On PostgreSQL the rows travel as one typed array per column, ``unnest(%s::bigint[], %s::text[], …)``: a handful of
+parameters instead of one per cell, so building, quoting and parsing a batch of a thousand rows stays cheap. SQLite
+(3.33+) gets ``(VALUES …)``; datetimes are adapted the way Django stores them there.
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ from datetime import datetime
 
 from django.db import connection
 
-PG_CASTS = {"int": "::bigint", "datetime": "::timestamptz", "text": "::text", "bool": "::boolean"}
-
-
-def _placeholder(kind: str) -> str:
-    return "%s" + (PG_CASTS[kind] if connection.vendor == "postgresql" else "")
+PG_ARRAYS = {"int": "bigint[]", "datetime": "timestamptz[]", "text": "text[]", "bool": "boolean[]"}
 
 
 def _adapt(value, kind: str):
@@ -26,13 +23,15 @@ def _adapt(value, kind: str):
 
 def values_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> tuple[str, list]:
     """A ``FROM`` item named ``v`` with ``columns`` (name, kind: int/text/datetime) holding ``rows``."""
-    row_sql = "(" + ", ".join(_placeholder(kind) for _name, kind in columns) + ")"
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{PG_ARRAYS[kind]}" for _name, kind in columns)
+        names = ", ".join(name for name, _kind in columns)
+        return f"unnest({arrays}) AS v({names})", [list(column) for column in zip(*rows, strict=True)]
+    row_sql = "(" + ", ".join("%s" for _column in columns) + ")"
     params: list = []
     for row in rows:
         params.extend(_adapt(value, kind) for value, (_name, kind) in zip(row, columns, strict=True))
     values = f"VALUES {', '.join([row_sql] * len(rows))}"
-    if connection.vendor == "postgresql":
-        return f"({values}) AS v({', '.join(name for name, _kind in columns)})", params
     # SQLite names VALUES columns column1, column2, …; rename them in a subquery.
     renamed = ", ".join(f"column{index} AS {name}" for index, (name, _kind) in enumerate(columns, start=1))
     return f"(SELECT {renamed} FROM ({values})) AS v", params

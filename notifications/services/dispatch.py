@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -73,56 +74,64 @@ class Claim:
     rows: list[ClaimedRow]
 
 
-def _claim_ids(*, send_id: int, channel: str, limit: int, token: uuid.UUID, now: datetime,
-               lease_until: datetime) -> list[int]:
-    due = "(m.next_attempt_at IS NULL OR m.next_attempt_at <= %s)"
+CLAIM_FIELDS = ("pk", "channel", "destination", "language", "attempts", "client_id", "client__name",
+                "client__account", "client__external_ref", "test_recipient__name")
+
+
+def _claimed_row(values: tuple) -> ClaimedRow:
+    pk, chan, destination, language, attempts, client_id, name, account, ref, tester_name = values
+    recipient = (RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
+                 if client_id else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST"))
+    return ClaimedRow(id=pk, channel=chan, destination=destination, language=language, attempts=attempts,
+                      recipient=recipient)
+
+
+def _claim_sql() -> str:
+    """Pick, mark and read a batch in one statement: one round trip, no explicit transaction."""
+    client = Message._meta.get_field("client").related_model._meta.db_table
+    tester = Message._meta.get_field("test_recipient").related_model._meta.db_table
     active = f"EXISTS (SELECT 1 FROM {Send._meta.db_table} s WHERE s.id = m.send_id AND s.state = 'sending')"
-    if connection.vendor == "postgresql":
-        sql = (
-            f"WITH picked AS (SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s "
-            f"AND m.state = 'pending' AND {due} AND {active} ORDER BY m.id LIMIT %s "
-            f"FOR NO KEY UPDATE OF m SKIP LOCKED) "
-            f"UPDATE {TABLE} AS t SET state = 'sending', lease_until = %s, claim_token = %s, "
-            f"attempts = t.attempts + 1, sent_at = %s, updated_at = %s FROM picked WHERE t.id = picked.id "
-            f"RETURNING t.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [send_id, channel, now, limit, lease_until, token_param(token), now, now])
-            return sorted(row[0] for row in cursor.fetchall())
-    # SQLite: the transaction is IMMEDIATE (settings), so the select and the update cannot interleave.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s AND m.state = 'pending' "
-            f"AND {due} AND {active} ORDER BY m.id LIMIT %s",
-            [send_id, channel, connection.ops.adapt_datetimefield_value(now), limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    if ids:
-        Message.objects.filter(pk__in=ids, state=S.PENDING).update(
-            state=S.SENDING, lease_until=lease_until, claim_token=token, sent_at=now, updated_at=now,
-            attempts=F("attempts") + 1)
-    return ids
+    return (
+        f"WITH picked AS (SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s "
+        f"AND m.state = 'pending' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s) AND {active} "
+        f"ORDER BY m.id LIMIT %s FOR NO KEY UPDATE OF m SKIP LOCKED), "
+        f"claimed AS (UPDATE {TABLE} AS t SET state = 'sending', lease_until = %s, claim_token = %s, "
+        f"attempts = t.attempts + 1, sent_at = %s, updated_at = %s FROM picked WHERE t.id = picked.id "
+        f"RETURNING t.id, t.channel, t.destination, t.language, t.attempts, t.client_id, t.test_recipient_id) "
+        f"SELECT c.id, c.channel, c.destination, c.language, c.attempts, c.client_id, cl.name, cl.account, "
+        f"cl.external_ref, tr.name FROM claimed c LEFT JOIN {client} cl ON cl.id = c.client_id "
+        f"LEFT JOIN {tester} tr ON tr.id = c.test_recipient_id ORDER BY c.id"
+    )
 
 
 def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int) -> Claim:
-    """Claim up to ``limit`` due pending rows in a short transaction of its own; returns them with the token."""
+    """Claim up to ``limit`` due pending rows of a sending send, committed before any HTTP; returns them."""
     token = uuid.uuid4()
     now = timezone.now()
+    lease_until = now + timedelta(seconds=lease_seconds)
+    if connection.vendor == "postgresql":
+        # A single statement is its own transaction in autocommit (and a savepoint-free step inside one).
+        with connection.cursor() as cursor:
+            cursor.execute(_claim_sql(), [send_id, channel, now, limit, lease_until, token_param(token), now, now])
+            return Claim(token=token, rows=[_claimed_row(values) for values in cursor.fetchall()])
+    # SQLite: the transaction is IMMEDIATE (settings), so the select and the update cannot interleave.
     with transaction.atomic():
-        ids = _claim_ids(send_id=send_id, channel=channel, limit=limit, token=token, now=now,
-                         lease_until=now + timedelta(seconds=lease_seconds))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s AND m.state = 'pending' "
+                f"AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s) AND EXISTS (SELECT 1 FROM "
+                f"{Send._meta.db_table} s WHERE s.id = m.send_id AND s.state = 'sending') ORDER BY m.id LIMIT %s",
+                [send_id, channel, connection.ops.adapt_datetimefield_value(now), limit],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            Message.objects.filter(pk__in=ids, state=S.PENDING).update(
+                state=S.SENDING, lease_until=lease_until, claim_token=token, sent_at=now, updated_at=now,
+                attempts=F("attempts") + 1)
     if not ids:
         return Claim(token=token, rows=[])
-    fields = ("pk", "channel", "destination", "language", "attempts", "client_id", "client__name",
-              "client__account", "client__external_ref", "test_recipient__name")
-    rows = []
-    for values in Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*fields):
-        pk, chan, destination, language, attempts, client_id, name, account, ref, tester_name = values
-        recipient = (RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
-                     if client_id else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST"))
-        rows.append(ClaimedRow(id=pk, channel=chan, destination=destination, language=language,
-                               attempts=attempts, recipient=recipient))
-    return Claim(token=token, rows=rows)
+    queryset = Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*CLAIM_FIELDS)
+    return Claim(token=token, rows=[_claimed_row(values) for values in queryset])
 
 
 # Rendering -----------------------------------------------------------------------------------------------------
@@ -149,13 +158,11 @@ def report_url() -> str:
     return settings.PORTAL_BASE_URL + path
 
 
-def _outbound(row: ClaimedRow, rendered: Rendered) -> OutboundMessage:
+def _outbound(row: ClaimedRow, rendered: Rendered, unsubscribe: str = "") -> OutboundMessage:
     headers = {}
     if row.channel == Channel.EMAIL and row.recipient.client_id:
-        headers = {
-            "List-Unsubscribe": f"<{links.unsubscribe_url(row.recipient.client_id, Channel.EMAIL)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        unsubscribe = unsubscribe or links.unsubscribe_url(row.recipient.client_id, Channel.EMAIL)
+        headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     return OutboundMessage(message_id=message_id_for(row.id), channel=row.channel, destination=row.destination,
                            text=rendered.text, subject=rendered.subject, html=rendered.html, headers=headers)
 
@@ -330,31 +337,57 @@ class DispatchSummary:
     next_due: datetime | None = None
 
 
-def dispatch_batch(*, send: Send, channel: str, claim: Claim, provider: BaseProvider) -> dict[int, Decision]:
-    """Render, rate-limit, send and record one claimed batch."""
+@dataclass
+class PreparedBatch:
+    """A claimed batch, rendered and ready to go out."""
+
+    send: Send
+    channel: str
+    claim: Claim
+    rendered: dict[int, Rendered]
+    outbound: list[OutboundMessage]
+    decisions: dict[int, Decision]  # rows already decided (a template that failed to render)
+    options: SendOptions
+
+
+def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOptions | None = None) -> PreparedBatch:
+    """Render every row of a claim (templates compiled once per send) and build the outbound messages."""
     renderer = renderer_for(send)
     rendered: dict[int, Rendered] = {}
     decisions: dict[int, Decision] = {}
     outbound: list[OutboundMessage] = []
     for row in claim.rows:
+        # One signature per client email serves both the List-Unsubscribe header and the template's link.
+        unsubscribe = ""
+        if channel == Channel.EMAIL and row.recipient.client_id:
+            unsubscribe = links.unsubscribe_url(row.recipient.client_id, Channel.EMAIL)
         try:
-            rendered[row.id] = renderer.render(recipient=row.recipient, language=row.language, channel=channel)
+            content = renderer.render(recipient=row.recipient, language=row.language, channel=channel,
+                                      unsubscribe_url=unsubscribe or None)
         except Exception as error:  # a template that slipped past validation fails its own rows only
             decisions[row.id] = Decision(S.FAILED, error_code="render", error_text=str(error)[:500])
             continue
-        outbound.append(_outbound(row, rendered[row.id]))
-    ctx = BatchContext(provider=provider, send=send, channel=channel,
-                       options=SendOptions(report_url=report_url(), reference=send.reference))
-    if outbound:
-        ratelimit_wait(channel=channel, cost=len(outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
-        by_message_id = _deliver(ctx, outbound)
+        rendered[row.id] = content
+        outbound.append(_outbound(row, content, unsubscribe))
+    options = options or SendOptions(report_url=report_url(), reference=send.reference)
+    return PreparedBatch(send=send, channel=channel, claim=claim, rendered=rendered, outbound=outbound,
+                         decisions=decisions, options=options)
+
+
+def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, Decision]:
+    """Rate-limit, send in one request and record the outcome of a prepared batch in one fenced UPDATE."""
+    send, channel, claim, decisions = batch.send, batch.channel, batch.claim, batch.decisions
+    ctx = BatchContext(provider=provider, send=send, channel=channel, options=batch.options)
+    if batch.outbound:
+        ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
+        by_message_id = _deliver(ctx, batch.outbound)
         pk_of = {message_id_for(row.id): row.id for row in claim.rows}
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
     for row in claim.rows:
         decision = decisions.get(row.id)
         if decision and decision.state == S.PENDING and not decision.refund and not decision.delay:
             decision.delay = backoff_delay(row.attempts)
-    messages_record(claim=claim, decisions=decisions, rendered=rendered,
+    messages_record(claim=claim, decisions=decisions, rendered=batch.rendered,
                     ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
     if ctx.calls:
         ProviderCall.objects.bulk_create(ctx.calls)
@@ -362,6 +395,61 @@ def dispatch_batch(*, send: Send, channel: str, claim: Claim, provider: BaseProv
         logger.error("provider refused our credentials; pausing send %s (%s)", send.pk, ctx.configuration_error)
         Send.objects.filter(pk=send.pk, state=Send.State.SENDING).update(state=Send.State.PAUSED)
     return decisions
+
+
+def dispatch_batch(*, send: Send, channel: str, claim: Claim, provider: BaseProvider) -> dict[int, Decision]:
+    """Render, rate-limit, send and record one claimed batch."""
+    return batch_deliver(batch=batch_prepare(send=send, channel=channel, claim=claim), provider=provider)
+
+
+class BatchSender:
+    """Sends and records batches in a thread of its own, one batch at a time.
+
+    While one batch waits for the provider and its result UPDATE, the caller claims and renders the next, so
+    HTTP, PostgreSQL and Python overlap. Every batch is still claimed, sent and recorded exactly as in the serial
+    path (own claim transaction, token-fenced record), so crash safety does not depend on the thread: a batch the
+    process dies with stays ``sending`` under its lease and is looked up before any resend.
+    """
+
+    def __init__(self, provider: BaseProvider) -> None:
+        self.provider = provider
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-send")
+        self._pending: Future | None = None
+
+    def _run(self, batch: PreparedBatch) -> dict[int, Decision]:
+        try:
+            return batch_deliver(batch=batch, provider=self.provider)
+        except Exception:
+            connection.close()  # the next batch starts on a fresh connection (e.g. after PostgreSQL dropped it)
+            raise
+
+    def submit(self, batch: PreparedBatch) -> dict[int, Decision] | None:
+        """Hand over ``batch``; returns the decisions of the previous one (waiting for it), if any."""
+        previous = self.wait()
+        self._pending = self._executor.submit(self._run, batch)
+        return previous
+
+    def wait(self) -> dict[int, Decision] | None:
+        """Wait for the batch in flight; returns its decisions (re-raising what it raised)."""
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None else None
+
+    def close(self) -> dict[int, Decision] | None:
+        try:
+            return self.wait()
+        finally:
+            self._executor.submit(_close_connection).result()
+            self._executor.shutdown(wait=True)
+
+
+def _close_connection() -> None:
+    """Close the calling thread's own connection (``connection`` resolves per thread when called, not before)."""
+    connection.close()
+
+
+def _pipelined() -> bool:
+    """Overlap batches in a thread on PostgreSQL, outside any transaction (a thread could not see its rows)."""
+    return (settings.DISPATCH_PIPELINE and connection.vendor == "postgresql" and not connection.in_atomic_block)
 
 
 def next_due(*, send_id: int, channel: str) -> datetime | None:
@@ -385,21 +473,42 @@ def dispatch_run(*, send_id: int, channel: str, provider: BaseProvider | None = 
     deadline = time.monotonic() + time_budget
     provider = provider or provider_get()
     batch_size = min(settings.DISPATCH_BATCH_SIZE, provider.max_batch.get(channel, settings.DISPATCH_BATCH_SIZE))
-    while time.monotonic() < deadline:
-        send = Send.objects.filter(pk=send_id).first()
-        if send is None or send.state != Send.State.SENDING:
-            summary.paused = send is not None and send.state == Send.State.PAUSED
-            break
-        claim = messages_claim(send_id=send_id, channel=channel, limit=batch_size,
-                               lease_seconds=settings.DISPATCH_LEASE_SECONDS)
-        if not claim.rows:
-            if messages_reconcile(send_id=send_id, channel=channel, provider=provider):
-                continue
-            break
-        decisions = dispatch_batch(send=send, channel=channel, claim=claim, provider=provider)
-        summary.batches += 1
-        summary.messages += len(claim.rows)
-        summary.accepted += sum(1 for d in decisions.values() if d.state == S.ACCEPTED)
+    send = Send.objects.filter(pk=send_id).first()
+    sender = BatchSender(provider) if send is not None and _pipelined() else None
+
+    def tally(decisions: dict[int, Decision] | None) -> None:
+        if decisions:
+            summary.accepted += sum(1 for d in decisions.values() if d.state == S.ACCEPTED)
+
+    try:
+        options = None
+        while send is not None and time.monotonic() < deadline:
+            # The claim only takes rows of a send in state sending, so a pause or cancel stops it at once; the
+            # send row is read again only when nothing was claimed.
+            claim = messages_claim(send_id=send_id, channel=channel, limit=batch_size,
+                                   lease_seconds=settings.DISPATCH_LEASE_SECONDS)
+            if not claim.rows:
+                if sender is not None:
+                    tally(sender.wait())
+                send = Send.objects.filter(pk=send_id).first()
+                if send is None or send.state != Send.State.SENDING:
+                    break
+                if messages_reconcile(send_id=send_id, channel=channel, provider=provider):
+                    continue
+                break
+            options = options or SendOptions(report_url=report_url(), reference=send.reference)
+            batch = batch_prepare(send=send, channel=channel, claim=claim, options=options)
+            summary.batches += 1
+            summary.messages += len(claim.rows)
+            if sender is not None:
+                tally(sender.submit(batch))
+            else:
+                tally(batch_deliver(batch=batch, provider=provider))
+    finally:
+        if sender is not None:
+            tally(sender.close())
+    if send is not None and send.state != Send.State.SENDING:
+        summary.paused = send.state == Send.State.PAUSED
     send_complete_if_done(send_id=send_id)
     summary.next_due = next_due(send_id=send_id, channel=channel)
     return summary

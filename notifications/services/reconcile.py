@@ -23,6 +23,7 @@ from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
 from notifications.services.reports import report_state, reports_record
+from notifications.services.sends import send_complete_if_done
 
 logger = logging.getLogger(__name__)
 S = Message.State
@@ -113,5 +114,9 @@ def messages_reconcile(*, send_id: int | None = None, channel: str | None = None
     for chan, chan_rows in per_channel.items():
         for start in range(0, len(chan_rows), LOOKUP_CHUNK):
             resolved += _resolve(provider, chan, chan_rows[start:start + LOOKUP_CHUNK], token)
+    if resolved:
+        # The rows resolved here may have been a send's last open ones: complete it now, not at the next sweep.
+        for touched in sorted({row[3] for row in rows}):
+            send_complete_if_done(send_id=touched)
     logger.info("reconciled %d of %d message(s) left in sending", resolved, len(rows))
     return resolved
