@@ -214,6 +214,12 @@ def phase_audience(ctx: Ctx) -> None:
         figure = Figure(key=key, label=label, unit="ms", target=300, higher_is_better=False)
         timed_runs(ctx, figure, run)
         figure.note = ctx.notes.get(key, "")
+        if ctx.profile:
+            from bench.profiling import explain
+
+            ctx.notes[f"profile_{key}_plans"] = explain(
+                lambda definition=definition: audience_counts(definition, ["sms", "email"], notice_kind="outage"),
+                ctx.stack.log_dir / f"{key}-plans.txt")
 
 
 def phase_materialize(ctx: Ctx) -> None:
@@ -250,7 +256,34 @@ def phase_materialize(ctx: Ctx) -> None:
                                   unit="rows/s"), baseline)
     ctx.add(ratio_figure("materialize_share", "materialize as a share of the bare INSERT … SELECT",
                          engine_figure, base, unit="×"))
+    if ctx.profile:
+        ctx.notes.update(explain_materialize(ctx, audience, bucket))
     dataset.messages_clear()
+
+
+def explain_materialize(ctx: Ctx, audience: dict, bucket: int) -> dict[str, str]:
+    """EXPLAIN ANALYZE of materialize's INSERTs and of the baseline's, each into an empty message table."""
+    from bench.profiling import explain
+    from notifications.models import Send
+    from notifications.services.materialize import send_materialize
+
+    dataset.messages_clear()
+    send = new_send(label="explain", channels=["sms", "email"], audience=audience, state=Send.State.QUEUED)
+    reset = "TRUNCATE notifications_message, notifications_deliveryreport"
+
+    def baseline() -> None:
+        with connection.cursor() as cursor:
+            for channel in ("sms", "email"):
+                cursor.execute(dataset.BASELINE_SQL, {"send": send.pk, "channel": channel, "bucket": bucket})
+
+    notes = {"profile_materialize_plans": explain(lambda: send_materialize(send_id=send.pk),
+                                                  ctx.stack.log_dir / "materialize-plans.txt",
+                                                  only="INSERT INTO notifications_message", reset=reset)}
+    with connection.cursor() as cursor:
+        cursor.execute(reset)
+    notes["profile_baseline_plans"] = explain(baseline, ctx.stack.log_dir / "baseline-plans.txt",
+                                              only="INSERT INTO notifications_message", reset=reset)
+    return notes
 
 
 def _dispatch_once(ctx: Ctx, *, bucket: int, channels: list[str], label: str, profile: bool = False) -> dict:

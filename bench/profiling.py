@@ -112,3 +112,33 @@ WEBHOOK_STEPS = {
     "  of which dedupe keys": ("notifications/services/reports.py", "dedupe_key"),
     "  of which DeliveryReport objects": ("django/db/models/base.py", "__init__"),
 }
+
+
+def explain(call: Callable[[], object], dump: Path, *, only: str = "", reset: str = "") -> str:
+    """Run ``call`` once capturing its SQL, then EXPLAIN ANALYZE each statement inside a rolled-back transaction.
+
+    ``only`` keeps the statements containing it; ``reset`` is SQL run before each EXPLAIN (in the same rolled-back
+    transaction), so an INSERT is explained into the state ``call`` found. The plans go to ``dump``; the summary
+    gives each statement's execution time and its plan's top nodes.
+    """
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    statements = [query["sql"] for query in captured.captured_queries
+                  if query["sql"].lstrip().upper().startswith(("SELECT", "INSERT", "WITH")) and only in query["sql"]]
+    plans, summary = [], []
+    for sql in statements:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if reset:
+                cursor.execute(reset)
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            lines = [row[0] for row in cursor.fetchall()]
+            transaction.set_rollback(True)
+        plans.append(sql + "\n" + "\n".join(lines))
+        total = next((line for line in lines if line.startswith("Execution Time")), "")
+        nodes = [line.strip().split("  (")[0].lstrip("-> ") for line in lines if "->" in line or line is lines[0]]
+        summary.append(f"{total.replace('Execution Time: ', '')} ({'; '.join(nodes[:4])})")
+    dump.write_text("\n\n".join(plans))
+    return " | ".join(summary)
