@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from unittest import mock
 
 import pytest
 
@@ -77,3 +78,14 @@ def test_serial_path_when_pipelining_is_off(settings):
     provider = ThreadRecordingProvider()
     summary = dispatch_run(send_id=send.pk, channel="sms", provider=provider)
     assert summary.accepted == 20 and provider.threads == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize("client_id", [1, 42, 987654321])
+def test_unsubscribe_link_matches_the_clients_app(client_id, settings):
+    """The per-process unsubscribe link builder yields exactly the URL clients.links builds (same signed token)."""
+    from clients import links
+    from notifications.services.dispatch import unsubscribe_link
+
+    settings.PORTAL_BASE_URL = "https://portal.example.com"
+    with mock.patch("time.time", return_value=1_767_225_600.0):  # tokens carry a timestamp: freeze it
+        assert unsubscribe_link(client_id) == links.unsubscribe_url(client_id, "email")
