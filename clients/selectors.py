@@ -15,10 +15,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -280,21 +282,28 @@ def audience_queryset(definition: dict) -> QuerySet[Client]:
     return Client.objects.filter(audience_filter(definition))
 
 
+def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> list[tuple[str, Q]]:
+    """The skip reasons for ``channel`` with the condition of each, in the order they are checked."""
+    if channel not in Channel.values:
+        raise AudienceError(f"Unknown channel {channel!r}.")
+    sms = channel == Channel.SMS
+    conditions = [
+        ("inactive", Q(is_active=False)),
+        ("no_phone" if sms else "no_email", Q(phone="") if sms else Q(email="")),
+        ("opted_out", Q(sms_consent=False) if sms else Q(email_consent=False)),
+    ]
+    if notice_kind and not mandatory:
+        conditions.append(("muted_kind", Q(JSONListHas("muted_kinds", notice_kind))))
+    return conditions
+
+
 def exclusion_reason(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> Case:
     """``""`` when a client may receive a notice on ``channel``, else the ``Message.SkipReason`` that stops it.
 
     Reasons are checked in a fixed order (inactive, no address, opted out, muted kind) so each client counts once.
     """
-    if channel not in Channel.values:
-        raise AudienceError(f"Unknown channel {channel!r}.")
-    sms = channel == Channel.SMS
-    whens = [
-        When(is_active=False, then=Value("inactive")),
-        When(Q(phone="") if sms else Q(email=""), then=Value("no_phone" if sms else "no_email")),
-        When(Q(sms_consent=False) if sms else Q(email_consent=False), then=Value("opted_out")),
-    ]
-    if notice_kind and not mandatory:
-        whens.append(When(JSONListHas("muted_kinds", notice_kind), then=Value("muted_kind")))
+    whens = [When(condition, then=Value(reason))
+             for reason, condition in exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)]
     return Case(*whens, default=Value(""), output_field=CharField(max_length=16))
 
 
@@ -326,26 +335,32 @@ def audience_counts(definition: dict, channels: list[str], *, notice_kind: str =
 
     ``per_language`` counts the eligible clients by preferred language (to check every language has content).
     """
-    queryset = audience_queryset(definition)
-    matched = queryset.count()
+    queryset = audience_queryset(definition).order_by()
+    # One scan that evaluates each exclusion condition once per client: group by the language and the conditions'
+    # booleans (a few dozen groups at most), then give each group its first reason per channel in Python.
+    conditions = {channel: exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)
+                  for channel in channels}
+    flags: dict[str, str] = {}
+    for channel_conditions in conditions.values():
+        for _reason, condition in channel_conditions:
+            flags.setdefault(str(condition), f"f{len(flags)}")
+    expressions = {alias: ExpressionWrapper(condition, output_field=BooleanField())
+                   for channel_conditions in conditions.values() for _reason, condition in channel_conditions
+                   for alias in [flags[str(condition)]]}
+    rows = list(queryset.values("language", **expressions).annotate(n=Count("pk")))
+    matched = sum(row["n"] for row in rows)
     per_channel: dict[str, ChannelCounts] = {}
-    for channel in channels:
-        rows = (
-            queryset.order_by()
-            .annotate(reason=exclusion_reason(channel, notice_kind=notice_kind, mandatory=mandatory))
-            .values("reason", "language")
-            .annotate(n=Count("pk"))
-        )
+    for channel, channel_conditions in conditions.items():
         excluded = dict.fromkeys(channel_reasons(channel), 0)
         per_language: dict[str, int] = {}
-        eligible = 0
         for row in rows:
-            if row["reason"]:
-                excluded[row["reason"]] += row["n"]
+            reason = next((reason for reason, condition in channel_conditions if row[flags[str(condition)]]), "")
+            if reason:
+                excluded[reason] += row["n"]
             else:
-                eligible += row["n"]
                 per_language[row["language"]] = per_language.get(row["language"], 0) + row["n"]
-        per_channel[channel] = ChannelCounts(eligible=eligible, excluded=excluded, per_language=per_language)
+        per_channel[channel] = ChannelCounts(eligible=sum(per_language.values()), excluded=excluded,
+                                             per_language=per_language)
     return AudienceCounts(matched=matched, per_channel=per_channel)
 
 
