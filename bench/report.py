@@ -165,7 +165,8 @@ def plot(timelines: dict[str, list[list[tuple[float, int]]]], path: Path, *, cam
         axis.set_xlabel("seconds since the send started")
         axis.set_ylabel("messages accepted")
         axis.grid(alpha=0.3)
-        axis.legend(loc="lower right", fontsize=8)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="lower right", fontsize=8)
         axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
