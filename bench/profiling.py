@@ -91,8 +91,9 @@ def shares_text(wall: float, shares: dict[str, float]) -> str:
 DISPATCH_STEPS = {
     "claim (UPDATE … SKIP LOCKED + read rows)": ("notifications/services/dispatch.py", "messages_claim"),
     "render": ("notifications/content.py", "render"),
-    "  of which signing links": ("clients/links.py", "unsubscribe_url"),
+    "  of which signing links": ("clients/links.py", "unsubscribe_token"),
     "build outbound messages": ("notifications/services/dispatch.py", "_outbound"),
+    "signed unsubscribe links (all callers)": ("notifications/services/dispatch.py", "unsubscribe_link"),
     "provider.send (body, JSON, HTTP)": ("notifications/providers/infobip.py", "send"),
     "  of which JSON encoding": ("json/__init__.py", "dumps"),
     "  of which the HTTP round trip": ("requests/adapters.py", "send"),

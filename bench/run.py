@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, redis_url: str) -> None:
     import redis
+    from django.conf import settings
 
     from bench import report
 
@@ -167,7 +168,8 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
         "sizes": ", ".join(f"{size.name}={getattr(sizes, size.name):,}" for size in fields(Sizes)),
         "workers": f"{WORKERS} `celery -A outage_portal worker` processes, prefork pool, concurrency 1 each, "
                    "no beat, log level WARNING",
-        "engine settings": "defaults of outage_portal/settings.py (DISPATCH_BATCH_SIZE 500, DISPATCH_PARALLELISM 2)",
+        "engine settings": f"defaults of outage_portal/settings.py (DISPATCH_BATCH_SIZE {settings.DISPATCH_BATCH_SIZE},"
+                           f" DISPATCH_PARALLELISM {settings.DISPATCH_PARALLELISM})",
         "sandbox": "`manage.py infobip_sandbox`, delivery reports held back (report delay 1 day) during sends",
         "services": "PostgreSQL (the configured server, a throw-away database), a private redis-server, gunicorn "
                     "and an aiosmtpd sink, all on free ports of 127.0.0.1",
