@@ -8,12 +8,13 @@ Everything happens in a few queries per batch: one insert of raw rows, one condi
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import DeliveryReport, Message, pk_from_message_id
@@ -103,34 +104,69 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
 
 
 def _adapt(value: datetime):
-    from django.db import connection
-
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert_raw_postgres(reports: list[StatusReport], *, source: str, channel: str, now: datetime) -> int:
+    """Store the raw reports in one ``INSERT … SELECT FROM unnest(…)`` joined to the messages; returns orphans."""
+    table = DeliveryReport._meta.db_table
+    columns = [[], [], [], [], [], [], [], []]
+    for report in reports:
+        for column, value in zip(columns, (
+            report.message_id[:200], pk_from_message_id(report.message_id), (report.status_group or "")[:32],
+            (report.status_name or "")[:64], (report.error_name or "")[:64], report.done_at,
+            json.dumps(report.raw or {}), dedupe_key(report),
+        ), strict=True):
+            column.append(value)
+    sql = (
+        f"WITH src AS (SELECT v.*, m.id AS mid, m.channel AS mch FROM unnest(%s::text[], %s::bigint[], %s::text[], "
+        f"%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[]) "
+        f"AS v(pmid, pk, grp, name, err, done, payload, dkey) LEFT JOIN {Message._meta.db_table} m ON m.id = v.pk), "
+        f"ins AS (INSERT INTO {table} (message_id, provider_message_id, channel, status_group, status_name, "
+        f"error_name, done_at, payload, source, is_orphan, dedupe_key, received_at) "
+        f"SELECT mid, pmid, COALESCE(mch, %s), grp, name, err, done, payload::jsonb, %s, mid IS NULL, dkey, %s "
+        f"FROM src ON CONFLICT DO NOTHING RETURNING 1) "
+        f"SELECT (SELECT count(*) FROM src WHERE mid IS NULL), (SELECT count(*) FROM ins)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*columns, channel or "", source, now])
+        orphans, _inserted = cursor.fetchone()
+    return orphans
 
 
 def reports_record(*, reports: list[StatusReport], source: str = DeliveryReport.Source.WEBHOOK,
                    channel: str = "") -> ReportOutcome:
-    """Keep every report raw (duplicates ignored), apply it to its message, keep unknown ids as orphans."""
-    pks = {pk for pk in (pk_from_message_id(r.message_id) for r in reports) if pk is not None}
-    known = dict(Message.objects.filter(pk__in=pks).values_list("pk", "channel")) if pks else {}
+    """Keep every report raw (duplicates ignored), apply it to its message, keep unknown ids as orphans.
+
+    On PostgreSQL this is two statements in one transaction, whatever the batch size: the raw rows go in through
+    one ``INSERT … SELECT`` that finds their messages itself, and the states move in one conditional UPDATE (which
+    only matches existing messages, so unknown ids need no separate lookup).
+    """
     now = timezone.now()
-    rows = []
-    for report in reports:
-        pk = pk_from_message_id(report.message_id)
-        message_id = pk if pk in known else None
-        rows.append(DeliveryReport(
-            message_id=message_id, provider_message_id=report.message_id[:200],
-            channel=known.get(pk, channel) or "", status_group=(report.status_group or "")[:32],
-            status_name=(report.status_name or "")[:64], error_name=(report.error_name or "")[:64],
-            done_at=report.done_at, payload=report.raw or {}, source=source, is_orphan=message_id is None,
-            dedupe_key=dedupe_key(report), received_at=now,
-        ))
-    with transaction.atomic():
-        DeliveryReport.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        applied = messages_apply_reports(r for r in reports if pk_from_message_id(r.message_id) in known)
-    orphans = sum(1 for row in rows if row.is_orphan)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            orphans = _insert_raw_postgres(reports, source=source, channel=channel, now=now)
+            applied = messages_apply_reports(reports)
+    else:
+        pks = {pk for pk in (pk_from_message_id(r.message_id) for r in reports) if pk is not None}
+        known = dict(Message.objects.filter(pk__in=pks).values_list("pk", "channel")) if pks else {}
+        rows = []
+        for report in reports:
+            pk = pk_from_message_id(report.message_id)
+            message_id = pk if pk in known else None
+            rows.append(DeliveryReport(
+                message_id=message_id, provider_message_id=report.message_id[:200],
+                channel=known.get(pk, channel) or "", status_group=(report.status_group or "")[:32],
+                status_name=(report.status_name or "")[:64], error_name=(report.error_name or "")[:64],
+                done_at=report.done_at, payload=report.raw or {}, source=source, is_orphan=message_id is None,
+                dedupe_key=dedupe_key(report), received_at=now,
+            ))
+        with transaction.atomic():
+            DeliveryReport.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            applied = messages_apply_reports(r for r in reports if pk_from_message_id(r.message_id) in known)
+        orphans = sum(1 for row in rows if row.is_orphan)
     if orphans:
-        logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(rows))
+        logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(reports))
     return ReportOutcome(received=len(reports), applied=applied, orphans=orphans)
 
 
