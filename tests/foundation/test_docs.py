@@ -22,3 +22,11 @@ def test_readme_quick_start_comes_first():
     assert readme.index("make test") > quick_start
     assert quick_start == readme.index("## ")
 
+
+
+def test_readme_links_to_documentation_that_exists():
+    """Every docs/… page and image the README points to is in the repository."""
+    readme = (BASE_DIR / "README.md").read_text()
+    targets = set(re.findall(r"\]\((docs/[^)#]+)\)", readme)) | set(re.findall(r"\b(docs/[\w./-]+\.md)\b", readme))
+    assert targets
+    assert sorted(target for target in targets if not (BASE_DIR / target).exists()) == []
