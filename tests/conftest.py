@@ -13,7 +13,7 @@ from django.conf import settings
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _answers(host: str, port: int) -> bool:
@@ -34,7 +34,7 @@ def _missing_service(marker: str) -> str | None:
     if marker == "redis" and not _answers("127.0.0.1", 6379):
         return "Redis is not answering on 127.0.0.1:6379"
     if marker == "browser":
-        if not (os.path.exists(CHROMIUM_PATH) or shutil.which("chromium")):
+        if not os.path.exists(CHROMIUM_PATH):
             return f"Chromium not found at {CHROMIUM_PATH}"
         try:
             import playwright  # noqa: F401
