@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _STARS = "******"
-_PHONE_RUN = re.compile(r"\+?\d[\d ]{5,}\d")
+_PHONE_RUN = re.compile(r"(?<![\w.:-])\+?\d[\d ]{5,}\d(?![\w.])")  # not inside ids, UUIDs, decimals or times
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 

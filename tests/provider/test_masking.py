@@ -79,3 +79,9 @@ def test_get_provider_is_one_instance_per_process(settings):
 
 class OtherProvider(InfobipProvider):
     """A second provider class, to show the setting picks the class."""
+
+
+def test_mask_text_leaves_uuids_decimals_and_times_alone():
+    """Digit runs inside task UUIDs, durations and timestamps are not phone numbers and stay readable."""
+    text = "task 9f1c2d3e-4b5a-6789-0123-456789abcdef took 0.0123456s at 11:48:44,123456"
+    assert mask_text(text) == text
