@@ -1,8 +1,9 @@
 """One UPDATE for many rows with different values: ``UPDATE … FROM <rows> AS v``.
 
-On PostgreSQL the rows travel as one typed array per column, ``unnest(%s::bigint[], %s::text[], …)``: a handful of
-parameters instead of one per cell, so building, quoting and parsing a batch of a thousand rows stays cheap. SQLite
-(3.33+) gets ``(VALUES …)``; datetimes are adapted the way Django stores them there.
+On PostgreSQL the rows travel as one typed array per column that varies, ``unnest(%s::bigint[], %s::text[], …)``,
+and one scalar per column that is the same on every row: a handful of parameters instead of one per cell, so
+building, quoting and parsing a batch of a thousand rows stays cheap. SQLite (3.33+) gets ``(VALUES …)``; datetimes
+are adapted the way Django stores them there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,32 @@ from datetime import datetime
 
 from django.db import connection
 
-PG_ARRAYS = {"int": "bigint[]", "datetime": "timestamptz[]", "text": "text[]", "bool": "boolean[]"}
+PG_TYPES = {"int": "bigint", "datetime": "timestamptz", "text": "text", "bool": "boolean"}
+
+
+def _pg_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> tuple[str, list]:
+    """Varying columns as typed arrays to ``unnest``, columns equal on every row as one scalar each.
+
+    psycopg2 quotes every element of an array parameter in Python-called code (a datetime or a number costs about
+    a microsecond), so a result batch where most columns are the same on every row (state, times, status) sends
+    those once instead of once per row.
+    """
+    constants: list[tuple[str, str, object]] = []
+    varying: list[tuple[str, str, list]] = []
+    for (name, kind), values in zip(columns, zip(*rows, strict=True), strict=True):
+        first = values[0]
+        if len(values) > 1 and any(value != first or type(value) is not type(first) for value in values):
+            varying.append((name, kind, list(values)))
+        else:
+            constants.append((name, kind, first))
+    select = [f"%s::{PG_TYPES[kind]} AS {name}" for name, kind, _value in constants]
+    params: list = [value for _name, _kind, value in constants]
+    if not varying:
+        return f"(SELECT {', '.join(select)}) AS v", params
+    arrays = ", ".join(f"%s::{PG_TYPES[kind]}[]" for _name, kind, _values in varying)
+    names = ", ".join(name for name, _kind, _values in varying)
+    params.extend(values for _name, _kind, values in varying)
+    return f"(SELECT {', '.join(['u.*', *select])} FROM unnest({arrays}) AS u({names})) AS v", params
 
 
 def _adapt(value, kind: str):
@@ -24,9 +50,7 @@ def _adapt(value, kind: str):
 def values_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> tuple[str, list]:
     """A ``FROM`` item named ``v`` with ``columns`` (name, kind: int/text/datetime) holding ``rows``."""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{PG_ARRAYS[kind]}" for _name, kind in columns)
-        names = ", ".join(name for name, _kind in columns)
-        return f"unnest({arrays}) AS v({names})", [list(column) for column in zip(*rows, strict=True)]
+        return _pg_source(columns, rows)
     row_sql = "(" + ", ".join("%s" for _column in columns) + ")"
     params: list = []
     for row in rows:

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -171,19 +172,24 @@ def _unsubscribe_url_parts(base_url: str, urlconf: str) -> tuple[str, str]:
     return head, tail
 
 
-def unsubscribe_link(client_id: int) -> str:
-    """``links.unsubscribe_url(client_id, "email")`` with the URL reversed once per process, not once per email."""
+def unsubscribe_links() -> Callable[[int], str]:
+    """A builder of ``links.unsubscribe_url(client_id, "email")`` that reverses the URL once, not once per email."""
     head, tail = _unsubscribe_url_parts(settings.PORTAL_BASE_URL, str(get_urlconf() or settings.ROOT_URLCONF))
-    return head + links.unsubscribe_token(client_id, Channel.EMAIL) + tail
+    return lambda client_id: head + links.unsubscribe_token(client_id, Channel.EMAIL) + tail
 
 
-def _outbound(row: ClaimedRow, rendered: Rendered, unsubscribe: str = "") -> OutboundMessage:
+def unsubscribe_link(client_id: int) -> str:
+    return unsubscribe_links()(client_id)
+
+
+def _outbound(row: ClaimedRow, rendered: Rendered, unsubscribe: str = "", *, message_id: str = "") -> OutboundMessage:
     headers = {}
     if row.channel == Channel.EMAIL and row.recipient.client_id:
         unsubscribe = unsubscribe or unsubscribe_link(row.recipient.client_id)
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return OutboundMessage(message_id=message_id_for(row.id), channel=row.channel, destination=row.destination,
-                           text=rendered.text, subject=rendered.subject, html=rendered.html, headers=headers)
+    return OutboundMessage(message_id=message_id or message_id_for(row.id), channel=row.channel,
+                           destination=row.destination, text=rendered.text, subject=rendered.subject,
+                           html=rendered.html, headers=headers)
 
 
 # Sending and classifying ---------------------------------------------------------------------------------------
@@ -375,11 +381,11 @@ def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOption
     rendered: dict[int, Rendered] = {}
     decisions: dict[int, Decision] = {}
     outbound: list[OutboundMessage] = []
+    link = unsubscribe_links() if channel == Channel.EMAIL else None
+    prefix = message_id_for(0)[:-1]  # "op-": our ids are the prefix and the row's pk
     for row in claim.rows:
         # One signature per client email serves both the List-Unsubscribe header and the template's link.
-        unsubscribe = ""
-        if channel == Channel.EMAIL and row.recipient.client_id:
-            unsubscribe = unsubscribe_link(row.recipient.client_id)
+        unsubscribe = link(row.recipient.client_id) if link and row.recipient.client_id else ""
         try:
             content = renderer.render(recipient=row.recipient, language=row.language, channel=channel,
                                       unsubscribe_url=unsubscribe or None)
@@ -387,7 +393,7 @@ def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOption
             decisions[row.id] = Decision(S.FAILED, error_code="render", error_text=str(error)[:500])
             continue
         rendered[row.id] = content
-        outbound.append(_outbound(row, content, unsubscribe))
+        outbound.append(_outbound(row, content, unsubscribe, message_id=f"{prefix}{row.id}"))
     options = options or SendOptions(report_url=report_url(), reference=send.reference)
     return PreparedBatch(send=send, channel=channel, claim=claim, rendered=rendered, outbound=outbound,
                          decisions=decisions, options=options)
@@ -400,7 +406,8 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
     if batch.outbound:
         ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
         by_message_id = _deliver(ctx, batch.outbound)
-        pk_of = {message_id_for(row.id): row.id for row in claim.rows}
+        prefix = message_id_for(0)[:-1]
+        pk_of = {f"{prefix}{row.id}": row.id for row in claim.rows}
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
     for row in claim.rows:
         decision = decisions.get(row.id)
