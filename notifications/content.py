@@ -7,16 +7,27 @@ HTML part and left verbatim elsewhere.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from clients import links
 from clients.models import Channel, Client, TestRecipient
 from notifications.rendering import CompiledTemplate, TemplateError, compile_template, sms_count
 
-SMS_STOP_LINE = " Reply STOP to opt out"
+SMS_STOP_LINE = gettext_noop("Reply STOP to opt out")
+
+
+@functools.cache
+def sms_stop_line(language: str) -> str:
+    """The opt-out line in the recipient's language (Django's translations; English when none exists)."""
+    with translation.override(language):
+        return " " + translation.gettext(SMS_STOP_LINE)
+
 FIELDS = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
 SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")
@@ -139,7 +150,7 @@ class ContentRenderer:
         if channel == Channel.SMS:
             text = self._template(language, channel, "text").render(context)
             if self.sms_stop_line:
-                text += SMS_STOP_LINE
+                text += sms_stop_line(language)
             count = sms_count(text)
             return Rendered(language=language, subject="", text=text, html="", parts=count.parts,
                             encoding=count.encoding)

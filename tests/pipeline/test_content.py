@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.content import SMS_STOP_LINE, content_errors, render_message
+from notifications.content import SMS_STOP_LINE, content_errors, render_message, sms_stop_line
 from tests.factories import ClientFactory, TestRecipientFactory
 from tests.pipeline.factories import CONTENT, VARIABLES
 
@@ -58,7 +58,7 @@ def test_sms_stop_line_is_appended_and_counted():
     client = ClientFactory(name="A" * 110, language="en")
     plain = _render(client, "en", "sms")
     stopped = _render(client, "en", "sms", sms_stop_line=True)
-    assert stopped.text == plain.text + SMS_STOP_LINE
+    assert stopped.text == plain.text + " " + SMS_STOP_LINE
     assert stopped.parts == 2 and plain.parts == 1
 
 
@@ -70,3 +70,13 @@ def test_content_errors_are_keyed_by_language_channel_and_field():
     assert set(errors) == {"en.sms.text", "en.email.text", "fr.sms.text"}
     assert errors["en.sms.text"].startswith("Line 1: unknown variable 'nope'")
     assert content_errors(CONTENT, ["sms", "email"]) == {}
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "Reply STOP to opt out"),
+    ("fr", "Répondez STOP pour vous désabonner"),
+    ("de", "Antworten Sie STOP, um sich abzumelden"),
+])
+def test_sms_stop_line_is_in_the_recipients_language(language, line):
+    """The optional opt-out line is written in the language of the message it ends."""
+    assert sms_stop_line(language) == " " + line
