@@ -405,6 +405,11 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
     ctx = BatchContext(provider=provider, send=send, channel=channel, options=batch.options)
     if batch.outbound:
         ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
+        # A batch may wait here (rate limit, the batch ahead of it in the pipeline) after its claim: if the send was
+        # paused or cancelled meanwhile, it does not go out at all.
+        state = Send.objects.filter(pk=send.pk).values_list("state", flat=True).first()
+        if state != Send.State.SENDING:
+            return _release(batch, cancelled=state in (None, Send.State.CANCELLED))
         by_message_id = _deliver(ctx, batch.outbound)
         prefix = message_id_for(0)[:-1]
         pk_of = {f"{prefix}{row.id}": row.id for row in claim.rows}
@@ -420,6 +425,19 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
     if ctx.configuration_error:
         logger.error("provider refused our credentials; pausing send %s (%s)", send.pk, ctx.configuration_error)
         Send.objects.filter(pk=send.pk, state=Send.State.SENDING).update(state=Send.State.PAUSED)
+    return decisions
+
+
+def _release(batch: PreparedBatch, *, cancelled: bool) -> dict[int, Decision]:
+    """Give back a claimed batch that never went out: ``pending`` again (attempt refunded), or ``cancelled``."""
+    if cancelled:
+        decisions = {row.id: Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
+                     for row in batch.claim.rows}
+    else:
+        decisions = {row.id: Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
+                     for row in batch.claim.rows}
+    messages_record(claim=batch.claim, decisions=decisions, rendered={},
+                    ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
     return decisions
 
 

@@ -89,3 +89,21 @@ def test_unsubscribe_link_matches_the_clients_app(client_id, settings):
     settings.PORTAL_BASE_URL = "https://portal.example.com"
     with mock.patch("time.time", return_value=1_767_225_600.0):  # tokens carry a timestamp: freeze it
         assert unsubscribe_link(client_id) == links.unsubscribe_url(client_id, "email")
+
+
+@pytest.mark.parametrize(("action", "expected"), [("pause", "pending"), ("cancel", "cancelled")])
+def test_a_claimed_batch_is_not_sent_after_pause_or_cancel(action, expected):
+    """A batch claimed before a pause or cancel but not yet sent goes back to pending (attempt refunded) or cancelled."""
+    from notifications.services import sends
+    from notifications.services.dispatch import batch_deliver, batch_prepare, messages_claim
+
+    send = _send(6, ["sms"])
+    claim = messages_claim(send_id=send.pk, channel="sms", limit=4, lease_seconds=60)
+    batch = batch_prepare(send=send, channel="sms", claim=claim)
+    getattr(sends, f"send_{action}")(send=send)
+    provider = ThreadRecordingProvider()
+    batch_deliver(batch=batch, provider=provider)
+    assert provider.requests == []
+    rows = Message.objects.filter(pk__in=[row.id for row in claim.rows])
+    assert set(rows.values_list("state", flat=True)) == {expected}
+    assert set(rows.values_list("attempts", flat=True)) == ({0} if expected == "pending" else {1})
