@@ -42,7 +42,13 @@ class Walk:
     def shot(self, name):
         if SHOTS:
             IMG.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(IMG / f"wizard-{name}.png"), full_page=True)
+            # Grow the viewport to the whole page rather than full_page=True, which leaves srcdoc iframes blank.
+            size = self.page.viewport_size
+            height = self.page.evaluate("document.documentElement.scrollHeight")
+            self.page.set_viewport_size({"width": size["width"], "height": height})
+            self.page.wait_for_timeout(300)
+            self.page.screenshot(path=str(IMG / f"wizard-{name}.png"))
+            self.page.set_viewport_size(size)
 
     @property
     def seconds(self) -> float:
