@@ -84,8 +84,6 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
-    "formtools",
-    "import_export",
     "django_celery_beat",
 ]
 LOCAL_APPS = [
