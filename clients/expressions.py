@@ -23,7 +23,8 @@ class JSONListHas(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
-        return f"({column} @> %s::jsonb)", [*params, json.dumps([self.value])]
+        # Most lists are empty: the cheap inequality spares PostgreSQL the containment test on those rows.
+        return f"({column} <> '[]'::jsonb AND {column} @> %s::jsonb)", [*params, json.dumps([self.value])]
 
     def as_sqlite(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
