@@ -21,6 +21,7 @@
       chart.data.labels = labels;
       chart.data.datasets[0].data = timeline.accepted;
       chart.data.datasets[1].data = timeline.delivered;
+      chart.data.datasets.forEach(function (set) { set.pointRadius = labels.length < 3 ? 4 : 0; });
       chart.update("none");
       return;
     }
@@ -29,8 +30,8 @@
       data: {
         labels: labels,
         datasets: [
-          {label: "Accepted", data: timeline.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0, pointRadius: 0},
-          {label: "Delivered", data: timeline.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0, pointRadius: 0}
+          {label: "Accepted", data: timeline.accepted, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: 0, pointRadius: labels.length < 3 ? 4 : 0},
+          {label: "Delivered", data: timeline.delivered, borderColor: "#198754", backgroundColor: "rgba(25,135,84,.1)", fill: true, tension: 0, pointRadius: labels.length < 3 ? 4 : 0}
         ]
       },
       options: {
