@@ -36,10 +36,10 @@ run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a wo
 	  else echo "seed_demo is not in this checkout: starting without demo data"; fi
 	$(PY) manage.py run_embedded --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-test: $(STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
+test: $(BENCH_STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-reliability: $(STAMP) ## Run the fault-injection suite only
+test-reliability: $(BENCH_STAMP) ## Run the fault-injection suite only
 	$(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, and models agree with migrations
