@@ -4,6 +4,8 @@ import importlib
 
 import pytest
 
+from tests.factories import UserFactory
+
 
 @pytest.fixture(autouse=True)
 def staff_groups(request):
@@ -17,3 +19,11 @@ def staff_groups(request):
     migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
     if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
         migration.create_groups(apps, None)
+
+
+@pytest.fixture
+def ops(client):
+    """An Ops user, logged in on the test client: the person who drafts and sends notices."""
+    user = UserFactory(username="ops", groups=["Ops"])
+    client.force_login(user)
+    return user

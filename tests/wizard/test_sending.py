@@ -22,13 +22,6 @@ def step_url(campaign, step):
 
 
 @pytest.fixture
-def ops(client):
-    user = UserFactory(username="ops", groups=["Ops"])
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def ready(ops):
     """A draft at the Send step for a bucket of three clients on both channels, in English and French."""
     bucket = BucketFactory()

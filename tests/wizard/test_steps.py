@@ -19,13 +19,6 @@ def step_url(campaign, step):
 
 
 @pytest.fixture
-def ops(client):
-    user = UserFactory(username="ops", groups=["Ops"])
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def bucket():
     bucket = BucketFactory(name="Paris region")
     for language in ("en", "en", "fr"):
