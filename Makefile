@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
@@ -9,26 +10,29 @@ SANDBOX_PORT ?= 8025
 VAR_DIR := $(or $(PORTAL_VAR_DIR),var)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-reliability lint format bench migrate seed worker sandbox check-deploy clean
+.PHONY: help venv run test test-reliability lint typecheck format bench migrate seed worker sandbox check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUN_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and \
 	  "Python 3.11 or newer is needed: make run PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install the pinned requirements
+venv: $(STAMP) ## Create .venv and install the pinned requirements (runtime, tests and tools)
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-run: $(STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
+run: $(RUN_STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
 	@mkdir -p $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
@@ -42,26 +46,32 @@ test: $(BENCH_STAMP) ## Run the whole suite (service-backed tests skip without t
 test-reliability: $(BENCH_STAMP) ## Run the fault-injection suite only
 	$(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, and models agree with migrations
+lint: $(STAMP) ## ruff (lint and format check), mypy, and models agree with migrations
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
-format: $(STAMP) ## ruff format and import sorting
-	$(VENV)/bin/ruff check --fix --select I .
+typecheck: $(STAMP) ## mypy with django-stubs on the four apps
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## ruff format, and ruff's fixable lint (import order included), in place
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 bench: $(BENCH_STAMP) ## Benchmarks on PostgreSQL, Redis, two workers and the sandbox; writes bench/RESULTS.md
 	$(PY) -m bench
 
-migrate: $(STAMP) ## Apply migrations
+migrate: $(RUN_STAMP) ## Apply migrations
 	$(PY) manage.py migrate
 
-seed: $(STAMP) ## Load demo data
+seed: $(RUN_STAMP) ## Load demo data
 	$(PY) manage.py seed_demo
 
-worker: $(STAMP) ## One Celery worker (production-style; set CELERY_BROKER_URL)
+worker: $(RUN_STAMP) ## One Celery worker (production-style; set CELERY_BROKER_URL)
 	$(VENV)/bin/celery -A outage_portal worker -l info
 
-sandbox: $(STAMP) ## The bundled Infobip sandbox on port 8025
+sandbox: $(RUN_STAMP) ## The bundled Infobip sandbox on port 8025
 	$(PY) manage.py infobip_sandbox --port 8025
 
 check-deploy: $(STAMP) ## Django's deployment checklist under production settings

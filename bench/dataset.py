@@ -35,33 +35,42 @@ CROSS JOIN LATERAL (SELECT g > %(reachable)s AS tail) AS t
 # SMS text and email in three languages, with the send variables and signed links a real notice carries.
 CONTENT = {
     "en": {
-        "sms": {"text": "{{ client_name }}: {{ incident_title }} since {{ started_at }}. Engineers are on site, "
-                        "expected back by {{ expected_resolution }}. {{ status_page }}"},
+        "sms": {
+            "text": "{{ client_name }}: {{ incident_title }} since {{ started_at }}. Engineers are on site, "
+            "expected back by {{ expected_resolution }}. {{ status_page }}"
+        },
         "email": {
             "subject": "{{ incident_title }}: {{ service }}",
             "text": "Dear {{ client_name }},\n\n{{ incident_title }} affects {{ service }} since {{ started_at }}. "
-                    "We expect it back by {{ expected_resolution }}. Follow it on {{ status_page }}.\n\n"
-                    "Unsubscribe: {{ unsubscribe_url }}",
+            "We expect it back by {{ expected_resolution }}. Follow it on {{ status_page }}.\n\n"
+            "Unsubscribe: {{ unsubscribe_url }}",
             "html": "<p>Dear {{ client_name }},</p><p><b>{{ incident_title }}</b> affects {{ service }} since "
-                    "{{ started_at }}. We expect it back by {{ expected_resolution }}.</p>"
-                    "<p><a href=\"{{ status_page }}\">Status page</a> · "
-                    "<a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+            "{{ started_at }}. We expect it back by {{ expected_resolution }}.</p>"
+            '<p><a href="{{ status_page }}">Status page</a> · '
+            '<a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
         },
     },
     "fr": {
-        "sms": {"text": "{{ client_name }} : {{ incident_title }} depuis {{ started_at }}. Retour prévu vers "
-                        "{{ expected_resolution }}. {{ status_page }}"},
+        "sms": {
+            "text": "{{ client_name }} : {{ incident_title }} depuis {{ started_at }}. Retour prévu vers "
+            "{{ expected_resolution }}. {{ status_page }}"
+        },
         "email": {
             "subject": "{{ incident_title }} : {{ service }}",
             "text": "Bonjour {{ client_name }},\n\n{{ incident_title }} touche {{ service }} depuis {{ started_at }}."
-                    " Retour prévu vers {{ expected_resolution }}.\n\nDésinscription : {{ unsubscribe_url }}",
+            " Retour prévu vers {{ expected_resolution }}.\n\nDésinscription : {{ unsubscribe_url }}",
             "html": "<p>Bonjour {{ client_name }},</p><p><b>{{ incident_title }}</b> touche {{ service }}.</p>"
-                    "<p><a href=\"{{ unsubscribe_url }}\">Se désinscrire</a></p>",
+            '<p><a href="{{ unsubscribe_url }}">Se désinscrire</a></p>',
         },
     },
 }
-VARIABLES = {"incident_title": "Fibre outage", "service": "Internet and TV", "started_at": "14:05",
-             "expected_resolution": "18:00", "status_page": "https://status.example.com/i/42"}
+VARIABLES = {
+    "incident_title": "Fibre outage",
+    "service": "Internet and TV",
+    "started_at": "14:05",
+    "expected_resolution": "18:00",
+    "status_page": "https://status.example.com/i/42",
+}
 
 # The bare baseline: the same rows as materialize writes for a bucket, with nothing decided (no exclusion CASE, no
 # language fallback, no ON CONFLICT).
@@ -105,7 +114,8 @@ def bucket_create(*, name: str, size: int, offset: int = 0) -> int:
         cursor.execute(
             "INSERT INTO clients_bucketmembership (bucket_id, client_id, added_at) "
             "SELECT %s, id, now() FROM clients_client WHERE id > %s ORDER BY id LIMIT %s",
-            [bucket.pk, offset, size])
+            [bucket.pk, offset, size],
+        )
         cursor.execute("ANALYZE clients_bucketmembership")
     return bucket.pk
 
@@ -113,8 +123,10 @@ def bucket_create(*, name: str, size: int, offset: int = 0) -> int:
 def messages_clear() -> None:
     """Empty the send tables between runs so every run starts from the same state."""
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE notifications_deliveryreport, notifications_providercall, notifications_message, "
-                       "notifications_send CASCADE")
+        cursor.execute(
+            "TRUNCATE notifications_deliveryreport, notifications_providercall, notifications_message, "
+            "notifications_send CASCADE"
+        )
 
 
 def accepted_messages_create(*, count: int) -> list[int]:
@@ -122,8 +134,14 @@ def accepted_messages_create(*, count: int) -> list[int]:
     from notifications.models import Message, Send
 
     now = timezone.now()
-    send = Send.objects.create(label="reports", channels=["sms"], state=Send.State.SENDING, content=CONTENT,
-                               started_at=now, materialized_at=now)
+    send = Send.objects.create(
+        label="reports",
+        channels=["sms"],
+        state=Send.State.SENDING,
+        content=CONTENT,
+        started_at=now,
+        materialized_at=now,
+    )
     with connection.cursor() as cursor:
         cursor.execute(ACCEPTED_SQL, {"send": send.pk, "n": count})
         cursor.execute("VACUUM ANALYZE notifications_message")

@@ -51,8 +51,9 @@ def fmt(value: float | None) -> str:
     return f"{value:,.2f}"
 
 
-def ratio_figure(key: str, label: str, top: Figure, bottom: Figure, *, target: float | None = None,
-                 unit: str = "×", note: str = "") -> Figure:
+def ratio_figure(
+    key: str, label: str, top: Figure, bottom: Figure, *, target: float | None = None, unit: str = "×", note: str = ""
+) -> Figure:
     """Paired ratios run by run (run i of ``top`` over run i of ``bottom``)."""
     figure = Figure(key=key, label=label, unit=unit, target=target, note=note)
     if top.error or bottom.error:

@@ -27,8 +27,10 @@ from django.db import connection  # noqa: E402
 from clients.importing import clients_import_csv  # noqa: E402
 from clients.models import Bucket, Client  # noqa: E402
 
-HEADER = ("external_ref,name,email,phone,language,services,buckets,account,region,network,plan,tags,active,"
-          "sms_consent,attr_monthly_spend,attr_last_visit\n")
+HEADER = (
+    "external_ref,name,email,phone,language,services,buckets,account,region,network,plan,tags,active,"
+    "sms_consent,attr_monthly_spend,attr_last_visit\n"
+)
 REGIONS = ("North", "South", "East", "West", "Paris")
 
 
@@ -53,16 +55,20 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the imported clients in the database")
     args = parser.parse_args()
     prefix = f"BENCH{int(time.time())}-"
-    print(f"database: {connection.vendor}, rows: {args.rows}, load average: {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
+    print(
+        f"database: {connection.vendor}, rows: {args.rows}, load average: {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
     try:
         for variant, label in ((1, "new clients"), (2, "every client changed"), (2, "nothing changed")):
             data = make_csv(args.rows, prefix=prefix, variant=variant)
             started, cpu = time.perf_counter(), time.process_time()
             report = clients_import_csv(data=data, filename="bench.csv")
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            print(f"{label:>22}: {seconds:6.2f} s = {args.rows / seconds:8.0f} rows/s "
-                  f"(Python CPU {cpu:5.2f} s; {report.summary()})")
+            print(
+                f"{label:>22}: {seconds:6.2f} s = {args.rows / seconds:8.0f} rows/s "
+                f"(Python CPU {cpu:5.2f} s; {report.summary()})"
+            )
             if report.errors:
                 print("  first errors:", [str(problem) for problem in report.errors[:3]])
     finally:

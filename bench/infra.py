@@ -47,6 +47,7 @@ def wait_for(check: Callable[[], bool], *, timeout: float, what: str, interval: 
 
 # PostgreSQL ----------------------------------------------------------------------------------------------------
 
+
 def database_url_with_name(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
@@ -84,8 +85,11 @@ class Database:
         connection = self._admin()
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                               "AND pid <> pg_backend_pid()", [self.name])
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                    "AND pid <> pg_backend_pid()",
+                    [self.name],
+                )
                 cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
         finally:
             connection.close()
@@ -101,6 +105,7 @@ class Database:
 
 
 # Child processes -----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Child:
@@ -119,8 +124,9 @@ class Child:
 
     def start(self) -> Child:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         return self
 
     @property
@@ -185,8 +191,23 @@ def start_redis(stack: Stack) -> tuple[Child, str]:
     if not binary:
         raise RuntimeError("redis-server is not on PATH: install it or pass --redis-url")
     port = free_port()
-    child = stack.start("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--protected-mode", "no"], dict(os.environ))
+    child = stack.start(
+        "redis",
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
+        ],
+        dict(os.environ),
+    )
     url = f"redis://127.0.0.1:{port}/0"
     import redis
 
@@ -209,8 +230,21 @@ class Sandbox:
 def start_sandbox(stack: Stack, env: dict[str, str], *, report_delay: float) -> Sandbox:
     """``manage.py infobip_sandbox``; a long report delay keeps delivery reports out of the send measurements."""
     port = free_port()
-    child = stack.start("sandbox", [sys.executable, "manage.py", "infobip_sandbox", "--port", str(port),
-                                    "--api-key", SANDBOX_KEY, "--report-delay", str(report_delay)], env)
+    child = stack.start(
+        "sandbox",
+        [
+            sys.executable,
+            "manage.py",
+            "infobip_sandbox",
+            "--port",
+            str(port),
+            "--api-key",
+            SANDBOX_KEY,
+            "--report-delay",
+            str(report_delay),
+        ],
+        env,
+    )
     sandbox = Sandbox(child=child, url=f"http://127.0.0.1:{port}")
     wait_for(lambda: child.check_alive() and sandbox.stats() is not None, timeout=60, what="the sandbox")
     return sandbox
@@ -220,9 +254,28 @@ def start_workers(stack: Stack, env: dict[str, str], *, count: int, include: str
     """``count`` Celery workers, prefork with concurrency 1 each, no beat; ready once each answers a ping."""
     workers = []
     for index in range(1, count + 1):
-        command = [sys.executable, "-m", "celery", "-A", "outage_portal", "worker", "--pool", "prefork",
-                   "--concurrency", "1", "-Q", "celery", "--loglevel", "WARNING", "--without-gossip",
-                   "--without-mingle", "-n", f"bench{index}@%h", "-I", include]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "outage_portal",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "-Q",
+            "celery",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"bench{index}@%h",
+            "-I",
+            include,
+        ]
         workers.append(stack.start(f"worker-{index}", command, env))
     from outage_portal.celery import app
 
@@ -238,20 +291,39 @@ def start_workers(stack: Stack, env: dict[str, str], *, count: int, include: str
 
 
 def start_gunicorn(stack: Stack, env: dict[str, str], *, workers: int, port: int) -> tuple[Child, str]:
-    child = stack.start("gunicorn", [sys.executable, "-m", "gunicorn", "outage_portal.wsgi:application",
-                                     "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                                     "--log-level", "warning"], env)
+    child = stack.start(
+        "gunicorn",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "outage_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: child.check_alive() and requests.get(f"{url}/healthz", timeout=2).status_code < 500,
-             timeout=60, what="gunicorn")
+    wait_for(
+        lambda: child.check_alive() and requests.get(f"{url}/healthz", timeout=2).status_code < 500,
+        timeout=60,
+        what="gunicorn",
+    )
     return child, url
 
 
 def start_smtp_sink(stack: Stack) -> tuple[Child, int]:
     """aiosmtpd's ``Sink`` handler: accepts every message and keeps nothing."""
     port = free_port()
-    child = stack.start("smtp-sink", [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
-                                      "-l", f"127.0.0.1:{port}"], dict(os.environ))
+    child = stack.start(
+        "smtp-sink",
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+        dict(os.environ),
+    )
 
     def answers() -> bool:
         child.check_alive()

@@ -100,5 +100,7 @@ def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
 
 def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
     """CPU seconds each group used between two snapshots (a process that appeared in between counts in full)."""
-    return {name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
-            for name, pids in after.items()}
+    return {
+        name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
+        for name, pids in after.items()
+    }

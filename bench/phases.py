@@ -36,13 +36,13 @@ OPEN_STATES = ("pending", "sending")
 @dataclass
 class Sizes:
     clients: int = 1_000_000
-    materialize: int = 100_000      # recipients; rows = recipients × 2 channels
-    dispatch: int = 100_000         # messages (recipients × SMS and email)
-    campaign: int = 20_000          # recipients of the engine / naive / post_office comparison
-    reports: int = 50_000           # delivery reports per webhook run
-    memory_small: int = 10_000      # recipients (SMS and email)
-    million_seconds: float = 20.0   # dispatch time allowed in each run of the all-clients memory check
-    naive_seconds: float = 60.0     # the naive sender and post_office are timed over this window (0: to the end)
+    materialize: int = 100_000  # recipients; rows = recipients × 2 channels
+    dispatch: int = 100_000  # messages (recipients × SMS and email)
+    campaign: int = 20_000  # recipients of the engine / naive / post_office comparison
+    reports: int = 50_000  # delivery reports per webhook run
+    memory_small: int = 10_000  # recipients (SMS and email)
+    million_seconds: float = 20.0  # dispatch time allowed in each run of the all-clients memory check
+    naive_seconds: float = 60.0  # the naive sender and post_office are timed over this window (0: to the end)
     floor_batch: int = 1000
     webhook_threads: int = 4
     gunicorn_workers: int = 2
@@ -107,6 +107,7 @@ def timed_runs(ctx: Ctx, figure: Figure, run: Callable[[int], float]) -> Figure:
 
 # Helpers -------------------------------------------------------------------------------------------------------
 
+
 def _open_count(send_id: int) -> int:
     from notifications.models import Message
 
@@ -126,8 +127,12 @@ def accepted_curve(send_id: int, t0: datetime, *, points: int = 400) -> list[tup
     """(seconds since ``t0``, messages accepted so far), from the rows' ``accepted_at``, thinned to ``points``."""
     from notifications.models import Message
 
-    times = sorted((at - t0).total_seconds() for at in Message.objects.filter(
-        send_id=send_id, accepted_at__isnull=False).values_list("accepted_at", flat=True))
+    times = sorted(
+        (at - t0).total_seconds()
+        for at in Message.objects.filter(send_id=send_id, accepted_at__isnull=False).values_list(
+            "accepted_at", flat=True
+        )
+    )
     if not times:
         return []
     step = max(1, len(times) // points)
@@ -153,16 +158,24 @@ def check_sent_once(ctx: Ctx, send_id: int, expected: int) -> None:
     accepted = Message.objects.filter(send_id=send_id, state="accepted").count()
     stats = ctx.sandbox.stats()
     if accepted != expected or stats["messages_accepted"] != expected or stats["duplicate_ids"]:
-        raise RunFailed(f"expected {expected} accepted once; database {accepted}, sandbox "
-                        f"{stats['messages_accepted']} with {stats['duplicate_ids']} duplicates")
+        raise RunFailed(
+            f"expected {expected} accepted once; database {accepted}, sandbox "
+            f"{stats['messages_accepted']} with {stats['duplicate_ids']} duplicates"
+        )
 
 
 def new_send(*, label: str, channels: list[str], audience: dict, state: str):
     """A send row made directly (no task enqueued), for phases that drive the steps themselves."""
     from notifications.models import Send
 
-    return Send.objects.create(label=label, channels=channels, audience=audience, content=dataset.CONTENT,
-                               variables=dataset.VARIABLES, state=state)
+    return Send.objects.create(
+        label=label,
+        channels=channels,
+        audience=audience,
+        content=dataset.CONTENT,
+        variables=dataset.VARIABLES,
+        state=state,
+    )
 
 
 def fresh(ctx: Ctx) -> None:
@@ -172,14 +185,19 @@ def fresh(ctx: Ctx) -> None:
 
 # Data ----------------------------------------------------------------------------------------------------------
 
+
 def prepare_data(ctx: Ctx) -> None:
     sizes = ctx.sizes
     started = time.perf_counter()
     dataset.clients_generate(count=sizes.clients)
     ctx.log(f"generated {sizes.clients:,} clients in {time.perf_counter() - started:.1f} s")
     limit = dataset.reachable(sizes.clients)
-    wanted = {"materialize": sizes.materialize, "dispatch": sizes.dispatch // 2, "campaign": sizes.campaign,
-              "memory": sizes.memory_small}
+    wanted = {
+        "materialize": sizes.materialize,
+        "dispatch": sizes.dispatch // 2,
+        "campaign": sizes.campaign,
+        "memory": sizes.memory_small,
+    }
     for name, size in wanted.items():
         if size > limit:
             raise SystemExit(f"--{name} {size:,} is more than the {limit:,} reachable clients; raise --clients")
@@ -190,10 +208,17 @@ def prepare_data(ctx: Ctx) -> None:
 
 AUDIENCES = {
     "audience_all": ("audience counts, all clients, SMS + email (ms)", {"builtin": ["all_clients"]}),
-    "audience_filtered": ("audience counts, 2 regions × spend > 100, SMS + email (ms)", {
-        "builtin": ["sms_clients", "email_clients"], "match": "all",
-        "conditions": [{"field": "region", "op": "in", "value": ["R1", "R2"]},
-                       {"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}),
+    "audience_filtered": (
+        "audience counts, 2 regions × spend > 100, SMS + email (ms)",
+        {
+            "builtin": ["sms_clients", "email_clients"],
+            "match": "all",
+            "conditions": [
+                {"field": "region", "op": "in", "value": ["R1", "R2"]},
+                {"field": "attributes.monthly_spend", "op": "gt", "value": 100},
+            ],
+        },
+    ),
 }
 
 
@@ -207,8 +232,10 @@ def phase_audience(ctx: Ctx) -> None:
             started = time.perf_counter()
             counts = audience_counts(definition, ["sms", "email"], notice_kind="outage")
             elapsed = (time.perf_counter() - started) * 1000
-            ctx.notes[key] = (f"matched {counts.matched:,}; SMS eligible {counts.per_channel['sms'].eligible:,}, "
-                              f"excluded {counts.per_channel['sms'].excluded}")
+            ctx.notes[key] = (
+                f"matched {counts.matched:,}; SMS eligible {counts.per_channel['sms'].eligible:,}, "
+                f"excluded {counts.per_channel['sms'].excluded}"
+            )
             return elapsed
 
         figure = Figure(key=key, label=label, unit="ms", target=300, higher_is_better=False)
@@ -219,7 +246,8 @@ def phase_audience(ctx: Ctx) -> None:
 
             ctx.notes[f"profile_{key}_plans"] = explain(
                 lambda definition=definition: audience_counts(definition, ["sms", "email"], notice_kind="outage"),
-                ctx.stack.log_dir / f"{key}-plans.txt")
+                ctx.stack.log_dir / f"{key}-plans.txt",
+            )
 
 
 def phase_materialize(ctx: Ctx) -> None:
@@ -249,13 +277,22 @@ def phase_materialize(ctx: Ctx) -> None:
                 rows += cursor.rowcount
         return rows / (time.perf_counter() - started)
 
-    engine_figure = timed_runs(ctx, Figure(key="materialize", label="materialize a campaign into messages (rows/s)",
-                                           unit="rows/s", target=50_000), engine)
+    engine_figure = timed_runs(
+        ctx,
+        Figure(key="materialize", label="materialize a campaign into messages (rows/s)", unit="rows/s", target=50_000),
+        engine,
+    )
     engine_figure.note = ctx.notes.get("materialize_rows", "")
-    base = timed_runs(ctx, Figure(key="materialize_baseline", label="bare INSERT … SELECT of the same rows (rows/s)",
-                                  unit="rows/s"), baseline)
-    ctx.add(ratio_figure("materialize_share", "materialize as a share of the bare INSERT … SELECT",
-                         engine_figure, base, unit="×"))
+    base = timed_runs(
+        ctx,
+        Figure(key="materialize_baseline", label="bare INSERT … SELECT of the same rows (rows/s)", unit="rows/s"),
+        baseline,
+    )
+    ctx.add(
+        ratio_figure(
+            "materialize_share", "materialize as a share of the bare INSERT … SELECT", engine_figure, base, unit="×"
+        )
+    )
     if ctx.profile:
         ctx.notes.update(explain_materialize(ctx, audience, bucket))
     dataset.messages_clear()
@@ -276,13 +313,19 @@ def explain_materialize(ctx: Ctx, audience: dict, bucket: int) -> dict[str, str]
             for channel in ("sms", "email"):
                 cursor.execute(dataset.BASELINE_SQL, {"send": send.pk, "channel": channel, "bucket": bucket})
 
-    notes = {"profile_materialize_plans": explain(lambda: send_materialize(send_id=send.pk),
-                                                  ctx.stack.log_dir / "materialize-plans.txt",
-                                                  only="INSERT INTO notifications_message", reset=reset)}
+    notes = {
+        "profile_materialize_plans": explain(
+            lambda: send_materialize(send_id=send.pk),
+            ctx.stack.log_dir / "materialize-plans.txt",
+            only="INSERT INTO notifications_message",
+            reset=reset,
+        )
+    }
     with connection.cursor() as cursor:
         cursor.execute(reset)
-    notes["profile_baseline_plans"] = explain(baseline, ctx.stack.log_dir / "baseline-plans.txt",
-                                              only="INSERT INTO notifications_message", reset=reset)
+    notes["profile_baseline_plans"] = explain(
+        baseline, ctx.stack.log_dir / "baseline-plans.txt", only="INSERT INTO notifications_message", reset=reset
+    )
     return notes
 
 
@@ -309,22 +352,38 @@ def _dispatch_once(ctx: Ctx, *, bucket: int, channels: list[str], label: str, pr
     calls = ProviderCall.objects.filter(send=send).count()
     for profiler in profilers:
         profiler.wait(timeout=60)
-    return {"send": send.pk, "t0": t0, "messages": expected, "seconds": seconds, "cpu": cpu_delta(before, after),
-            "http_seconds": http_ms / 1000, "calls": calls, "curve": accepted_curve(send.pk, t0)}
+    return {
+        "send": send.pk,
+        "t0": t0,
+        "messages": expected,
+        "seconds": seconds,
+        "cpu": cpu_delta(before, after),
+        "http_seconds": http_ms / 1000,
+        "calls": calls,
+        "curve": accepted_curve(send.pk, t0),
+    }
 
 
 def phase_dispatch(ctx: Ctx) -> None:
     results = []
 
     def run(index: int) -> float:
-        result = _dispatch_once(ctx, bucket=ctx.buckets["dispatch"], channels=["sms", "email"], label="dispatch",
-                                profile=ctx.profile and index == 0)
+        result = _dispatch_once(
+            ctx,
+            bucket=ctx.buckets["dispatch"],
+            channels=["sms", "email"],
+            label="dispatch",
+            profile=ctx.profile and index == 0,
+        )
         results.append(result)
         ctx.timelines.setdefault("engine_dispatch", []).append(result["curve"])
         return result["messages"] / result["seconds"]
 
-    figure = timed_runs(ctx, Figure(key="dispatch", label="dispatch SMS + email until accepted (msg/s)",
-                                    unit="msg/s", target=5_000), run)
+    figure = timed_runs(
+        ctx,
+        Figure(key="dispatch", label="dispatch SMS + email until accepted (msg/s)", unit="msg/s", target=5_000),
+        run,
+    )
     if results:
         figure.note = f"{results[0]['messages']:,} messages, batches of {results[0]['messages'] // max(1, results[0]['calls'])} per request"
         ctx.notes["dispatch_cpu"] = cpu_summary(results)
@@ -341,8 +400,12 @@ def profile_dispatch(ctx: Ctx) -> str:
     from notifications.services.materialize import send_materialize
 
     fresh(ctx)
-    send = new_send(label="profile", channels=["sms", "email"], audience={"buckets": [ctx.buckets["memory"]]},
-                    state=Send.State.QUEUED)
+    send = new_send(
+        label="profile",
+        channels=["sms", "email"],
+        audience={"buckets": [ctx.buckets["memory"]]},
+        state=Send.State.QUEUED,
+    )
     send_materialize(send_id=send.pk)
     count = Message.objects.filter(send=send, state="pending").count()
 
@@ -363,13 +426,22 @@ def cpu_summary(results: list[dict]) -> str:
     total = statistics.median(sum(r["cpu"].values()) for r in results)
     http = statistics.median(r["http_seconds"] for r in results)
     calls = statistics.median(r["calls"] for r in results)
-    return (f"wall {wall:.1f} s (so {2 * wall:.1f} CPU-seconds on 2 cores); CPU used: {', '.join(parts)}; total "
-            f"{total:.1f} s ({total / (2 * wall):.0%} of both cores); the workers waited {http:.1f} s in "
-            f"{calls:.0f} provider calls")
+    return (
+        f"wall {wall:.1f} s (so {2 * wall:.1f} CPU-seconds on 2 cores); CPU used: {', '.join(parts)}; total "
+        f"{total:.1f} s ({total / (2 * wall):.0%} of both cores); the workers waited {http:.1f} s in "
+        f"{calls:.0f} provider calls"
+    )
 
 
-def _campaign_once(ctx: Ctx, *, bucket: int | None, channels: list[str], label: str,
-                   timeout: float = 900, stop_after: float | None = None) -> dict:
+def _campaign_once(
+    ctx: Ctx,
+    *,
+    bucket: int | None,
+    channels: list[str],
+    label: str,
+    timeout: float = 900,
+    stop_after: float | None = None,
+) -> dict:
     """The whole path from ``send_create`` (materialize in a worker, then dispatch) until every row is accepted."""
     from notifications.models import Message, Send
     from notifications.services.sends import send_cancel, send_create
@@ -378,15 +450,23 @@ def _campaign_once(ctx: Ctx, *, bucket: int | None, channels: list[str], label: 
     audience = {"buckets": [bucket]} if bucket else {}
     t0 = timezone.now()
     with transaction.atomic():
-        send = send_create(label=label, channels=channels, audience=audience, content=dataset.CONTENT,
-                           variables=dataset.VARIABLES)
-    wait_until(lambda: Send.objects.filter(pk=send.pk, materialized_at__isnull=False).exists(), timeout=timeout,
-               what=f"{label} materialize")
+        send = send_create(
+            label=label, channels=channels, audience=audience, content=dataset.CONTENT, variables=dataset.VARIABLES
+        )
+    wait_until(
+        lambda: Send.objects.filter(pk=send.pk, materialized_at__isnull=False).exists(),
+        timeout=timeout,
+        what=f"{label} materialize",
+    )
     materialized = (Send.objects.get(pk=send.pk).materialized_at - t0).total_seconds()
     if stop_after is not None:
         deadline = time.monotonic() + stop_after
-        wait_until(lambda: time.monotonic() > deadline or _open_count(send.pk) == 0, timeout=stop_after + 60,
-                   what=label, interval=0.5)
+        wait_until(
+            lambda: time.monotonic() > deadline or _open_count(send.pk) == 0,
+            timeout=stop_after + 60,
+            what=label,
+            interval=0.5,
+        )
         send_cancel(send=send)
     wait_until(lambda: _open_count(send.pk) == 0, timeout=timeout, what=label)
     rows = Message.objects.filter(send=send).exclude(state="skipped").count()
@@ -412,6 +492,7 @@ def phase_campaigns(ctx: Ctx) -> None:
             result = _campaign_once(ctx, bucket=bucket, channels=[channel], label=f"engine-{channel}")
             ctx.timelines.setdefault(curve_key, []).append(result["curve"])
             return result["rows"] / result["seconds"]
+
         return run
 
     def naive(_index: int) -> float:
@@ -423,11 +504,16 @@ def phase_campaigns(ctx: Ctx) -> None:
         accepted = Message.objects.filter(send=send, state="accepted")
         if window and (timezone.now() - t0).total_seconds() < window:
             deadline = time.monotonic() + window - (timezone.now() - t0).total_seconds()
-            wait_until(lambda: time.monotonic() >= deadline or accepted.count() >= count, timeout=window + 30,
-                       what="naive sender", interval=0.5)
+            wait_until(
+                lambda: time.monotonic() >= deadline or accepted.count() >= count,
+                timeout=window + 30,
+                what="naive sender",
+                interval=0.5,
+            )
         if not window or accepted.count() >= count:
-            wait_until(lambda: accepted.count() >= count, timeout=max(600, count / 10), what="naive sender",
-                       interval=0.5)
+            wait_until(
+                lambda: accepted.count() >= count, timeout=max(600, count / 10), what="naive sender", interval=0.5
+            )
             check_sent_once(ctx, send.pk, count)
             rate = count / finish_seconds(send.pk, t0)
         else:
@@ -435,15 +521,33 @@ def phase_campaigns(ctx: Ctx) -> None:
         ctx.timelines.setdefault("naive_sms", []).append(accepted_curve(send.pk, t0))
         return rate
 
-    engine_sms = timed_runs(ctx, Figure(key="engine_sms", label=f"engine, {size:,}-recipient SMS campaign, "
-                                        "send_create → all accepted (msg/s)", unit="msg/s"), engine("sms", "engine_sms"))
-    naive_sms = timed_runs(ctx, Figure(key="naive_sms", label="naive sender, same campaign: a task + a request per "
-                                       "recipient (msg/s)", unit="msg/s"), naive)
+    engine_sms = timed_runs(
+        ctx,
+        Figure(
+            key="engine_sms",
+            label=f"engine, {size:,}-recipient SMS campaign, send_create → all accepted (msg/s)",
+            unit="msg/s",
+        ),
+        engine("sms", "engine_sms"),
+    )
+    naive_sms = timed_runs(
+        ctx,
+        Figure(
+            key="naive_sms", label="naive sender, same campaign: a task + a request per recipient (msg/s)", unit="msg/s"
+        ),
+        naive,
+    )
     ctx.add(ratio_figure("naive_ratio", "engine ÷ naive sender", engine_sms, naive_sms, target=20))
-    engine_email = timed_runs(ctx, Figure(key="engine_email", label=f"engine, {size:,}-recipient email campaign "
-                                          "(msg/s)", unit="msg/s"), engine("email", "engine_email"))
-    post_office = timed_runs(ctx, Figure(key="post_office", label="django-post_office, same emails to an SMTP sink "
-                                         "(msg/s)", unit="msg/s"), lambda index: post_office_once(ctx, bucket, size))
+    engine_email = timed_runs(
+        ctx,
+        Figure(key="engine_email", label=f"engine, {size:,}-recipient email campaign (msg/s)", unit="msg/s"),
+        engine("email", "engine_email"),
+    )
+    post_office = timed_runs(
+        ctx,
+        Figure(key="post_office", label="django-post_office, same emails to an SMTP sink (msg/s)", unit="msg/s"),
+        lambda index: post_office_once(ctx, bucket, size),
+    )
     ctx.add(ratio_figure("post_office_ratio", "engine ÷ django-post_office", engine_email, post_office))
     dataset.messages_clear()
 
@@ -468,25 +572,46 @@ def naive_stop(ctx: Ctx, send_id: int, t0: datetime, window: float) -> float:
     stats = ctx.sandbox.stats()
     if stats["duplicate_ids"] or stats["messages_accepted"] != accepted.count():
         raise RunFailed(f"naive: database {accepted.count()}, sandbox {stats['messages_accepted']}")
-    ctx.notes["naive_window"] = (f"timed over its first {window:.0f} s ({in_window:,} accepted), then the {purged:,} "
-                                 "tasks still queued were purged")
+    ctx.notes["naive_window"] = (
+        f"timed over its first {window:.0f} s ({in_window:,} accepted), then the {purged:,} "
+        "tasks still queued were purged"
+    )
     return in_window / window
 
 
 def post_office_once(ctx: Ctx, bucket: int, size: int) -> float:
-    env = {**ctx.env, "DJANGO_SETTINGS_MODULE": "bench.settings_post_office",
-           "BENCH_SMTP_PORT": str(ctx.env["BENCH_SMTP_PORT"]), "BENCH_PO_BATCH": str(ctx.sizes.po_batch),
-           "BENCH_PO_THREADS": str(ctx.sizes.po_threads)}
-    completed = subprocess.run([sys.executable, "-m", "bench.post_office_run", "--bucket", str(bucket),
-                                "--processes", str(ctx.sizes.po_processes),
-                                "--max-send-seconds", str(ctx.sizes.naive_seconds)], env=env, capture_output=True,
-                               timeout=max(900, size / 20), cwd=dataset.__file__.rsplit("/bench/", 1)[0])
+    env = {
+        **ctx.env,
+        "DJANGO_SETTINGS_MODULE": "bench.settings_post_office",
+        "BENCH_SMTP_PORT": str(ctx.env["BENCH_SMTP_PORT"]),
+        "BENCH_PO_BATCH": str(ctx.sizes.po_batch),
+        "BENCH_PO_THREADS": str(ctx.sizes.po_threads),
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.post_office_run",
+            "--bucket",
+            str(bucket),
+            "--processes",
+            str(ctx.sizes.po_processes),
+            "--max-send-seconds",
+            str(ctx.sizes.naive_seconds),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=max(900, size / 20),
+        cwd=dataset.__file__.rsplit("/bench/", 1)[0],
+    )
     if completed.returncode != 0:
         raise RunFailed(completed.stderr.decode(errors="replace")[-800:])
     outcome = json.loads(completed.stdout.decode().strip().splitlines()[-1])
     if outcome["queued"] != size or outcome["failed"] or outcome["sent_in_db"] != outcome["sent"]:
-        raise RunFailed(f"post_office queued {outcome['queued']} of {size}, sent {outcome['sent']} "
-                        f"({outcome['sent_in_db']} in its table), {outcome['failed']} failed")
+        raise RunFailed(
+            f"post_office queued {outcome['queued']} of {size}, sent {outcome['sent']} "
+            f"({outcome['sent_in_db']} in its table), {outcome['failed']} failed"
+        )
     ctx.timelines.setdefault("post_office_email", []).append([(0.0, 0), *map(tuple, outcome["timeline"])])
     send_rate = outcome["sent"] / outcome["send_seconds"]
     # The whole campaign's time: its queueing, and its sending at the rate measured (exact when all were sent).
@@ -496,7 +621,8 @@ def post_office_once(ctx: Ctx, bucket: int, size: int) -> float:
         f"({outcome['sent']:,} sent in {outcome['send_seconds']:.1f} s"
         + (")" if outcome["sent"] == size else f", timed over {ctx.sizes.naive_seconds:.0f} s, the rest left queued)")
         + f"; send_queued(processes={ctx.sizes.po_processes}), THREADS_PER_PROCESS {ctx.sizes.po_threads}, "
-        f"BATCH_SIZE {ctx.sizes.po_batch}")
+        f"BATCH_SIZE {ctx.sizes.po_batch}"
+    )
     return size / seconds
 
 
@@ -507,8 +633,12 @@ def phase_floor(ctx: Ctx) -> None:
 
     def run(_index: int) -> float:
         dataset.messages_clear()
-        send = new_send(label="floor", channels=["sms", "email"], audience={"buckets": [ctx.buckets["dispatch"]]},
-                        state=Send.State.QUEUED)
+        send = new_send(
+            label="floor",
+            channels=["sms", "email"],
+            audience={"buckets": [ctx.buckets["dispatch"]]},
+            state=Send.State.QUEUED,
+        )
         send_materialize(send_id=send.pk)
         expected = Message.objects.filter(send=send, state="pending").count()
         t0 = timezone.now()
@@ -519,8 +649,15 @@ def phase_floor(ctx: Ctx) -> None:
             raise RunFailed("the floor loop lost rows")
         return expected / finish_seconds(send.pk, t0)
 
-    floor = timed_runs(ctx, Figure(key="floor", label=f"database floor: claim {ctx.sizes.floor_batch:,} SKIP LOCKED + "
-                                   "bulk accept, 2 processes (msg/s)", unit="msg/s"), run)
+    floor = timed_runs(
+        ctx,
+        Figure(
+            key="floor",
+            label=f"database floor: claim {ctx.sizes.floor_batch:,} SKIP LOCKED + bulk accept, 2 processes (msg/s)",
+            unit="msg/s",
+        ),
+        run,
+    )
     dispatch = ctx.figures.get("dispatch")
     if dispatch is not None:
         share = ratio_figure("floor_share", "engine dispatch as a share of the floor", dispatch, floor, unit="")
@@ -538,10 +675,25 @@ def report_bodies(count: int) -> list[bytes]:
 
     now = time.time()
     rows = list(Message.objects.filter(state="accepted").order_by("pk").values_list("pk", "destination")[:count])
-    reports = [Record(channel="sms", message_id=message_id_for(pk), bulk_id=f"bulk-{pk // 100}", destination=phone,
-                      sender="OutageInfo", sent_at=now - 2, due_at=now, outcome=outcome("sms", phone),
-                      callback_data="", reference="", parts=1, url="", text="").report() for pk, phone in rows]
-    return [json.dumps({"results": reports[i:i + 100]}).encode() for i in range(0, len(reports), 100)]
+    reports = [
+        Record(
+            channel="sms",
+            message_id=message_id_for(pk),
+            bulk_id=f"bulk-{pk // 100}",
+            destination=phone,
+            sender="OutageInfo",
+            sent_at=now - 2,
+            due_at=now,
+            outcome=outcome("sms", phone),
+            callback_data="",
+            reference="",
+            parts=1,
+            url="",
+            text="",
+        ).report()
+        for pk, phone in rows
+    ]
+    return [json.dumps({"results": reports[i : i + 100]}).encode() for i in range(0, len(reports), 100)]
 
 
 def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
@@ -556,8 +708,10 @@ def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
 
     def run(_index: int) -> float:
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE notifications_message SET state = 'accepted', status_name = 'PENDING_ACCEPTED', "
-                           "error_code = '', error_text = '', done_at = NULL")
+            cursor.execute(
+                "UPDATE notifications_message SET state = 'accepted', status_name = 'PENDING_ACCEPTED', "
+                "error_code = '', error_text = '', done_at = NULL"
+            )
             cursor.execute("TRUNCATE notifications_deliveryreport")
             cursor.execute("VACUUM ANALYZE notifications_message")
         applied: list[int] = []
@@ -572,8 +726,9 @@ def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
                     index = next(jobs, None)
                 if index is None:
                     return
-                response = session.post(url, data=bodies[index], headers={"Content-Type": "application/json"},
-                                        timeout=60)
+                response = session.post(
+                    url, data=bodies[index], headers={"Content-Type": "application/json"}, timeout=60
+                )
                 if response.status_code != 200:
                     failures.append(f"{response.status_code} {response.text[:200]}")
                 else:
@@ -590,9 +745,17 @@ def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
             raise RunFailed(f"{len(failures)} failed POSTs ({failures[:2]}), {sum(applied)} of {count} applied")
         return count / elapsed
 
-    figure = timed_runs(ctx, Figure(key="webhook", label=f"delivery reports through the webhook, batches of 100, "
-                                    f"{ctx.sizes.webhook_threads} client threads (reports/s)", unit="reports/s",
-                                    target=10_000), run)
+    figure = timed_runs(
+        ctx,
+        Figure(
+            key="webhook",
+            label=f"delivery reports through the webhook, batches of 100, "
+            f"{ctx.sizes.webhook_threads} client threads (reports/s)",
+            unit="reports/s",
+            target=10_000,
+        ),
+        run,
+    )
     figure.note = f"{count:,} reports a run; gunicorn with {ctx.sizes.gunicorn_workers} sync workers"
     if ctx.profile:
         ctx.notes["profile_webhook_wall"] = profile_webhook(bodies[:50], path, ctx.stack.log_dir / "webhook.pstats")
@@ -619,8 +782,9 @@ def profile_webhook(bodies: list[bytes], path: str, dump: Path) -> str:
     if set(statuses) != {200}:
         raise RunFailed(f"webhook profile answered {sorted(set(statuses))}")
     reports = sum(len(json.loads(body)["results"]) for body in bodies)
-    return (f"{len(bodies)} POSTs ({reports:,} reports, {reports / wall:,.0f}/s in one thread), "
-            + shares_text(wall, shares))
+    return f"{len(bodies)} POSTs ({reports:,} reports, {reports / wall:,.0f}/s in one thread), " + shares_text(
+        wall, shares
+    )
 
 
 def phase_memory(ctx: Ctx) -> None:
@@ -637,22 +801,50 @@ def phase_memory(ctx: Ctx) -> None:
 
     def run_all(_index: int) -> float:
         with ctx.sampler.measure("memory-all") as measured:
-            result = _campaign_once(ctx, bucket=None, channels=["sms"], label="memory-all", timeout=1200,
-                                    stop_after=ctx.sizes.million_seconds)
-        notes.append(f"{result['rows']:,} rows materialized by a worker in {result['materialized']:.1f} s, "
-                     f"{result['accepted']:,} accepted in the {ctx.sizes.million_seconds:.0f} s allowed, then "
-                     "cancelled")
+            result = _campaign_once(
+                ctx,
+                bucket=None,
+                channels=["sms"],
+                label="memory-all",
+                timeout=1200,
+                stop_after=ctx.sizes.million_seconds,
+            )
+        notes.append(
+            f"{result['rows']:,} rows materialized by a worker in {result['materialized']:.1f} s, "
+            f"{result['accepted']:,} accepted in the {ctx.sizes.million_seconds:.0f} s allowed, then "
+            "cancelled"
+        )
         return measured.peak_mb
 
-    timed_runs(ctx, Figure(key="memory_small", label=f"worker peak RSS, {small:,} recipients × SMS + email (MB)",
-                           unit="MB", target=300, higher_is_better=False, note=f"idle {idle:.0f} MB"), run_small)
-    figure = timed_runs(ctx, Figure(key="memory_all", label=f"worker peak RSS, all {ctx.sizes.clients:,} clients "
-                                    "× SMS (MB)", unit="MB", target=300, higher_is_better=False), run_all)
+    timed_runs(
+        ctx,
+        Figure(
+            key="memory_small",
+            label=f"worker peak RSS, {small:,} recipients × SMS + email (MB)",
+            unit="MB",
+            target=300,
+            higher_is_better=False,
+            note=f"idle {idle:.0f} MB",
+        ),
+        run_small,
+    )
+    figure = timed_runs(
+        ctx,
+        Figure(
+            key="memory_all",
+            label=f"worker peak RSS, all {ctx.sizes.clients:,} clients × SMS (MB)",
+            unit="MB",
+            target=300,
+            higher_is_better=False,
+        ),
+        run_all,
+    )
     figure.note = notes[0] if notes else ""
     dataset.messages_clear()
 
 
 # Profiling -----------------------------------------------------------------------------------------------------
+
 
 def start_profilers(ctx: Ctx, *, seconds: float) -> list[subprocess.Popen]:
     """py-spy on each worker's pool child for ``seconds`` (folded stacks in the run's log folder)."""
@@ -664,8 +856,26 @@ def start_profilers(ctx: Ctx, *, seconds: float) -> list[subprocess.Popen]:
         children = tree(worker.pid)[1:]
         target = children[0].pid if children else worker.pid
         out = ctx.stack.log_dir / f"profile-worker-{index}.txt"
-        profilers.append(subprocess.Popen([py_spy, "record", "--pid", str(target), "--duration", str(int(seconds)),
-                                           "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        profilers.append(
+            subprocess.Popen(
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(target),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     ctx.notes["profile_files"] = str(ctx.stack.log_dir)
     return profilers

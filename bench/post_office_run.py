@@ -36,25 +36,38 @@ def templates() -> dict[str, EmailTemplate]:
     for language, parts in CONTENT.items():
         email = parts["email"]
         made[language] = EmailTemplate.objects.create(
-            name=f"outage-{language}-{time.time_ns()}", subject=email["subject"],
-            content=email["text"], html_content=email["html"])
+            name=f"outage-{language}-{time.time_ns()}",
+            subject=email["subject"],
+            content=email["text"],
+            html_content=email["html"],
+        )
     return made
 
 
 def queue(*, bucket_id: int, sender: str, chunk: int = 1000) -> int:
     by_language = templates()
-    clients = (Client.objects.filter(memberships__bucket_id=bucket_id).exclude(email="").order_by("pk")
-               .only("pk", "name", "email", "language"))
+    clients = (
+        Client.objects.filter(memberships__bucket_id=bucket_id)
+        .exclude(email="")
+        .order_by("pk")
+        .only("pk", "name", "email", "language")
+    )
     batch: list[dict] = []
     count = 0
     for client in clients.iterator(chunk_size=chunk):
         unsubscribe = links.unsubscribe_url(client.pk, "email")
-        batch.append({
-            "recipients": [client.email], "sender": sender,
-            "template": by_language.get(client.language, by_language["en"]),
-            "context": {**VARIABLES, "client_name": client.name, "unsubscribe_url": unsubscribe},
-            "headers": {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        })
+        batch.append(
+            {
+                "recipients": [client.email],
+                "sender": sender,
+                "template": by_language.get(client.language, by_language["en"]),
+                "context": {**VARIABLES, "client_name": client.name, "unsubscribe_url": unsubscribe},
+                "headers": {
+                    "List-Unsubscribe": f"<{unsubscribe}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            }
+        )
         if len(batch) >= chunk:
             mail.send_many(batch)
             count += len(batch)
@@ -88,12 +101,20 @@ def main() -> None:
         if args.max_send_seconds and time.perf_counter() - queued_at >= args.max_send_seconds:
             break
     finished = time.perf_counter()
-    print(json.dumps({
-        "queued": queued, "sent": sent, "failed": failed,
-        "sent_in_db": Email.objects.filter(status=STATUS.sent).count(),
-        "queue_seconds": queued_at - started, "send_seconds": finished - queued_at, "seconds": finished - started,
-        "timeline": timeline,
-    }))
+    print(
+        json.dumps(
+            {
+                "queued": queued,
+                "sent": sent,
+                "failed": failed,
+                "sent_in_db": Email.objects.filter(status=STATUS.sent).count(),
+                "queue_seconds": queued_at - started,
+                "send_seconds": finished - queued_at,
+                "seconds": finished - started,
+                "timeline": timeline,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

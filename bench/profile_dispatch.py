@@ -44,8 +44,21 @@ def main() -> None:
 
     port = free_port()
     sandbox = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "infobip_sandbox", "--port", str(port), "--api-key", "k",
-         "--report-delay", "3600"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "infobip_sandbox",
+            "--port",
+            str(port),
+            "--api-key",
+            "k",
+            "--report-delay",
+            "3600",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     django.setup()
     import logging
 
@@ -68,15 +81,30 @@ def main() -> None:
     have = Client.objects.filter(external_ref__startswith="P-").count()
     if have < args.clients:
         Client.objects.bulk_create(
-            [Client(external_ref=f"P-{i:07d}", name=f"Client {i}", phone=f"+3362{i:07d}", language="fr" if i % 4 == 0
-                    else "en", email=f"p{i}@customer.example.com") for i in range(have, args.clients)],
-            batch_size=5000)
+            [
+                Client(
+                    external_ref=f"P-{i:07d}",
+                    name=f"Client {i}",
+                    phone=f"+3362{i:07d}",
+                    language="fr" if i % 4 == 0 else "en",
+                    email=f"p{i}@customer.example.com",
+                )
+                for i in range(have, args.clients)
+            ],
+            batch_size=5000,
+        )
     Message.objects.all().delete()
     Send.objects.all().delete()
-    audience = {"clients": list(Client.objects.filter(external_ref__startswith="P-").order_by("pk")
-                                .values_list("pk", flat=True)[:args.clients])}
-    send = Send.objects.create(label="profile", channels=["sms", "email"], audience=audience, content=CONTENT,
-                               variables=VARIABLES)
+    audience = {
+        "clients": list(
+            Client.objects.filter(external_ref__startswith="P-")
+            .order_by("pk")
+            .values_list("pk", flat=True)[: args.clients]
+        )
+    }
+    send = Send.objects.create(
+        label="profile", channels=["sms", "email"], audience=audience, content=CONTENT, variables=VARIABLES
+    )
     started = time.perf_counter()
     rows = send_materialize(send_id=send.pk)
     print(f"materialize: {rows:,} rows in {time.perf_counter() - started:.2f}s")  # noqa: T201
@@ -94,8 +122,10 @@ def main() -> None:
     profiler.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     done = Message.objects.filter(send=send, state="accepted").count()
-    print(f"dispatch: {done:,} accepted in {wall:.2f}s = {done / wall:,.0f} msg/s in one process; "  # noqa: T201
-          f"this process used {cpu:.2f} CPU s = {cpu / done * 1e6:.0f} us/message")
+    print(
+        f"dispatch: {done:,} accepted in {wall:.2f}s = {done / wall:,.0f} msg/s in one process; "  # noqa: T201
+        f"this process used {cpu:.2f} CPU s = {cpu / done * 1e6:.0f} us/message"
+    )
     pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
     sandbox.terminate()
     sandbox.wait(timeout=10)

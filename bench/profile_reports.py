@@ -36,12 +36,32 @@ def main() -> None:
     pks = list(Message.objects.filter(send=send).values_list("pk", flat=True))
     bodies = []
     for start in range(0, len(pks), 100):
-        results = [{"messageId": message_id_for(pk), "bulkId": "b", "to": "33620000000", "doneAt":
-                    "2026-01-01T10:00:00.000+0000", "sentAt": "2026-01-01T09:59:59.000+0000", "messageCount": 1,
-                    "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
-                               "description": "Message delivered to handset"},
-                    "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
-                              "description": "No Error", "permanent": False}} for pk in pks[start:start + 100]]
+        results = [
+            {
+                "messageId": message_id_for(pk),
+                "bulkId": "b",
+                "to": "33620000000",
+                "doneAt": "2026-01-01T10:00:00.000+0000",
+                "sentAt": "2026-01-01T09:59:59.000+0000",
+                "messageCount": 1,
+                "status": {
+                    "groupId": 3,
+                    "groupName": "DELIVERED",
+                    "id": 5,
+                    "name": "DELIVERED_TO_HANDSET",
+                    "description": "Message delivered to handset",
+                },
+                "error": {
+                    "groupId": 0,
+                    "groupName": "OK",
+                    "id": 0,
+                    "name": "NO_ERROR",
+                    "description": "No Error",
+                    "permanent": False,
+                },
+            }
+            for pk in pks[start : start + 100]
+        ]
         bodies.append(json.dumps({"results": results}).encode())
     profiler = cProfile.Profile()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -51,8 +71,10 @@ def main() -> None:
     profiler.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     delivered = Message.objects.filter(send=send, state="delivered").count()
-    print(f"{len(pks):,} reports in {wall:.2f}s = {len(pks) / wall:,.0f}/s; {delivered:,} delivered; "  # noqa: T201
-          f"{cpu / len(pks) * 1e6:.0f} us CPU per report in this process")
+    print(
+        f"{len(pks):,} reports in {wall:.2f}s = {len(pks) / wall:,.0f}/s; {delivered:,} delivered; "  # noqa: T201
+        f"{cpu / len(pks) * 1e6:.0f} us CPU per report in this process"
+    )
     pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
 

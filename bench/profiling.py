@@ -21,8 +21,10 @@ ACTIVITIES = (
     ("JSON encode/decode", ("json/",)),
     ("database driver (psycopg2)", ("psycopg2", "_execute (django/db/backends/utils.py")),
     ("signing links (clients/links.py, django.core.signing)", ("signing.py", "clients/links.py")),
-    ("rendering templates (notifications/rendering.py, content.py)", ("notifications/rendering.py",
-                                                                       "notifications/content.py")),
+    (
+        "rendering templates (notifications/rendering.py, content.py)",
+        ("notifications/rendering.py", "notifications/content.py"),
+    ),
     ("Django ORM (query building, model instances)", ("django/db/",)),
 )
 # Celery's own frames are the outermost of every task sample; a sample counts as Celery's only when it is inside.
@@ -61,8 +63,9 @@ def summarize(folder: Path, *, top: int = 10) -> str:
     return f"py-spy, {total:,} CPU samples of the two workers. By activity: {shares}. Hottest frames: {hottest}"
 
 
-def wall_profile(call: Callable[[], object], steps: dict[str, tuple[str, str]],
-                 dump: Path | None = None) -> tuple[float, dict[str, float]]:
+def wall_profile(
+    call: Callable[[], object], steps: dict[str, tuple[str, str]], dump: Path | None = None
+) -> tuple[float, dict[str, float]]:
     """Run ``call`` under cProfile; returns its wall seconds and, per step, the share of them spent inside it.
 
     ``steps`` maps a label to (file path suffix, function name); cumulative times of every match are added. The raw
@@ -77,15 +80,17 @@ def wall_profile(call: Callable[[], object], steps: dict[str, tuple[str, str]],
     stats = pstats.Stats(profiler).stats
     shares = {}
     for label, (suffix, name) in steps.items():
-        cumulative = sum(entry[3] for (path, _line, function), entry in stats.items()
-                         if function == name and path.endswith(suffix))
+        cumulative = sum(
+            entry[3] for (path, _line, function), entry in stats.items() if function == name and path.endswith(suffix)
+        )
         shares[label] = cumulative / wall if wall else 0.0
     return wall, shares
 
 
 def shares_text(wall: float, shares: dict[str, float]) -> str:
-    return f"{wall:.2f} s wall (under cProfile): " + "; ".join(f"{label} {share:.0%}" for label, share in
-                                                                shares.items())
+    return f"{wall:.2f} s wall (under cProfile): " + "; ".join(
+        f"{label} {share:.0%}" for label, share in shares.items()
+    )
 
 
 DISPATCH_STEPS = {
@@ -127,8 +132,11 @@ def explain(call: Callable[[], object], dump: Path, *, only: str = "", reset: st
 
     with CaptureQueriesContext(connection) as captured:
         call()
-    statements = [query["sql"] for query in captured.captured_queries
-                  if query["sql"].lstrip().upper().startswith(("SELECT", "INSERT", "WITH")) and only in query["sql"]]
+    statements = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(("SELECT", "INSERT", "WITH")) and only in query["sql"]
+    ]
     plans, summary = [], []
     for sql in statements:
         with transaction.atomic(), connection.cursor() as cursor:

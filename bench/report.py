@@ -12,9 +12,25 @@ from pathlib import Path
 from bench.figures import Figure, fmt
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("audience_all", "audience_filtered", "materialize", "materialize_baseline", "materialize_share", "dispatch",
-         "floor", "floor_share", "webhook", "memory_small", "memory_all", "engine_sms", "naive_sms", "naive_ratio",
-         "engine_email", "post_office", "post_office_ratio")
+ORDER = (
+    "audience_all",
+    "audience_filtered",
+    "materialize",
+    "materialize_baseline",
+    "materialize_share",
+    "dispatch",
+    "floor",
+    "floor_share",
+    "webhook",
+    "memory_small",
+    "memory_all",
+    "engine_sms",
+    "naive_sms",
+    "naive_ratio",
+    "engine_email",
+    "post_office",
+    "post_office_ratio",
+)
 
 
 def _cpu_model() -> str:
@@ -43,12 +59,14 @@ def machine(*, redis_version: str, load_start: tuple[float, float, float]) -> di
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
-    dirty = " (with uncommitted changes in the checkout)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    dirty = (
+        " (with uncommitted changes in the checkout)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    )
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": _cpu_model(),
         "cores": str(os.cpu_count()),
-        "RAM": f"{psutil.virtual_memory().total / 1024 ** 3:.1f} GiB",
+        "RAM": f"{psutil.virtual_memory().total / 1024**3:.1f} GiB",
         "load average at start (1/5/15 min)": " / ".join(f"{v:.2f}" for v in load_start),
         "load average at end (1/5/15 min)": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
         "OS": platform.platform(),
@@ -79,8 +97,10 @@ def table_text(figures: Iterable[Figure]) -> str:
     header = ("figure", "median", "min – max", "target", "met?")
     rows = [header, *(_row(figure) for figure in figures)]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -91,8 +111,15 @@ def table_markdown(figures: Iterable[Figure]) -> str:
     return "\n".join(lines)
 
 
-def results_markdown(*, figures: dict[str, Figure], description: dict[str, str], settings: dict[str, str],
-                     notes: dict[str, str], runs: int, command: str) -> str:
+def results_markdown(
+    *,
+    figures: dict[str, Figure],
+    description: dict[str, str],
+    settings: dict[str, str],
+    notes: dict[str, str],
+    runs: int,
+    command: str,
+) -> str:
     chosen = ordered(figures)
     lines = [
         "# Benchmark results",
@@ -116,8 +143,11 @@ def results_markdown(*, figures: dict[str, Figure], description: dict[str, str],
         "",
         *[f"- **{figure.label}**: {figure.note}" for figure in chosen if figure.note],
         *[f"- **{figure.label}** failed: {figure.error}" for figure in chosen if figure.error],
-        *[f"- **{key}**: {value}" for key, value in notes.items()
-          if key.startswith(("dispatch_", "profile_", "naive_", "post_office", "memory_", "phase_"))],
+        *[
+            f"- **{key}**: {value}"
+            for key, value in notes.items()
+            if key.startswith(("dispatch_", "profile_", "naive_", "post_office", "memory_", "phase_"))
+        ],
         "",
         "![Messages accepted over time](dispatch.png)",
         "",
@@ -152,13 +182,24 @@ def plot(timelines: dict[str, list[list[tuple[float, int]]]], path: Path, *, cam
         seconds, counts = zip(*run, strict=True)
         total = run[-1][1]
         rate = total / run[-1][0] if run[-1][0] else 0
-        axis.plot(seconds, counts, color=colour, linestyle="--" if key == "engine_dispatch" else "-",
-                  drawstyle="steps-post", label=f"{label}: {total:,} in {run[-1][0]:.1f} s ({rate:,.0f}/s)")
+        axis.plot(
+            seconds,
+            counts,
+            color=colour,
+            linestyle="--" if key == "engine_dispatch" else "-",
+            drawstyle="steps-post",
+            label=f"{label}: {total:,} in {run[-1][0]:.1f} s ({rate:,.0f}/s)",
+        )
         slope = (total - run[1][1]) / (run[-1][0] - run[1][0]) if len(run) > 2 and run[-1][0] > run[1][0] else 0
         if key in ("naive_sms", "post_office_email") and total < campaign and slope:
             # Timed over a window: the rest of the campaign at the rate it was sending at.
-            axis.plot([run[-1][0], run[-1][0] + (campaign - total) / slope], [total, campaign], color=colour,
-                      linestyle=":", label=f"{label}: the rest at the same rate (not sent)")
+            axis.plot(
+                [run[-1][0], run[-1][0] + (campaign - total) / slope],
+                [total, campaign],
+                color=colour,
+                linestyle=":",
+                label=f"{label}: the rest at the same rate (not sent)",
+            )
     left.set_title(f"The same {campaign:,}-recipient SMS campaign")
     right.set_title("Email: engine vs django-post_office; engine bulk dispatch")
     for axis in (left, right):

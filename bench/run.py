@@ -25,8 +25,15 @@ from bench import infra
 from bench.phases import Sizes
 
 PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory")
-QUICK = Sizes(clients=100_000, materialize=20_000, dispatch=20_000, campaign=2_000, reports=10_000,
-              memory_small=2_000, million_seconds=5)
+QUICK = Sizes(
+    clients=100_000,
+    materialize=20_000,
+    dispatch=20_000,
+    campaign=2_000,
+    reports=10_000,
+    memory_small=2_000,
+    million_seconds=5,
+)
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/op_bench"
 WORKERS = 2
 
@@ -38,15 +45,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run these phases only")
     parser.add_argument("--skip", nargs="+", choices=PHASES, default=[], help="leave these phases out")
     parser.add_argument("--profile", action="store_true", help="py-spy the workers during the first dispatch run")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-                        help="server (and base name) of the run's database; the run uses <name>_run")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help="server (and base name) of the run's database; the run uses <name>_run",
+    )
     parser.add_argument("--redis-url", help="use this Redis DB (flushed!) instead of a private redis-server")
     parser.add_argument("--results", type=Path, default=infra.ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--plot", type=Path, default=infra.ROOT / "bench" / "dispatch.png")
     parser.add_argument("--keep-db", action="store_true", help="leave the run's database for inspection")
     for size in fields(Sizes):
-        parser.add_argument(f"--{size.name.replace('_', '-')}", type=type(size.default), default=None,
-                            help=f"default {size.default:,} ({getattr(QUICK, size.name):,} with --quick)")
+        parser.add_argument(
+            f"--{size.name.replace('_', '-')}",
+            type=type(size.default),
+            default=None,
+            help=f"default {size.default:,} ({getattr(QUICK, size.name):,} with --quick)",
+        )
     return parser.parse_args(argv)
 
 
@@ -110,16 +124,31 @@ def main(argv: list[str] | None = None) -> int:
         if "campaigns" in phases:
             _, smtp_port = infra.start_smtp_sink(stack)
             env["BENCH_SMTP_PORT"] = str(smtp_port)
-            subprocess.run([sys.executable, "-m", "django", "migrate", "post_office", "--verbosity", "0", "--skip-checks"], check=True,
-                           cwd=infra.ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "bench.settings_post_office"})
+            subprocess.run(
+                [sys.executable, "-m", "django", "migrate", "post_office", "--verbosity", "0", "--skip-checks"],
+                check=True,
+                cwd=infra.ROOT,
+                env={**env, "DJANGO_SETTINGS_MODULE": "bench.settings_post_office"},
+            )
 
         from bench import phases as ph
         from bench.monitor import RssSampler
 
         workers = infra.start_workers(stack, env, count=WORKERS, include="bench.naive,bench.floor")
         sampler = RssSampler(lambda: [worker.pid for worker in workers]).start()
-        ctx = ph.Ctx(sizes=sizes, runs=args.runs, stack=stack, db=db, sandbox=sandbox, workers=workers, env=env,
-                     sampler=sampler, redis_pid=redis_pid, profile=args.profile, log=log)
+        ctx = ph.Ctx(
+            sizes=sizes,
+            runs=args.runs,
+            stack=stack,
+            db=db,
+            sandbox=sandbox,
+            workers=workers,
+            env=env,
+            sampler=sampler,
+            redis_pid=redis_pid,
+            profile=args.profile,
+            log=log,
+        )
         log(f"{WORKERS} workers up; building {sizes.clients:,} clients")
         ph.prepare_data(ctx)
         for phase in phases:
@@ -127,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             try:
                 if phase == "webhook":
-                    _, gunicorn_url = infra.start_gunicorn(stack, env, workers=sizes.gunicorn_workers,
-                                                           port=gunicorn_port)
+                    _, gunicorn_url = infra.start_gunicorn(
+                        stack, env, workers=sizes.gunicorn_workers, port=gunicorn_port
+                    )
                     ph.phase_webhook(ctx, gunicorn_url)
                 else:
                     getattr(ph, f"phase_{phase}")(ctx)
@@ -162,17 +192,18 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
 
     from bench import report
 
-    description = report.machine(redis_version=redis.Redis.from_url(redis_url).info("server")["redis_version"],
-                                 load_start=load_start)
+    description = report.machine(
+        redis_version=redis.Redis.from_url(redis_url).info("server")["redis_version"], load_start=load_start
+    )
     setup = {
         "sizes": ", ".join(f"{size.name}={getattr(sizes, size.name):,}" for size in fields(Sizes)),
         "workers": f"{WORKERS} `celery -A outage_portal worker` processes, prefork pool, concurrency 1 each, "
-                   "no beat, log level WARNING",
+        "no beat, log level WARNING",
         "engine settings": f"defaults of outage_portal/settings.py (DISPATCH_BATCH_SIZE {settings.DISPATCH_BATCH_SIZE},"
-                           f" DISPATCH_PARALLELISM {settings.DISPATCH_PARALLELISM})",
+        f" DISPATCH_PARALLELISM {settings.DISPATCH_PARALLELISM})",
         "sandbox": "`manage.py infobip_sandbox`, delivery reports held back (report delay 1 day) during sends",
         "services": "PostgreSQL (the configured server, a throw-away database), a private redis-server, gunicorn "
-                    "and an aiosmtpd sink, all on free ports of 127.0.0.1",
+        "and an aiosmtpd sink, all on free ports of 127.0.0.1",
     }
     command = "make bench" + ("" if len(sys.argv) <= 1 else " / python -m bench " + shlex.join(sys.argv[1:]))
     figures = report.ordered(ctx.figures)
@@ -185,8 +216,16 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
         if key.startswith("phase_"):
             print(f"{key}: {value}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(report.results_markdown(figures=ctx.figures, description=description, settings=setup,
-                                                    notes=ctx.notes, runs=args.runs, command=command))
+    args.results.write_text(
+        report.results_markdown(
+            figures=ctx.figures,
+            description=description,
+            settings=setup,
+            notes=ctx.notes,
+            runs=args.runs,
+            command=command,
+        )
+    )
     if ctx.timelines:
         report.plot(ctx.timelines, args.plot, campaign=sizes.campaign)
     log(f"wrote {args.results}" + (f" and {args.plot}" if ctx.timelines else ""))

@@ -58,10 +58,13 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 def body(run: int, index: int, batch: int, report_url: str) -> bytes:
     messages = []
     for n in range(batch):
-        message = {"sender": "OutageInfo",
-                   "destinations": [{"to": f"336{(index * batch + n) % 100_000_000:08d}",
-                                     "messageId": f"bench-{run}-{index}-{n}"}],
-                   "content": {"text": f"Power outage in your area, expected back at 18:00. Ref {index}-{n}"}}
+        message = {
+            "sender": "OutageInfo",
+            "destinations": [
+                {"to": f"336{(index * batch + n) % 100_000_000:08d}", "messageId": f"bench-{run}-{index}-{n}"}
+            ],
+            "content": {"text": f"Power outage in your area, expected back at 18:00. Ref {index}-{n}"},
+        }
         if report_url:
             message["webhooks"] = {"delivery": {"url": report_url}, "contentType": "application/json"}
         messages.append(message)
@@ -113,11 +116,28 @@ def main() -> None:
     if not url:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
-                                                                      "outage_portal.settings")}
-        processes.append(subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "infobip_sandbox", "--port", str(port), "--api-key", API_KEY,
-             "--report-delay", "0.2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "outage_portal.settings"),
+        }
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    "infobip_sandbox",
+                    "--port",
+                    str(port),
+                    "--api-key",
+                    API_KEY,
+                    "--report-delay",
+                    "0.2",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+        )
     report_url = ""
     if args.reports:
         sink_port = free_port()
@@ -131,14 +151,18 @@ def main() -> None:
             rate = run(url, threads, args.requests, args.batch, run_id, report_url)
             started = time.perf_counter()
             stats = requests.get(f"{url}/_sandbox/stats", timeout=10).json()
-            line = (f"{threads} client thread(s): {args.requests} requests x {args.batch} SMS = "
-                    f"{stats['messages_accepted']} accepted, {rate:,.0f} msg/s")
+            line = (
+                f"{threads} client thread(s): {args.requests} requests x {args.batch} SMS = "
+                f"{stats['messages_accepted']} accepted, {rate:,.0f} msg/s"
+            )
             if args.reports:
                 while stats["reports"]["pending"]:
                     time.sleep(0.05)
                     stats = requests.get(f"{url}/_sandbox/stats", timeout=10).json()
-                line += (f"; all {stats['reports']['posted']} reports posted in {stats['reports']['posts']} POSTs,"
-                         f" {time.perf_counter() - started:.2f} s after the last send")
+                line += (
+                    f"; all {stats['reports']['posted']} reports posted in {stats['reports']['posts']} POSTs,"
+                    f" {time.perf_counter() - started:.2f} s after the last send"
+                )
             print(line)
     finally:
         for process in processes:

@@ -78,11 +78,18 @@ def build(n: int):
     user = User.objects.create_user("bench-ops", password="pass-Word-123")
     user.groups.add(Group.objects.get(name="Ops"))
     incident = Incident.objects.create(title="Fibre outage, Lyon north")
-    campaign = Campaign.objects.create(incident=incident, title="Fibre outage, Lyon north", channels=["sms"],
-                                       state=Campaign.State.SENDING, created_by=user, audience_size=n)
+    campaign = Campaign.objects.create(
+        incident=incident,
+        title="Fibre outage, Lyon north",
+        channels=["sms"],
+        state=Campaign.State.SENDING,
+        created_by=user,
+        audience_size=n,
+    )
     t0 = timezone.now() - timezone.timedelta(minutes=10)
-    send = Send.objects.create(label="bench", channels=["sms"], state=Send.State.SENDING, started_at=t0,
-                               materialized_at=t0)
+    send = Send.objects.create(
+        label="bench", channels=["sms"], state=Send.State.SENDING, started_at=t0, materialized_at=t0
+    )
     CampaignSend.objects.create(campaign=campaign, send=send, role=CampaignSend.Role.MAIN)
     for action in ("drafted", "tested", "approved", "sent"):
         CampaignEvent.objects.create(campaign=campaign, actor=user, action=action)
@@ -131,8 +138,11 @@ def main() -> None:
         client.force_login(user)
         from notifications.models import Message
 
-        middle = Message.objects.filter(send__campaign_link__campaign=campaign).order_by("id").values_list(
-            "id", flat=True)[args.messages // 2]
+        middle = (
+            Message.objects.filter(send__campaign_link__campaign=campaign)
+            .order_by("id")
+            .values_list("id", flat=True)[args.messages // 2]
+        )
         pages = [
             ("campaign page", reverse("campaigns:detail", args=[campaign.pk])),
             ("progress (htmx partial)", reverse("campaigns:progress", args=[campaign.pk])),

@@ -84,4 +84,6 @@ class CampaignEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
 from campaigns import admin_api  # noqa: E402,F401

@@ -10,14 +10,24 @@ from campaigns.models_api import AlertLink, AlertRoute, ApiToken
 
 
 def _show_once(request, token: ApiToken, raw: str) -> None:
-    messages.warning(request, _("Token for “%(name)s”: %(raw)s — copy it now; it is stored hashed and will not "
-                                "be shown again.") % {"name": token.name, "raw": raw})
+    messages.warning(
+        request,
+        _("Token for “%(name)s”: %(raw)s — copy it now; it is stored hashed and will not be shown again.")
+        % {"name": token.name, "raw": raw},
+    )
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "can_create_draft", "can_read_status", "can_send_without_review", "active",
-                    "last_used_at")
+    list_display = (
+        "name",
+        "prefix",
+        "can_create_draft",
+        "can_read_status",
+        "can_send_without_review",
+        "active",
+        "last_used_at",
+    )
     list_filter = ("active", "can_create_draft", "can_read_status", "can_send_without_review")
     search_fields = ("name", "prefix")
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at")
@@ -53,8 +63,20 @@ class AlertRouteAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "priority", "active")}),
         (_("Which alerts"), {"fields": ("matchers", "match_regex")}),
-        (_("The draft"), {"fields": ("kind", "buckets", "segment", "channels", "template", "resolved_template",
-                                     "send_without_review")}),
+        (
+            _("The draft"),
+            {
+                "fields": (
+                    "kind",
+                    "buckets",
+                    "segment",
+                    "channels",
+                    "template",
+                    "resolved_template",
+                    "send_without_review",
+                )
+            },
+        ),
     )
 
 

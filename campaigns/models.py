@@ -51,8 +51,9 @@ class Incident(models.Model):
     internal_note = models.TextField(_("internal note"), blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -127,14 +128,16 @@ class Campaign(models.Model):
     title = models.CharField(_("title"), max_length=200)
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
     wizard_step = models.CharField(max_length=20, default="incident")
-    mandatory = models.BooleanField(_("mandatory notice"), default=False,
-                                    help_text=_("Reaches clients even if they muted this kind of notice."))
+    mandatory = models.BooleanField(
+        _("mandatory notice"), default=False, help_text=_("Reaches clients even if they muted this kind of notice.")
+    )
 
     # Audience definition (clients.audience language); for follow-ups: {"clients": [ids]} frozen from the parent.
     audience = models.JSONField(default=dict, blank=True)
     channels = models.JSONField(default=list, blank=True)
-    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="campaigns")
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
     content = models.JSONField(default=dict, blank=True, help_text=_("Per language and channel, as in Send."))
     fallback_language = models.CharField(max_length=8, default="en")
     variables = models.JSONField(default=dict, blank=True)
@@ -148,12 +151,15 @@ class Campaign(models.Model):
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     audience_size = models.PositiveIntegerField(default=0, help_text=_("Recipients counted at confirmation."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -194,8 +200,9 @@ class CampaignEvent(models.Model):
     """Audit trail: who drafted, tested, approved, sent, paused, resumed or cancelled a notice, and when."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=32)
     detail = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(default=timezone.now)
@@ -205,4 +212,6 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.action}"
+
+
 from campaigns.models_api import AlertLink, AlertRoute, ApiToken  # noqa: E402,F401

@@ -25,12 +25,14 @@ class ApiToken(models.Model):
     can_create_draft = models.BooleanField(_("can create drafts"), default=False)
     can_read_status = models.BooleanField(_("can read notice status"), default=False)
     can_send_without_review = models.BooleanField(
-        _("can send without review"), default=False,
+        _("can send without review"),
+        default=False,
         help_text=_("Drafts it creates may be sent at once, without a person. Leave off unless agreed."),
     )
     active = models.BooleanField(_("active"), default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -51,20 +53,30 @@ class AlertRoute(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=100, help_text=_("Lower is tried first."))
-    matchers = models.JSONField(_("label matchers"), default=dict,
-                                help_text=_('e.g. {"service": "fibre", "region": "North"}'))
+    matchers = models.JSONField(
+        _("label matchers"), default=dict, help_text=_('e.g. {"service": "fibre", "region": "North"}')
+    )
     match_regex = models.BooleanField(_("values are regular expressions"), default=False)
     buckets = models.ManyToManyField(Bucket, blank=True, related_name="+", verbose_name=_("buckets"))
-    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("segment"))
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("segment")
+    )
     channels = models.JSONField(_("channels"), default=list, help_text=_('["sms", "email"]'))
-    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", verbose_name=_("template"))
-    resolved_template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+", verbose_name=_("template when resolved"))
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("template")
+    )
+    resolved_template = models.ForeignKey(
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("template when resolved"),
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=IncidentKind.choices, default=IncidentKind.OUTAGE)
     send_without_review = models.BooleanField(
-        _("send without review"), default=False,
+        _("send without review"),
+        default=False,
         help_text=_("Only honoured for a token allowed to send without review."),
     )
     active = models.BooleanField(_("active"), default=True)
@@ -99,16 +111,16 @@ class AlertLink(models.Model):
     route = models.ForeignKey(AlertRoute, null=True, on_delete=models.SET_NULL, related_name="+")
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    resolved_campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+")
+    resolved_campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     fired_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-fired_at", "-id")
         constraints = [
-            models.UniqueConstraint(fields=["group_key"], condition=models.Q(resolved_at__isnull=True),
-                                    name="unique_open_alert_group"),
+            models.UniqueConstraint(
+                fields=["group_key"], condition=models.Q(resolved_at__isnull=True), name="unique_open_alert_group"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,8 +42,13 @@ IN_FLIGHT_STATES = (Message.State.PENDING, Message.State.SENDING, Message.State.
 
 PAUSABLE = (Campaign.State.SENDING,)
 RESUMABLE = (Campaign.State.PAUSED,)
-CANCELLABLE = (Campaign.State.DRAFT, Campaign.State.AWAITING_APPROVAL, Campaign.State.SCHEDULED,
-               Campaign.State.SENDING, Campaign.State.PAUSED)
+CANCELLABLE = (
+    Campaign.State.DRAFT,
+    Campaign.State.AWAITING_APPROVAL,
+    Campaign.State.SCHEDULED,
+    Campaign.State.SENDING,
+    Campaign.State.PAUSED,
+)
 FOLLOW_UP_FROM = (Campaign.State.SENDING, Campaign.State.PAUSED, Campaign.State.COMPLETED)
 
 
@@ -137,8 +142,11 @@ def campaign_list_queryset(*, state: str = "", kind: str = "", search: str = "")
     """Every notice, newest first, with its main send and live state annotated; filtered and searched."""
     campaigns = (
         Campaign.objects.select_related("incident", "created_by", "sent_by")
-        .annotate(main_send_id=_main_send_subquery("id"), main_send_state=_main_send_subquery("state"),
-                  main_send_materialized=_main_send_subquery("materialized_at"))
+        .annotate(
+            main_send_id=_main_send_subquery("id"),
+            main_send_state=_main_send_subquery("state"),
+            main_send_materialized=_main_send_subquery("materialized_at"),
+        )
         .order_by("-created_at", "-id")
     )
     if kind:
@@ -173,14 +181,22 @@ def campaign_state(campaign: Campaign, send_state: str | None = None) -> str:
 
 
 def campaign_main_send(campaign: Campaign) -> Send | None:
-    link = (CampaignSend.objects.select_related("send").filter(campaign=campaign, role=CampaignSend.Role.MAIN)
-            .order_by("-id").first())
+    link = (
+        CampaignSend.objects.select_related("send")
+        .filter(campaign=campaign, role=CampaignSend.Role.MAIN)
+        .order_by("-id")
+        .first()
+    )
     return link.send if link else None
 
 
 def campaign_test_sends(campaign: Campaign) -> list[Send]:
-    return [link.send for link in CampaignSend.objects.select_related("send")
-            .filter(campaign=campaign, role=CampaignSend.Role.TEST).order_by("id")]
+    return [
+        link.send
+        for link in CampaignSend.objects.select_related("send")
+        .filter(campaign=campaign, role=CampaignSend.Role.TEST)
+        .order_by("id")
+    ]
 
 
 def sends_state_counts(send_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -244,12 +260,18 @@ def send_timeline(send: Send | None, *, now: datetime | None = None) -> dict:
     unit = _granularity(start, send.completed_at or now or timezone.now())
     messages = Message.objects.filter(send=send).order_by()
     accepted = dict(
-        messages.filter(accepted_at__isnull=False).annotate(bucket=Trunc("accepted_at", unit))
-        .values("bucket").annotate(n=Count("id")).values_list("bucket", "n")
+        messages.filter(accepted_at__isnull=False)
+        .annotate(bucket=Trunc("accepted_at", unit))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .values_list("bucket", "n")
     )
     delivered = dict(
-        messages.filter(state=Message.State.DELIVERED, done_at__isnull=False).annotate(bucket=Trunc("done_at", unit))
-        .values("bucket").annotate(n=Count("id")).values_list("bucket", "n")
+        messages.filter(state=Message.State.DELIVERED, done_at__isnull=False)
+        .annotate(bucket=Trunc("done_at", unit))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .values_list("bucket", "n")
     )
     labels, accepted_series, delivered_series = [], [], []
     total_accepted = total_delivered = 0
@@ -279,10 +301,14 @@ def campaign_messages(send: Send, *, search: str = "", state: str = "", channel:
         # Clients are matched first (one pass over clients), then their messages through the client index. As a
         # subquery, PostgreSQL would instead walk every message of the send and probe clients one by one. A broad
         # search (thousands of clients) keeps the subquery: matches are then frequent and a page fills quickly.
-        clients = Client.objects.filter(Q(name__icontains=search) | Q(account__icontains=search)
-                                        | Q(external_ref__iexact=search) | Q(email__iexact=search)
-                                        | Q(phone=search.replace(" ", ""))).values_list("id", flat=True)
-        client_ids = list(clients[:SEARCH_CLIENTS_INLINE + 1])
+        clients = Client.objects.filter(
+            Q(name__icontains=search)
+            | Q(account__icontains=search)
+            | Q(external_ref__iexact=search)
+            | Q(email__iexact=search)
+            | Q(phone=search.replace(" ", ""))
+        ).values_list("id", flat=True)
+        client_ids = list(clients[: SEARCH_CLIENTS_INLINE + 1])
         messages = messages.filter(client_id__in=client_ids if len(client_ids) <= SEARCH_CLIENTS_INLINE else clients)
     return messages
 
@@ -320,9 +346,14 @@ def send_failure_groups(send: Send | None) -> list[FailureGroup]:
         .order_by("-n", "state", "status_name", "error_code")
     )
     return [
-        FailureGroup(state=row["state"], reason=row["status_name"] or row["error_code"] or row["state"],
-                     code=row["error_code"], count=row["n"], example=row["example"] or "",
-                     retry_by_default=row["state"] in RETRY_DEFAULT_STATES)
+        FailureGroup(
+            state=row["state"],
+            reason=row["status_name"] or row["error_code"] or row["state"],
+            code=row["error_code"],
+            count=row["n"],
+            example=row["example"] or "",
+            retry_by_default=row["state"] in RETRY_DEFAULT_STATES,
+        )
         for row in rows
     ]
 
@@ -331,8 +362,12 @@ def send_skip_counts(send: Send | None) -> dict[str, int]:
     """Why rows were never sent: {skip_reason: n}."""
     if send is None:
         return {}
-    rows = (Message.objects.filter(send=send, state=Message.State.SKIPPED).values_list("skip_reason")
-            .annotate(n=Count("id")).order_by("-n"))
+    rows = (
+        Message.objects.filter(send=send, state=Message.State.SKIPPED)
+        .values_list("skip_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
     return dict(rows)
 
 
@@ -341,9 +376,13 @@ def campaign_recipient_client_ids(campaign: Campaign) -> list[int]:
     send = campaign_main_send(campaign)
     if send is None:
         return []
-    ids = (Message.objects.filter(send=send, client__isnull=False)
-           .exclude(state__in=(Message.State.SKIPPED, Message.State.CANCELLED))
-           .values_list("client_id", flat=True).distinct().order_by("client_id"))
+    ids = (
+        Message.objects.filter(send=send, client__isnull=False)
+        .exclude(state__in=(Message.State.SKIPPED, Message.State.CANCELLED))
+        .values_list("client_id", flat=True)
+        .distinct()
+        .order_by("client_id")
+    )
     return list(ids)
 
 
@@ -354,10 +393,15 @@ def campaign_events(campaign: Campaign) -> QuerySet[CampaignEvent]:
 def incident_thread(incident: Incident) -> list[Campaign]:
     """The notices of one incident, oldest first, each with its live state and progress (three queries)."""
     campaigns = list(
-        Campaign.objects.filter(incident=incident).select_related("created_by", "parent")
-        .annotate(main_send_id=_main_send_subquery("id"), main_send_state=_main_send_subquery("state"),
-                  main_send_materialized=_main_send_subquery("materialized_at"))
-        .prefetch_related("events__actor").order_by("created_at", "id")
+        Campaign.objects.filter(incident=incident)
+        .select_related("created_by", "parent")
+        .annotate(
+            main_send_id=_main_send_subquery("id"),
+            main_send_state=_main_send_subquery("state"),
+            main_send_materialized=_main_send_subquery("materialized_at"),
+        )
+        .prefetch_related("events__actor")
+        .order_by("created_at", "id")
     )
     attach_live_state(campaigns)
     return campaigns
@@ -365,8 +409,9 @@ def incident_thread(incident: Incident) -> list[Campaign]:
 
 def attach_live_state(campaigns: list[Campaign]) -> None:
     """Set ``live_state`` and ``progress`` on annotated campaigns with one grouped query for all of them."""
-    rows = [(c.main_send_id, c.main_send_state, c.main_send_materialized is not None)
-            for c in campaigns if c.main_send_id]
+    rows = [
+        (c.main_send_id, c.main_send_state, c.main_send_materialized is not None) for c in campaigns if c.main_send_id
+    ]
     progress = progress_for_sends(rows)
     for campaign in campaigns:
         campaign.live_state = campaign_state(campaign, campaign.main_send_state or "")
@@ -380,10 +425,16 @@ def dashboard_data(*, recent: int = 10) -> dict:
         main_send_completed_at=_main_send_subquery("completed_at"),
     )
     active = list(annotated.filter(_state_filter(Campaign.State.SENDING) | _state_filter(Campaign.State.PAUSED))[:20])
-    scheduled = list(annotated.filter(_state_filter(Campaign.State.SCHEDULED))
-                     .order_by(Coalesce("main_send_scheduled_at", "send_at").asc(nulls_last=True))[:20])
-    finished = list(annotated.filter(_state_filter(Campaign.State.COMPLETED))
-                    .order_by(Coalesce("main_send_completed_at", "sent_at", "created_at").desc())[:recent])
+    scheduled = list(
+        annotated.filter(_state_filter(Campaign.State.SCHEDULED)).order_by(
+            Coalesce("main_send_scheduled_at", "send_at").asc(nulls_last=True)
+        )[:20]
+    )
+    finished = list(
+        annotated.filter(_state_filter(Campaign.State.COMPLETED)).order_by(
+            Coalesce("main_send_completed_at", "sent_at", "created_at").desc()
+        )[:recent]
+    )
     attach_live_state(active + scheduled + finished)
     incidents = list(
         Incident.objects.filter(status=Incident.Status.OPEN)
@@ -398,6 +449,10 @@ def dashboard_data(*, recent: int = 10) -> dict:
         "scheduled": scheduled,
         "finished": finished,
         "delivery_rate": delivered / to_send if to_send else None,
-        "counts": {"open_incidents": len(incidents), "active": len(active), "scheduled": len(scheduled),
-                   "drafts": Campaign.objects.filter(state=Campaign.State.DRAFT).count()},
+        "counts": {
+            "open_incidents": len(incidents),
+            "active": len(active),
+            "scheduled": len(scheduled),
+            "drafts": Campaign.objects.filter(state=Campaign.State.DRAFT).count(),
+        },
     }

@@ -15,8 +15,9 @@ def reminders_due_task() -> int:
     from campaigns.services.sending import campaign_reminder_start
 
     now = timezone.now()
-    due = Campaign.objects.filter(send_mode=Campaign.SendMode.REPEAT, next_run_at__lte=now,
-                                  state__in=REMINDER_STATES).values_list("pk", "next_run_at")
+    due = Campaign.objects.filter(
+        send_mode=Campaign.SendMode.REPEAT, next_run_at__lte=now, state__in=REMINDER_STATES
+    ).values_list("pk", "next_run_at")
     started = 0
     for campaign_id, due_at in list(due):
         if campaign_reminder_start(campaign_id=campaign_id, due_at=due_at, now=now) is not None:

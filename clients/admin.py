@@ -53,8 +53,14 @@ class ServicesListFilter(admin.SimpleListFilter):
     }
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("sms", _("SMS service")), ("email", _("Email service")), ("both", _("Both")),
-                ("sms_only", _("SMS only")), ("email_only", _("Email only")), ("none", _("Neither"))]
+        return [
+            ("sms", _("SMS service")),
+            ("email", _("Email service")),
+            ("both", _("Both")),
+            ("sms_only", _("SMS only")),
+            ("email_only", _("Email only")),
+            ("none", _("Neither")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         condition = self.FILTERS.get(self.value() or "")
@@ -121,24 +127,61 @@ def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     form = ClientAdminForm
-    list_display = ("name", "external_ref", "account", "email", "phone", "language", "services", "region",
-                    "is_active", "email_consent", "sms_consent")
+    list_display = (
+        "name",
+        "external_ref",
+        "account",
+        "email",
+        "phone",
+        "language",
+        "services",
+        "region",
+        "is_active",
+        "email_consent",
+        "sms_consent",
+    )
     list_display_links = ("name", "external_ref")
-    list_filter = (BucketListFilter, ServicesListFilter, "language", "is_active", "email_consent", "sms_consent",
-                   "region", "plan")
+    list_filter = (
+        BucketListFilter,
+        ServicesListFilter,
+        "language",
+        "is_active",
+        "email_consent",
+        "sms_consent",
+        "region",
+        "plan",
+    )
     search_fields = ("name", "email", "phone", "external_ref", "account")
     search_help_text = _("Name, email, mobile number (any format), reference or account.")
     actions = [add_to_bucket, remove_from_bucket, export_csv]
     inlines = [BucketMembershipInline]
     list_per_page = 50
-    readonly_fields = ("email_opted_out_at", "email_opt_out_source", "sms_opted_out_at", "sms_opt_out_source",
-                       "created_at", "updated_at")
+    readonly_fields = (
+        "email_opted_out_at",
+        "email_opt_out_source",
+        "sms_opted_out_at",
+        "sms_opt_out_source",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("external_ref", "name", "account")}),
         (_("Contact"), {"fields": ("email", "phone", "language")}),
         (_("Services"), {"fields": ("uses_sms_service", "uses_email_service", "is_active")}),
-        (_("Consent"), {"fields": ("email_consent", "email_opted_out_at", "email_opt_out_source", "sms_consent",
-                                   "sms_opted_out_at", "sms_opt_out_source", "muted_kinds")}),
+        (
+            _("Consent"),
+            {
+                "fields": (
+                    "email_consent",
+                    "email_opted_out_at",
+                    "email_opt_out_source",
+                    "sms_consent",
+                    "sms_opted_out_at",
+                    "sms_opt_out_source",
+                    "muted_kinds",
+                )
+            },
+        ),
         (_("Segmentation"), {"fields": ("region", "network", "plan", "tags", "attributes")}),
         (_("Record"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
@@ -178,8 +221,13 @@ class ClientAdmin(admin.ModelAdmin):
             obj.email_consent = obj.sms_consent = True
         super().save_model(request, obj, form, change)
         for channel, given in wanted.items():
-            consent_set(client=obj, channel=channel, given=given, source="admin",
-                        detail=f"admin user {request.user.get_username()}")
+            consent_set(
+                client=obj,
+                channel=channel,
+                given=given,
+                source="admin",
+                detail=f"admin user {request.user.get_username()}",
+            )
 
     def get_urls(self):
         urls = [path("import/", self.admin_site.admin_view(self.import_csv_view), name="clients_client_import")]
@@ -242,8 +290,9 @@ class SegmentAdmin(admin.ModelAdmin):
         parts = [f"{counts.matched} clients matched"]
         for channel, channel_counts in counts.per_channel.items():
             excluded = ", ".join(f"{reason} {n}" for reason, n in channel_counts.excluded.items() if n)
-            parts.append(f"{channel}: {channel_counts.eligible} reachable" + (f" (excluded: {excluded})"
-                                                                               if excluded else ""))
+            parts.append(
+                f"{channel}: {channel_counts.eligible} reachable" + (f" (excluded: {excluded})" if excluded else "")
+            )
         return " · ".join(parts)
 
 

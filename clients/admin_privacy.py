@@ -55,28 +55,43 @@ class ConsentEventInline(ReadOnlyMixin, admin.TabularInline):
 @admin.action(description=_("Approve the selected sign-ups (creates the clients)"), permissions=["change"])
 def approve_signups(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     created = sum(signup_approve(signup=s, by=request.user) is not None for s in queryset)
-    modeladmin.message_user(request, ngettext("%d sign-up approved.", "%d sign-ups approved.", created) % created,
-                            messages.SUCCESS)
+    modeladmin.message_user(
+        request, ngettext("%d sign-up approved.", "%d sign-ups approved.", created) % created, messages.SUCCESS
+    )
 
 
-@admin.action(description=_("Reject the selected sign-ups (their contact details are erased)"),
-              permissions=["change"])
+@admin.action(description=_("Reject the selected sign-ups (their contact details are erased)"), permissions=["change"])
 def reject_signups(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     rejected = sum(signup_reject(signup=s, by=request.user) for s in queryset)
-    modeladmin.message_user(request, ngettext("%d sign-up rejected.", "%d sign-ups rejected.", rejected) % rejected,
-                            messages.SUCCESS)
+    modeladmin.message_user(
+        request, ngettext("%d sign-up rejected.", "%d sign-ups rejected.", rejected) % rejected, messages.SUCCESS
+    )
 
 
 @admin.register(SignupRequest)
 class SignupRequestAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "name", "account_ref", "state", "email_confirmed_at", "phone_confirmed_at",
-                    "client")
+    list_display = ("created_at", "name", "account_ref", "state", "email_confirmed_at", "phone_confirmed_at", "client")
     list_filter = ("state",)
     search_fields = ("name", "account_ref", "email", "phone")
     actions = [approve_signups, reject_signups]
-    fields = ("state", "account_ref", "name", "email", "phone", "language", "uses_sms_service",
-              "uses_email_service", "email_confirmed_at", "phone_confirmed_at", "code_attempts", "expires_at",
-              "created_at", "decided_at", "decided_by", "client")
+    fields = (
+        "state",
+        "account_ref",
+        "name",
+        "email",
+        "phone",
+        "language",
+        "uses_sms_service",
+        "uses_email_service",
+        "email_confirmed_at",
+        "phone_confirmed_at",
+        "code_attempts",
+        "expires_at",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "client",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -87,8 +102,10 @@ class SignupRequestAdmin(admin.ModelAdmin):
 def export_clients(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
     data = [client_export_data(client=client) for client in queryset.order_by("pk")]
     name = f"client-{data[0]['client']['external_ref']}" if len(data) == 1 else "clients"
-    response = HttpResponse(json.dumps(data[0] if len(data) == 1 else data, cls=DjangoJSONEncoder, indent=2,
-                                       ensure_ascii=False), content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(data[0] if len(data) == 1 else data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
     return response
 
@@ -110,8 +127,9 @@ def erase_clients(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: 
     for client in queryset:
         client_erase(client=client)
         erased += 1
-    modeladmin.message_user(request, ngettext("%d client erased.", "%d clients erased.", erased) % erased,
-                            messages.SUCCESS)
+    modeladmin.message_user(
+        request, ngettext("%d client erased.", "%d clients erased.", erased) % erased, messages.SUCCESS
+    )
     return None
 
 

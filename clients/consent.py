@@ -12,19 +12,24 @@ from clients.models import Channel, Client, ConsentEvent, NoticeKind
 
 
 @transaction.atomic
-def consent_set(*, client: Client, channel: str, given: bool, source: str, detail: str = "",
-                at: datetime | None = None) -> bool:
+def consent_set(
+    *, client: Client, channel: str, given: bool, source: str, detail: str = "", at: datetime | None = None
+) -> bool:
     """Give or withdraw consent on one channel; returns False (and records nothing) when nothing changes."""
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
     at = at or timezone.now()
     prefix = "sms" if channel == Channel.SMS else "email"
-    changed = Client.objects.filter(pk=client.pk).exclude(**{f"{prefix}_consent": given}).update(
-        **{
-            f"{prefix}_consent": given,
-            f"{prefix}_opted_out_at": None if given else at,
-            f"{prefix}_opt_out_source": "" if given else source[:64],
-        }
+    changed = (
+        Client.objects.filter(pk=client.pk)
+        .exclude(**{f"{prefix}_consent": given})
+        .update(
+            **{
+                f"{prefix}_consent": given,
+                f"{prefix}_opted_out_at": None if given else at,
+                f"{prefix}_opt_out_source": "" if given else source[:64],
+            }
+        )
     )
     if not changed:
         return False
@@ -41,8 +46,15 @@ def consent_set(*, client: Client, channel: str, given: bool, source: str, detai
 
 
 @transaction.atomic
-def client_preferences_update(*, client: Client, channels: dict[str, bool], language: str,
-                              muted_kinds: list[str], source: str = "preferences", detail: str = "") -> list[str]:
+def client_preferences_update(
+    *,
+    client: Client,
+    channels: dict[str, bool],
+    language: str,
+    muted_kinds: list[str],
+    source: str = "preferences",
+    detail: str = "",
+) -> list[str]:
     """Apply the preference page: consent per channel (recorded), language and muted notice kinds.
 
     Returns the channels whose consent changed. Unknown notice kinds and languages are refused, so the stored
@@ -54,7 +66,8 @@ def client_preferences_update(*, client: Client, channels: dict[str, bool], lang
     if unknown:
         raise ValueError(f"Unknown notice kinds {sorted(unknown)!r}")
     changed = [
-        channel for channel, given in channels.items()
+        channel
+        for channel, given in channels.items()
         if consent_set(client=client, channel=channel, given=given, source=source, detail=detail)
     ]
     client.language = language
@@ -66,6 +79,7 @@ def client_preferences_update(*, client: Client, channels: dict[str, bool], lang
 def client_leave_all(*, client: Client, source: str, detail: str = "") -> list[str]:
     """Withdraw consent on every channel; returns the channels that changed."""
     return [
-        channel for channel in Channel.values
+        channel
+        for channel in Channel.values
         if consent_set(client=client, channel=channel, given=False, source=source, detail=detail)
     ]

@@ -28,8 +28,7 @@ class JSONListHas(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
-        return (f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = %s)",
-                [*params, self.value])
+        return (f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = %s)", [*params, self.value])
 
     def as_sql(self, compiler, connection, **extra):
         raise NotImplementedError(f"Audience JSON lookups support PostgreSQL and SQLite, not {connection.vendor}.")

@@ -40,16 +40,34 @@ def _language_field() -> forms.ChoiceField:
 
 class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
     muted_kinds = forms.MultipleChoiceField(
-        label=_("muted notice kinds"), choices=NoticeKind.choices, required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("Mandatory notices reach the client anyway."))
+        label=_("muted notice kinds"),
+        choices=NoticeKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Mandatory notices reach the client anyway."),
+    )
     tags = forms.CharField(label=_("tags"), required=False, help_text=_("Separated by |, e.g. vip|pilot."))
 
     class Meta:
         model = Client
         fields = (
-            "external_ref", "name", "account", "email", "phone", "language", "uses_sms_service",
-            "uses_email_service", "is_active", "email_consent", "sms_consent", "muted_kinds", "region", "network",
-            "plan", "tags", "attributes",
+            "external_ref",
+            "name",
+            "account",
+            "email",
+            "phone",
+            "language",
+            "uses_sms_service",
+            "uses_email_service",
+            "is_active",
+            "email_consent",
+            "sms_consent",
+            "muted_kinds",
+            "region",
+            "network",
+            "plan",
+            "tags",
+            "attributes",
         )
         widgets = {"attributes": forms.Textarea(attrs={"rows": 4, "cols": 60})}
         help_texts = {
@@ -104,10 +122,13 @@ class PrettyJSONField(forms.JSONField):
 
 class SegmentAdminForm(forms.ModelForm):
     definition = PrettyJSONField(
-        label=_("definition"), widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "class": "vLargeTextField"}),
-        help_text=_('The audience language, e.g. {"builtin": ["sms_clients"], "buckets": [3], "match": "all", '
-                    '"conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}. '
-                    "See docs/clients.md."),
+        label=_("definition"),
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "class": "vLargeTextField"}),
+        help_text=_(
+            'The audience language, e.g. {"builtin": ["sms_clients"], "buckets": [3], "match": "all", '
+            '"conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}. '
+            "See docs/clients.md."
+        ),
     )
 
     class Meta:
@@ -133,5 +154,6 @@ class BucketChoiceForm(forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"),
-                           help_text=_("UTF-8 (with or without BOM), comma or semicolon separated."))
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("UTF-8 (with or without BOM), comma or semicolon separated.")
+    )

@@ -36,7 +36,7 @@ class InboundOutcome:
 
 
 def keyword_action(text: str) -> str:
-    """"stop", "start" or "" for a message text; case, spacing and punctuation do not matter ("Stop.", "stop all")."""
+    """ "stop", "start" or "" for a message text; case, spacing and punctuation do not matter ("Stop.", "stop all")."""
     compact = _NOT_LETTERS.sub("", (text or "").upper())
     if compact in STOP_KEYWORDS:
         return "stop"
@@ -85,8 +85,13 @@ def inbound_sms_process(*, payload: object) -> InboundOutcome:
         message_id = str(result.get("messageId") or "")[:200]
         changed = 0
         for client in Client.objects.filter(phone=number):
-            changed += consent_set(client=client, channel=Channel.SMS, given=action == "start", source="sms_stop",
-                                   detail=f"inbound {message_id}")
+            changed += consent_set(
+                client=client,
+                channel=Channel.SMS,
+                given=action == "start",
+                source="sms_stop",
+                detail=f"inbound {message_id}",
+            )
         if action == "stop":
             outcome.opted_out += changed
         else:

@@ -39,13 +39,15 @@ class ClientQuerySet(models.QuerySet):
 class Client(models.Model):
     """A customer contact who may need to hear about an outage."""
 
-    external_ref = models.CharField(_("external reference"), max_length=64, unique=True,
-                                    help_text=_("The client's id in the billing system."))
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, unique=True, help_text=_("The client's id in the billing system.")
+    )
     name = models.CharField(_("name"), max_length=200)
     account = models.CharField(_("account / company"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True, db_index=True)
-    phone = models.CharField(_("mobile number"), max_length=20, blank=True, db_index=True,
-                             help_text=_("E.164, for example +33612345678."))
+    phone = models.CharField(
+        _("mobile number"), max_length=20, blank=True, db_index=True, help_text=_("E.164, for example +33612345678.")
+    )
     language = models.CharField(_("language"), max_length=8, default="en")
     uses_sms_service = models.BooleanField(_("uses our SMS service"), default=False)
     uses_email_service = models.BooleanField(_("uses our email service"), default=False)
@@ -64,8 +66,12 @@ class Client(models.Model):
     network = models.CharField(_("network provider"), max_length=100, blank=True)
     plan = models.CharField(_("plan"), max_length=100, blank=True, db_index=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True,
-                                  help_text=_("Free fields to filter on, e.g. last_visit, monthly_spend."))
+    attributes = models.JSONField(
+        _("attributes"),
+        default=dict,
+        blank=True,
+        help_text=_("Free fields to filter on, e.g. last_visit, monthly_spend."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,7 +163,9 @@ class ConsentEvent(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consent_events")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     action = models.CharField(max_length=12, choices=Action.choices)
-    source = models.CharField(max_length=64, help_text=_("admin, import, unsubscribe_link, preferences, sms_stop, signup…"))
+    source = models.CharField(
+        max_length=64, help_text=_("admin, import, unsubscribe_link, preferences, sms_stop, signup…")
+    )
     detail = models.CharField(max_length=255, blank=True, help_text=_("Page, message id or import file."))
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -208,10 +216,17 @@ class SignupRequest(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("decided by"))
-    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups",
-                               verbose_name=_("client"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups", verbose_name=_("client")
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -14,13 +14,26 @@ import re
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
-NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-                "fixed_line", "mobile")
+NUMBER_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
 
 
 def _accepts(desc, length: int) -> bool:
-    return bool(desc is not None and desc.national_number_pattern
-                and (not desc.possible_length or length in desc.possible_length))
+    return bool(
+        desc is not None
+        and desc.national_number_pattern
+        and (not desc.possible_length or length in desc.possible_length)
+    )
 
 
 @functools.cache
@@ -36,8 +49,11 @@ def _pattern(country_code: int, length: int) -> re.Pattern | None:
     metadata = _metadata(country_code)
     if metadata is None or not _accepts(metadata.general_desc, length):
         return None
-    alternatives = [f"(?:{desc.national_number_pattern})" for desc in
-                    (getattr(metadata, name) for name in NUMBER_TYPES) if _accepts(desc, length)]
+    alternatives = [
+        f"(?:{desc.national_number_pattern})"
+        for desc in (getattr(metadata, name) for name in NUMBER_TYPES)
+        if _accepts(desc, length)
+    ]
     if not alternatives:
         return None
     return re.compile(f"(?=(?:{metadata.general_desc.national_number_pattern})$)(?:{'|'.join(alternatives)})")
@@ -70,7 +86,7 @@ def national_to_e164(compact: str, region: str) -> str | None:
     if found is None:
         return None
     country_code, prefix = found
-    national = compact[len(prefix):]
+    national = compact[len(prefix) :]
     if not compact.startswith(prefix) or not national.isdigit() or national.startswith("0") or len(national) < 4:
         return None
     number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))

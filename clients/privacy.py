@@ -14,10 +14,30 @@ from django.utils import timezone
 from clients.models import Client, SignupRequest
 
 CLIENT_FIELDS = (
-    "id", "external_ref", "name", "account", "email", "phone", "language", "uses_sms_service",
-    "uses_email_service", "email_consent", "email_opted_out_at", "email_opt_out_source", "sms_consent",
-    "sms_opted_out_at", "sms_opt_out_source", "muted_kinds", "is_active", "region", "network", "plan", "tags",
-    "attributes", "created_at", "updated_at",
+    "id",
+    "external_ref",
+    "name",
+    "account",
+    "email",
+    "phone",
+    "language",
+    "uses_sms_service",
+    "uses_email_service",
+    "email_consent",
+    "email_opted_out_at",
+    "email_opt_out_source",
+    "sms_consent",
+    "sms_opted_out_at",
+    "sms_opt_out_source",
+    "muted_kinds",
+    "is_active",
+    "region",
+    "network",
+    "plan",
+    "tags",
+    "attributes",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -38,9 +58,16 @@ def client_export_data(*, client: Client) -> dict:
             for e in client.consent_events.order_by("at", "id")
         ],
         "signups": [
-            {"account_ref": s.account_ref, "name": s.name, "email": s.email, "phone": s.phone, "state": s.state,
-             "created_at": s.created_at.isoformat(),
-             "email_confirmed_at": _plain(s.email_confirmed_at), "phone_confirmed_at": _plain(s.phone_confirmed_at)}
+            {
+                "account_ref": s.account_ref,
+                "name": s.name,
+                "email": s.email,
+                "phone": s.phone,
+                "state": s.state,
+                "created_at": s.created_at.isoformat(),
+                "email_confirmed_at": _plain(s.email_confirmed_at),
+                "phone_confirmed_at": _plain(s.phone_confirmed_at),
+            }
             for s in client.signups.order_by("created_at")
         ],
         "messages_summary": {
@@ -48,9 +75,18 @@ def client_export_data(*, client: Client) -> dict:
             for row in messages.order_by().values("channel", "state").annotate(n=Count("id"))
         },
         "messages": [
-            {"id": m.message_id, "notice": m.send.label, "channel": m.channel, "destination": m.destination,
-             "language": m.language, "state": m.state, "subject": m.subject, "text": m.body,
-             "created_at": m.created_at.isoformat(), "done_at": _plain(m.done_at)}
+            {
+                "id": m.message_id,
+                "notice": m.send.label,
+                "channel": m.channel,
+                "destination": m.destination,
+                "language": m.language,
+                "state": m.state,
+                "subject": m.subject,
+                "text": m.body,
+                "created_at": m.created_at.isoformat(),
+                "done_at": _plain(m.done_at),
+            }
             for m in messages
         ],
     }
@@ -67,5 +103,9 @@ def client_erase(*, client: Client) -> dict[str, int]:
     signups, _ = SignupRequest.objects.filter(client=client).delete()
     consent_events = client.consent_events.count()
     client.delete()
-    return {"messages_anonymised": anonymised, "reports_scrubbed": reports, "signups_deleted": signups,
-            "consent_events_deleted": consent_events}
+    return {
+        "messages_anonymised": anonymised,
+        "reports_scrubbed": reports,
+        "signups_deleted": signups,
+        "consent_events_deleted": consent_events,
+    }

@@ -37,16 +37,20 @@ class PreferencesForm(forms.Form):
     email = forms.BooleanField(label=_("Email"), required=False)
     sms = forms.BooleanField(label=_("SMS"), required=False)
     language = forms.ChoiceField(label=_("Language of notices"))
-    kinds = forms.MultipleChoiceField(label=_("Kinds of notice"), choices=NoticeKind.choices, required=False,
-                                      widget=forms.CheckboxSelectMultiple)
+    kinds = forms.MultipleChoiceField(
+        label=_("Kinds of notice"), choices=NoticeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, client: Client, **kwargs) -> None:
-        kwargs.setdefault("initial", {
-            "email": client.email_consent,
-            "sms": client.sms_consent,
-            "language": client.language,
-            "kinds": [kind for kind in NoticeKind.values if kind not in (client.muted_kinds or [])],
-        })
+        kwargs.setdefault(
+            "initial",
+            {
+                "email": client.email_consent,
+                "sms": client.sms_consent,
+                "language": client.language,
+                "kinds": [kind for kind in NoticeKind.values if kind not in (client.muted_kinds or [])],
+            },
+        )
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = list(settings.LANGUAGES)
         for name in ("email", "sms", "kinds"):
@@ -68,12 +72,17 @@ class PreferencesForm(forms.Form):
 
 
 class SignupForm(forms.Form):
-    account_ref = forms.CharField(label=_("Account reference"), max_length=200,
-                                  help_text=_("As printed on your invoice or contract."))
+    account_ref = forms.CharField(
+        label=_("Account reference"), max_length=200, help_text=_("As printed on your invoice or contract.")
+    )
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(label=_("Email"), required=False)
-    phone = forms.CharField(label=_("Mobile number"), max_length=32, required=False,
-                            help_text=_("With the country code, for example +33 6 12 34 56 78."))
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=32,
+        required=False,
+        help_text=_("With the country code, for example +33 6 12 34 56 78."),
+    )
     language = forms.ChoiceField(label=_("Language of notices"))
     uses_sms_service = forms.BooleanField(label=_("I use your SMS service"), required=False)
     uses_email_service = forms.BooleanField(label=_("I use your email service"), required=False)
@@ -108,10 +117,19 @@ class SignupForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    code = forms.RegexField(label=_("Code received by SMS"), regex=r"^\s*\d{6}\s*$", max_length=12,
-                            error_messages={"invalid": _("The code has six digits.")})
+    code = forms.RegexField(
+        label=_("Code received by SMS"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={"invalid": _("The code has six digits.")},
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code",
-                                                 "class": "form-control form-control-lg code-input"})
+        self.fields["code"].widget.attrs.update(
+            {
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "class": "form-control form-control-lg code-input",
+            }
+        )

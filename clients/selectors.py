@@ -58,6 +58,7 @@ _MAX_SEGMENT_DEPTH = 5
 
 # Compiling a definition ----------------------------------------------------------------------------------------
 
+
 def _ids(value: Any, what: str) -> list[int]:
     if not isinstance(value, list | tuple):
         raise AudienceError(f"'{what}' must be a list of ids.")
@@ -172,7 +173,7 @@ def _condition(index: int, condition: Any) -> Q:
         raise AudienceError(f"{where}: a value is required.")
     value = condition["value"]
     if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX):
-        return _attribute_condition(name[len(ATTRIBUTE_PREFIX):], op, value, where)
+        return _attribute_condition(name[len(ATTRIBUTE_PREFIX) :], op, value, where)
     if name not in FIELDS:
         raise AudienceError(f"{where}: unknown field {name!r} (use {', '.join(FIELDS)} or attributes.<key>).")
     return _column_condition(name, op, value, where)
@@ -272,6 +273,7 @@ def _compile(definition: Any, seen: tuple[int, ...] = ()) -> Q | None:
 
 # Public selectors ----------------------------------------------------------------------------------------------
 
+
 def audience_filter(definition: dict) -> Q:
     """The definition as one ``Q`` on ``Client``; raises ``AudienceError`` when it is not valid."""
     return _compile(definition) or _EVERYONE
@@ -302,8 +304,10 @@ def exclusion_reason(channel: str, *, notice_kind: str = "", mandatory: bool = F
 
     Reasons are checked in a fixed order (inactive, no address, opted out, muted kind) so each client counts once.
     """
-    whens = [When(condition, then=Value(reason))
-             for reason, condition in exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)]
+    whens = [
+        When(condition, then=Value(reason))
+        for reason, condition in exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)
+    ]
     return Case(*whens, default=Value(""), output_field=CharField(max_length=16))
 
 
@@ -329,8 +333,9 @@ def channel_reasons(channel: str) -> tuple[str, ...]:
     return ("inactive", "no_phone" if channel == Channel.SMS else "no_email", "opted_out", "muted_kind")
 
 
-def audience_counts(definition: dict, channels: list[str], *, notice_kind: str = "",
-                    mandatory: bool = False) -> AudienceCounts:
+def audience_counts(
+    definition: dict, channels: list[str], *, notice_kind: str = "", mandatory: bool = False
+) -> AudienceCounts:
     """How many clients the definition matches and, per channel, how many can be reached and why the rest cannot.
 
     ``per_language`` counts the eligible clients by preferred language (to check every language has content).
@@ -338,15 +343,19 @@ def audience_counts(definition: dict, channels: list[str], *, notice_kind: str =
     queryset = audience_queryset(definition).order_by()
     # One scan that evaluates each exclusion condition once per client: group by the language and the conditions'
     # booleans (a few dozen groups at most), then give each group its first reason per channel in Python.
-    conditions = {channel: exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)
-                  for channel in channels}
+    conditions = {
+        channel: exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory) for channel in channels
+    }
     flags: dict[str, str] = {}
     for channel_conditions in conditions.values():
         for _reason, condition in channel_conditions:
             flags.setdefault(str(condition), f"f{len(flags)}")
-    expressions = {alias: ExpressionWrapper(condition, output_field=BooleanField())
-                   for channel_conditions in conditions.values() for _reason, condition in channel_conditions
-                   for alias in [flags[str(condition)]]}
+    expressions = {
+        alias: ExpressionWrapper(condition, output_field=BooleanField())
+        for channel_conditions in conditions.values()
+        for _reason, condition in channel_conditions
+        for alias in [flags[str(condition)]]
+    }
     rows = list(queryset.values("language", **expressions).annotate(n=Count("pk")))
     matched = sum(row["n"] for row in rows)
     per_channel: dict[str, ChannelCounts] = {}
@@ -359,8 +368,9 @@ def audience_counts(definition: dict, channels: list[str], *, notice_kind: str =
                 excluded[reason] += row["n"]
             else:
                 per_language[row["language"]] = per_language.get(row["language"], 0) + row["n"]
-        per_channel[channel] = ChannelCounts(eligible=sum(per_language.values()), excluded=excluded,
-                                             per_language=per_language)
+        per_channel[channel] = ChannelCounts(
+            eligible=sum(per_language.values()), excluded=excluded, per_language=per_language
+        )
     return AudienceCounts(matched=matched, per_channel=per_channel)
 
 

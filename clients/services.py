@@ -68,9 +68,9 @@ def _e164_number(compact: str) -> phonenumbers.PhoneNumber | None:
     0 (Italian style) go through the general parser, which records the leading zero.
     """
     for size in (1, 2, 3):
-        code = int(compact[1:1 + size])
+        code = int(compact[1 : 1 + size])
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = compact[1 + size:]
+            national = compact[1 + size :]
             if not national or national.startswith("0"):
                 return None
             return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))

@@ -92,16 +92,30 @@ def _send_confirmations(signup: SignupRequest, *, token: str, code: str) -> None
             ) % {"name": signup.name, "account": signup.account_ref, "url": url}
             html = "<p>" + escape(text).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
             html = html.replace(escape(url), f'<a href="{escape(url)}">{escape(url)}</a>')
-            _deliver(channel=Channel.EMAIL, destination=signup.email,
-                     subject=_("Confirm your outage notices"), text=text, html=html, reference=reference)
+            _deliver(
+                channel=Channel.EMAIL,
+                destination=signup.email,
+                subject=_("Confirm your outage notices"),
+                text=text,
+                html=html,
+                reference=reference,
+            )
         if code:
             text = _("Your outage notices confirmation code is %(code)s. It works for 24 hours.") % {"code": code}
-            _deliver(channel=Channel.SMS, destination=signup.phone, subject="", text=text, html="",
-                     reference=reference)
+            _deliver(channel=Channel.SMS, destination=signup.phone, subject="", text=text, html="", reference=reference)
 
 
-def signup_start(*, account_ref: str, name: str, email: str, phone: str, language: str,
-                 uses_sms_service: bool, uses_email_service: bool, ip: str) -> SignupRequest:
+def signup_start(
+    *,
+    account_ref: str,
+    name: str,
+    email: str,
+    phone: str,
+    language: str,
+    uses_sms_service: bool,
+    uses_email_service: bool,
+    ip: str,
+) -> SignupRequest:
     """Record a pending request and send its confirmations; raises SignupThrottled when over the limit."""
     signup_throttle_check(ip=ip, contacts=[email, phone])
     SignupRequest.objects.filter(state=SignupRequest.State.PENDING, expires_at__lt=timezone.now()).delete()
@@ -109,9 +123,15 @@ def signup_start(*, account_ref: str, name: str, email: str, phone: str, languag
     code = f"{secrets.randbelow(10**6):06d}" if phone else ""
     with transaction.atomic():
         signup = SignupRequest.objects.create(
-            account_ref=account_ref, name=name, email=email, phone=phone, language=language,
-            uses_sms_service=uses_sms_service, uses_email_service=uses_email_service,
-            token_hash=_digest(token) if token else "", code_hash=_digest(code) if code else "",
+            account_ref=account_ref,
+            name=name,
+            email=email,
+            phone=phone,
+            language=language,
+            uses_sms_service=uses_sms_service,
+            uses_email_service=uses_email_service,
+            token_hash=_digest(token) if token else "",
+            code_hash=_digest(code) if code else "",
             expires_at=timezone.now() + SIGNUP_TTL,
         )
         transaction.on_commit(lambda: _send_confirmations(signup, token=token, code=code))
@@ -193,8 +213,12 @@ def _client_from_signup(signup: SignupRequest) -> Client:
     client = Client.objects.filter(match, account__iexact=account).first()
     if client is None:
         client = Client.objects.create(
-            external_ref=f"SU-{uuid.uuid4().hex[:12].upper()}", name=signup.name, account=account,
-            language=signup.language, email_consent=False, sms_consent=False,
+            external_ref=f"SU-{uuid.uuid4().hex[:12].upper()}",
+            name=signup.name,
+            account=account,
+            language=signup.language,
+            email_consent=False,
+            sms_consent=False,
         )
     client.name = signup.name
     client.language = signup.language
@@ -207,8 +231,13 @@ def _client_from_signup(signup: SignupRequest) -> Client:
         client.phone = signup.phone
     client.save()
     for channel in channels:
-        consent_set(client=client, channel=channel, given=True, source="signup",
-                    detail=f"sign-up {signup.public_id} confirmed by {channel}")
+        consent_set(
+            client=client,
+            channel=channel,
+            given=True,
+            source="signup",
+            detail=f"sign-up {signup.public_id} confirmed by {channel}",
+        )
     buckets = Bucket.objects.filter(memberships__client__in=[c.pk for c in account_clients]).distinct()
     for bucket in buckets:
         BucketMembership.objects.get_or_create(bucket=bucket, client=client)
@@ -234,7 +263,15 @@ def signup_approve(*, signup: SignupRequest, by=None) -> Client | None:
 def signup_reject(*, signup: SignupRequest, by=None) -> bool:
     """Refuse a request; its contact details are blanked, as nothing justifies keeping them."""
     updated = SignupRequest.objects.filter(
-        pk=signup.pk, state__in=[SignupRequest.State.AWAITING_APPROVAL, SignupRequest.State.PENDING],
-    ).update(state=SignupRequest.State.REJECTED, decided_at=timezone.now(), decided_by=by,
-             email="", phone="", token_hash="", code_hash="")
+        pk=signup.pk,
+        state__in=[SignupRequest.State.AWAITING_APPROVAL, SignupRequest.State.PENDING],
+    ).update(
+        state=SignupRequest.State.REJECTED,
+        decided_at=timezone.now(),
+        decided_by=by,
+        email="",
+        phone="",
+        token_hash="",
+        code_hash="",
+    )
     return bool(updated)

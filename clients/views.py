@@ -45,13 +45,13 @@ def _link_problem(request: HttpRequest, token: str, reader: Callable[..., object
     try:
         value = reader(token, check_age=False)
     except signing.BadSignature:
-        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE),
-                       status=400)
+        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE), status=400)
     client_id = value[0] if isinstance(value, tuple) else value
     client = Client.objects.filter(pk=client_id).only("language").first()
     language = _language(request, client.language if client else request.LANGUAGE_CODE)
-    return _render(request, "link_expired.html", {"max_age_days": links.max_age() // 86400}, language=language,
-                   status=410)
+    return _render(
+        request, "link_expired.html", {"max_age_days": links.max_age() // 86400}, language=language, status=410
+    )
 
 
 def _client_or_none(client_id: int) -> Client | None:
@@ -72,17 +72,23 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _link_problem(request, token, links.read_unsubscribe_token)
     client = _client_or_none(client_id)
     if client is None or channel not in Channel.values:
-        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE),
-                       status=400)
+        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE), status=400)
     language = _language(request, client.language)
     context = {
-        "client": client, "channel": channel,
-        "address": _masked_address(client, channel), "preferences_url": links.preferences_url(client.pk),
+        "client": client,
+        "channel": channel,
+        "address": _masked_address(client, channel),
+        "preferences_url": links.preferences_url(client.pk),
     }
     if request.method == "POST":
         message_ref = request.GET.get("m", "")
-        changed = consent_set(client=client, channel=channel, given=False, source="unsubscribe_link",
-                              detail=message_ref if _MESSAGE_REF.match(message_ref) else "")
+        changed = consent_set(
+            client=client,
+            channel=channel,
+            given=False,
+            source="unsubscribe_link",
+            detail=message_ref if _MESSAGE_REF.match(message_ref) else "",
+        )
         return _render(request, "unsubscribe_done.html", {**context, "already": not changed}, language=language)
     if not client.has_consent(channel):
         return _render(request, "unsubscribe_done.html", {**context, "already": True}, language=language)
@@ -97,8 +103,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return _link_problem(request, token, links.read_preferences_token)
     client = _client_or_none(client_id)
     if client is None:
-        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE),
-                       status=400)
+        return _render(request, "link_invalid.html", {}, language=_language(request, request.LANGUAGE_CODE), status=400)
     language = _language(request, client.language)
     with translation.override(language):
         if request.method == "POST" and "leave_all" in request.POST:
@@ -106,12 +111,21 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponseRedirect(f"{request.path}?saved=left")
         form = PreferencesForm(request.POST or None, client=client)
         if request.method == "POST" and form.is_valid():
-            client_preferences_update(client=client, channels=form.channel_choices(),
-                                      language=form.cleaned_data["language"], muted_kinds=form.muted_kinds(),
-                                      source="preferences", detail="preference page")
+            client_preferences_update(
+                client=client,
+                channels=form.channel_choices(),
+                language=form.cleaned_data["language"],
+                muted_kinds=form.muted_kinds(),
+                source="preferences",
+                detail="preference page",
+            )
             return HttpResponseRedirect(f"{request.path}?saved=1")
-    return _render(request, "preferences.html", {"form": form, "client": client, "saved": request.GET.get("saved")},
-                   language=language)
+    return _render(
+        request,
+        "preferences.html",
+        {"form": form, "client": client, "saved": request.GET.get("saved")},
+        language=language,
+    )
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -127,10 +141,10 @@ def signup_start(request: HttpRequest) -> HttpResponse:
             try:
                 started = signup.signup_start(**form.cleaned_data, ip=_client_ip(request))
             except signup.SignupThrottled:
-                return _render(request, "signup.html", {"form": form, "throttled": True}, language=language,
-                               status=429)
-            return HttpResponseRedirect(reverse("clients:signup_sent", args=[started.public_id])
-                                        + f"?lang={started.language}")
+                return _render(request, "signup.html", {"form": form, "throttled": True}, language=language, status=429)
+            return HttpResponseRedirect(
+                reverse("clients:signup_sent", args=[started.public_id]) + f"?lang={started.language}"
+            )
     return _render(request, "signup.html", {"form": form}, language=language)
 
 
@@ -151,8 +165,13 @@ def signup_sent(request: HttpRequest, public_id: str) -> HttpResponse:
             if check.reason == "expired":
                 return _render(request, "signup_expired.html", context, language=language, status=410)
             context["code_problem"] = check
-    return _render(request, "signup_sent.html", {**context, "form": form}, language=language,
-                   status=400 if context.get("code_problem") else 200)
+    return _render(
+        request,
+        "signup_sent.html",
+        {**context, "form": form},
+        language=language,
+        status=400 if context.get("code_problem") else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -167,5 +186,6 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" or pending.email_confirmed_at:
         signup.signup_confirm_email(signup=pending)
         return _render(request, "signup_done.html", {"signup": pending}, language=language)
-    return _render(request, "signup_confirm.html", {"signup": pending, "email": mask_email(pending.email)},
-                   language=language)
+    return _render(
+        request, "signup_confirm.html", {"signup": pending, "email": mask_email(pending.email)}, language=language
+    )

@@ -29,5 +29,11 @@ def inbound_sms(request: HttpRequest, token: str | None = None) -> HttpResponse:
     except Exception:
         logger.exception("Inbound SMS could not be processed")
         return JsonResponse({"error": "not processed"}, status=200)
-    return JsonResponse({"received": outcome.received, "opted_out": outcome.opted_out,
-                         "opted_in": outcome.opted_in, "ignored": outcome.ignored})
+    return JsonResponse(
+        {
+            "received": outcome.received,
+            "opted_out": outcome.opted_out,
+            "opted_in": outcome.opted_in,
+            "ignored": outcome.ignored,
+        }
+    )

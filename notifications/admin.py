@@ -21,19 +21,34 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Send)
 class SendAdmin(ReadOnlyAdmin):
-    list_display = ("id", "label", "is_test", "state", "channels", "created_at", "completed_at", "total",
-                    "delivered", "failed", "skipped")
+    list_display = (
+        "id",
+        "label",
+        "is_test",
+        "state",
+        "channels",
+        "created_at",
+        "completed_at",
+        "total",
+        "delivered",
+        "failed",
+        "skipped",
+    )
     list_filter = ("state", "is_test")
     search_fields = ("label", "reference")
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         failed = ("failed", "undeliverable", "expired", "rejected")
-        return super().get_queryset(request).annotate(
-            n_total=Count("messages"),
-            n_delivered=Count("messages", filter=Q(messages__state="delivered")),
-            n_failed=Count("messages", filter=Q(messages__state__in=failed)),
-            n_skipped=Count("messages", filter=Q(messages__state="skipped")),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_total=Count("messages"),
+                n_delivered=Count("messages", filter=Q(messages__state="delivered")),
+                n_failed=Count("messages", filter=Q(messages__state__in=failed)),
+                n_skipped=Count("messages", filter=Q(messages__state="skipped")),
+            )
         )
 
     @admin.display(ordering="n_total")
@@ -55,8 +70,19 @@ class SendAdmin(ReadOnlyAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "send", "channel", "state", "skip_reason", "language", "attempts", "status_name",
-                    "error_code", "accepted_at", "done_at")
+    list_display = (
+        "id",
+        "send",
+        "channel",
+        "state",
+        "skip_reason",
+        "language",
+        "attempts",
+        "status_name",
+        "error_code",
+        "accepted_at",
+        "done_at",
+    )
     list_filter = ("state", "channel", "skip_reason")
     search_fields = ("=id", "=provider_message_id", "destination")
     list_select_related = ("send",)
@@ -66,8 +92,17 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(DeliveryReport)
 class DeliveryReportAdmin(ReadOnlyAdmin):
-    list_display = ("provider_message_id", "channel", "status_group", "status_name", "error_name", "source",
-                    "is_orphan", "done_at", "received_at")
+    list_display = (
+        "provider_message_id",
+        "channel",
+        "status_group",
+        "status_name",
+        "error_name",
+        "source",
+        "is_orphan",
+        "done_at",
+        "received_at",
+    )
     list_filter = ("source", "is_orphan", "status_group", "channel")
     search_fields = ("=provider_message_id",)
     raw_id_fields = ("message",)

@@ -28,6 +28,7 @@ def sms_stop_line(language: str) -> str:
     with translation.override(language):
         return " " + translation.gettext(SMS_STOP_LINE)
 
+
 FIELDS = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
 SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")
@@ -55,8 +56,9 @@ class RecipientData:
 
 def recipient_data(recipient: Client | TestRecipient) -> RecipientData:
     if isinstance(recipient, Client):
-        return RecipientData(client_id=recipient.pk, name=recipient.name, account=recipient.account,
-                             external_ref=recipient.external_ref)
+        return RecipientData(
+            client_id=recipient.pk, name=recipient.name, account=recipient.account, external_ref=recipient.external_ref
+        )
     return RecipientData(client_id=None, name=recipient.name, account="", external_ref="TEST")
 
 
@@ -93,8 +95,14 @@ def content_errors(content: dict, channels: list[str]) -> dict[str, str]:
 class ContentRenderer:
     """Renders one send's content for many recipients, compiling each template once."""
 
-    def __init__(self, *, content: dict, fallback_language: str, variables: Mapping[str, object] | None = None,
-                 sms_stop_line: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        content: dict,
+        fallback_language: str,
+        variables: Mapping[str, object] | None = None,
+        sms_stop_line: bool = False,
+    ) -> None:
         self.content = content or {}
         self.fallback_language = fallback_language
         self.variables = {name: (variables or {}).get(name, "") for name in SEND_VARIABLES}
@@ -121,11 +129,13 @@ class ContentRenderer:
         used = self._used.get(key)
         if used is None:
             used = self._used[key] = frozenset().union(
-                *(self._template(language, channel, name).variables for name in FIELDS[channel]))
+                *(self._template(language, channel, name).variables for name in FIELDS[channel])
+            )
         return used
 
-    def _context(self, recipient: RecipientData, language: str, channel: str,
-                 unsubscribe_url: str | None) -> dict[str, object]:
+    def _context(
+        self, recipient: RecipientData, language: str, channel: str, unsubscribe_url: str | None
+    ) -> dict[str, object]:
         context: dict[str, object] = {
             "client_name": recipient.name,
             "account": recipient.account,
@@ -135,15 +145,18 @@ class ContentRenderer:
         used = self.uses(language, channel)
         # Signing a link costs more than the rest of the render; only sign the links a template uses.
         if "unsubscribe_url" in used:
-            context["unsubscribe_url"] = unsubscribe_url or (links.unsubscribe_url(recipient.client_id, channel)
-                                                             if recipient.client_id else placeholder_link())
+            context["unsubscribe_url"] = unsubscribe_url or (
+                links.unsubscribe_url(recipient.client_id, channel) if recipient.client_id else placeholder_link()
+            )
         if "preferences_url" in used:
-            context["preferences_url"] = (links.preferences_url(recipient.client_id)
-                                          if recipient.client_id else placeholder_link())
+            context["preferences_url"] = (
+                links.preferences_url(recipient.client_id) if recipient.client_id else placeholder_link()
+            )
         return context
 
-    def render(self, *, recipient: RecipientData, language: str, channel: str,
-               unsubscribe_url: str | None = None) -> Rendered:
+    def render(
+        self, *, recipient: RecipientData, language: str, channel: str, unsubscribe_url: str | None = None
+    ) -> Rendered:
         """Render for one recipient; ``unsubscribe_url`` reuses a link the caller already signed for them."""
         language = self.language_for(language, channel)
         context = self._context(recipient, language, channel, unsubscribe_url)
@@ -152,8 +165,9 @@ class ContentRenderer:
             if self.sms_stop_line:
                 text += sms_stop_line(language)
             count = sms_count(text)
-            return Rendered(language=language, subject="", text=text, html="", parts=count.parts,
-                            encoding=count.encoding)
+            return Rendered(
+                language=language, subject="", text=text, html="", parts=count.parts, encoding=count.encoding
+            )
         return Rendered(
             language=language,
             subject=self._template(language, channel, "subject").render(context).replace("\n", " ").strip(),
@@ -164,9 +178,18 @@ class ContentRenderer:
         )
 
 
-def render_message(*, content: dict, language: str, fallback_language: str, channel: str,
-                   recipient: Client | TestRecipient, variables: dict, sms_stop_line: bool = False) -> Rendered:
+def render_message(
+    *,
+    content: dict,
+    language: str,
+    fallback_language: str,
+    channel: str,
+    recipient: Client | TestRecipient,
+    variables: dict,
+    sms_stop_line: bool = False,
+) -> Rendered:
     """Render one message; the outage form's preview and the dispatch worker produce the same text."""
-    renderer = ContentRenderer(content=content, fallback_language=fallback_language, variables=variables,
-                               sms_stop_line=sms_stop_line)
+    renderer = ContentRenderer(
+        content=content, fallback_language=fallback_language, variables=variables, sms_stop_line=sms_stop_line
+    )
     return renderer.render(recipient=recipient_data(recipient), language=language, channel=channel)

@@ -43,8 +43,9 @@ class Send(models.Model):
     sms_stop_line = models.BooleanField(default=False, help_text=_('Append "Reply STOP to opt out" to SMS.'))
     reference = models.CharField(max_length=100, blank=True, help_text=_("Sent as campaignReferenceId."))
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     materialized_at = models.DateTimeField(null=True, blank=True)
@@ -88,8 +89,13 @@ class Message(models.Model):
         MUTED_KIND = "muted_kind", _("does not want this kind of notice")
 
     FINAL_STATES = (
-        State.DELIVERED, State.UNDELIVERABLE, State.EXPIRED, State.REJECTED,
-        State.FAILED, State.SKIPPED, State.CANCELLED,
+        State.DELIVERED,
+        State.UNDELIVERABLE,
+        State.EXPIRED,
+        State.REJECTED,
+        State.FAILED,
+        State.SKIPPED,
+        State.CANCELLED,
     )
     # A report may move a message forward along this order, never back; finals never move.
     PROGRESS = {State.PENDING: 0, State.SENDING: 1, State.ACCEPTED: 2}
@@ -97,8 +103,9 @@ class Message(models.Model):
     # No index of its own: the (send, state, channel) index and the unique constraints lead with send_id.
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="messages", db_index=False)
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    test_recipient = models.ForeignKey(TestRecipient, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="messages", db_index=False)  # partial index below
+    test_recipient = models.ForeignKey(
+        TestRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
+    )  # partial index below
     channel = models.CharField(max_length=8, choices=Channel.choices)
     destination = models.CharField(max_length=254, blank=True, help_text=_("The address as sent."))
     language = models.CharField(max_length=8, default="en")
@@ -116,7 +123,9 @@ class Message(models.Model):
     claim_token = models.UUIDField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
     bulk_id = models.CharField(max_length=100, blank=True)
-    status_name = models.CharField(max_length=64, blank=True, help_text=_("Provider status, e.g. DELIVERED_TO_HANDSET."))
+    status_name = models.CharField(
+        max_length=64, blank=True, help_text=_("Provider status, e.g. DELIVERED_TO_HANDSET.")
+    )
     error_code = models.CharField(max_length=64, blank=True)
     error_text = models.CharField(max_length=500, blank=True)
 
@@ -131,10 +140,16 @@ class Message(models.Model):
     class Meta:
         ordering = ("id",)
         constraints = [
-            models.UniqueConstraint(fields=["send", "client", "channel"], condition=Q(client__isnull=False),
-                                    name="unique_send_client_channel"),
-            models.UniqueConstraint(fields=["send", "test_recipient", "channel"],
-                                    condition=Q(test_recipient__isnull=False), name="unique_send_tester_channel"),
+            models.UniqueConstraint(
+                fields=["send", "client", "channel"],
+                condition=Q(client__isnull=False),
+                name="unique_send_client_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["send", "test_recipient", "channel"],
+                condition=Q(test_recipient__isnull=False),
+                name="unique_send_tester_channel",
+            ),
         ]
         # Every index costs an insert on each of a message's three or four non-HOT updates (claim, result, report)
         # and at materialize; the partial ones hold only the rows their queries look for.
@@ -143,10 +158,12 @@ class Message(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="message_claim_idx"),
             models.Index(fields=["lease_until"], condition=Q(state="sending"), name="message_lease_idx"),
             models.Index(fields=["accepted_at"], condition=Q(state="accepted"), name="message_awaiting_report_idx"),
-            models.Index(fields=["test_recipient"], condition=Q(test_recipient__isnull=False),
-                         name="message_test_recipient_idx"),
-            models.Index(fields=["provider_message_id"], condition=~Q(provider_message_id=""),
-                          name="message_provider_id_idx"),
+            models.Index(
+                fields=["test_recipient"], condition=Q(test_recipient__isnull=False), name="message_test_recipient_idx"
+            ),
+            models.Index(
+                fields=["provider_message_id"], condition=~Q(provider_message_id=""), name="message_provider_id_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,7 +187,7 @@ def pk_from_message_id(message_id: str) -> int | None:
     prefix = f"{settings.INFOBIP_MESSAGE_ID_PREFIX}-"
     if not isinstance(message_id, str) or not message_id.startswith(prefix):
         return None
-    tail = message_id[len(prefix):]
+    tail = message_id[len(prefix) :]
     return int(tail) if tail.isdigit() and len(tail) < 19 else None
 
 

@@ -101,7 +101,7 @@ def compile_template(source: str, *, allowed: Mapping[str, str] | None = None) -
     parts: list[str | _Placeholder] = []
     cursor = 0
     for match in _PLACEHOLDER.finditer(source):
-        parts.append(source[cursor:match.start()])
+        parts.append(source[cursor : match.start()])
         cursor = match.end()
         line = _line_of(source, match.start())
         pieces = [piece.strip() for piece in match.group(1).split("|")]

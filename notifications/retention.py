@@ -57,8 +57,12 @@ def retention_apply(*, days: int | None = None, now=None) -> RetentionResult:
         messages_redacted=_in_batches(messages, body="", html="", subject=""),
         reports_redacted=_in_batches(reports, payload={}),
     )
-    logger.info("retention: %s message contents and %s report payloads older than %s days removed",
-                result.messages_redacted, result.reports_redacted, days)
+    logger.info(
+        "retention: %s message contents and %s report payloads older than %s days removed",
+        result.messages_redacted,
+        result.reports_redacted,
+        days,
+    )
     return result
 
 

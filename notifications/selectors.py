@@ -24,8 +24,12 @@ def send_progress(send: Send) -> dict:
         channel["total"] += row["n"]
         channel[row["state"]] = channel.get(row["state"], 0) + row["n"]
     done = sum(by_state[state] for state in DONE_STATES)
-    return {"total": total, "by_state": by_state, "by_channel": by_channel,
-            "done_share": (done / total) if total else 0.0}
+    return {
+        "total": total,
+        "by_state": by_state,
+        "by_channel": by_channel,
+        "done_share": (done / total) if total else 0.0,
+    }
 
 
 def messages_for_send(send: Send, *, search: str = "", state: str = "", channel: str = "") -> QuerySet[Message]:
@@ -37,8 +41,12 @@ def messages_for_send(send: Send, *, search: str = "", state: str = "", channel:
         queryset = queryset.filter(channel=channel)
     search = (search or "").strip()
     if search:
-        q = (Q(destination__icontains=search) | Q(client__name__icontains=search)
-             | Q(client__external_ref__iexact=search) | Q(provider_message_id=search))
+        q = (
+            Q(destination__icontains=search)
+            | Q(client__name__icontains=search)
+            | Q(client__external_ref__iexact=search)
+            | Q(provider_message_id=search)
+        )
         tail = search.rsplit("-", 1)[-1]
         if tail.isdigit() and len(tail) < 19:
             q |= Q(pk=int(tail))

@@ -19,9 +19,14 @@ def deliver(*, channel: str, destination: str, subject: str, text: str, html: st
     """Send one confirmation; raises ``ProviderError`` when the provider does not accept it."""
     message = OutboundMessage(
         message_id=f"{settings.INFOBIP_MESSAGE_ID_PREFIX}-signup-{uuid.uuid4().hex}",
-        channel=channel, destination=destination, text=text, subject=subject, html=html,
+        channel=channel,
+        destination=destination,
+        text=text,
+        subject=subject,
+        html=html,
     )
     [result] = get_provider().send(channel, [message], SendOptions(reference=reference[:100]))
     if not result.accepted:
-        raise ProviderError(f"confirmation not accepted: {result.error_code} {result.error_text}".strip(),
-                            code=result.error_code)
+        raise ProviderError(
+            f"confirmation not accepted: {result.error_code} {result.error_text}".strip(), code=result.error_code
+        )

@@ -71,9 +71,14 @@ def _report(index: int, item) -> StatusReport:
     parts = item.get("messageCount", item.get("smsCount", 0))
     try:
         return StatusReport(
-            message_id=message_id, status_group=group.upper(), status_name=_text(status, "name", 64),
-            error_name=_text(error, "name", 64), error_text=_text(error, "description", 500),
-            done_at=_when(item.get("doneAt")), parts=parts if isinstance(parts, int) and parts > 0 else 0, raw=item,
+            message_id=message_id,
+            status_group=group.upper(),
+            status_name=_text(status, "name", 64),
+            error_name=_text(error, "name", 64),
+            error_text=_text(error, "description", 500),
+            done_at=_when(item.get("doneAt")),
+            parts=parts if isinstance(parts, int) and parts > 0 else 0,
+            raw=item,
         )
     except BadPayload as problem:
         raise BadPayload(f"results[{index}]: {problem}") from None

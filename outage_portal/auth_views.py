@@ -76,6 +76,11 @@ class ThrottledAdminLoginView(ThrottledLoginView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        context.update(admin.site.each_context(self.request), title=_("Log in"), subtitle=None,
-                       app_path=self.request.get_full_path(), username=self.request.user.get_username())
+        context.update(
+            admin.site.each_context(self.request),
+            title=_("Log in"),
+            subtitle=None,
+            app_path=self.request.get_full_path(),
+            username=self.request.user.get_username(),
+        )
         return context

@@ -48,8 +48,7 @@ def broker_check() -> dict:
             return {"status": OK, "transport": "filesystem"}
         return {"status": FAIL, "transport": "filesystem", "error": f"broker folder {folder} is missing or read-only"}
     timeout = settings.READYZ_TIMEOUT_SECONDS
-    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": timeout,
-               "socket_connect_timeout": timeout}
+    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": timeout, "socket_connect_timeout": timeout}
     try:
         with Connection(url, connect_timeout=timeout, transport_options=options) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
@@ -70,8 +69,11 @@ def worker_check() -> dict:
     age = max(0.0, time.time() - float(beat["at"]))
     result = {"hostname": beat.get("hostname", ""), "age_seconds": round(age, 1)}
     if age > settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS:
-        return {"status": FAIL, **result,
-                "error": f"last worker heartbeat is older than {settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS} s"}
+        return {
+            "status": FAIL,
+            **result,
+            "error": f"last worker heartbeat is older than {settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS} s",
+        }
     return {"status": OK, **result}
 
 

@@ -57,4 +57,3 @@ def _on_heartbeat(sender=None, **kwargs) -> None:
     if time.time() - _last_write["at"] >= settings.WORKER_HEARTBEAT_WRITE_SECONDS:
         hostname = getattr(getattr(sender, "eventer", None), "hostname", None) or socket.gethostname()
         _safe_write(hostname)
-

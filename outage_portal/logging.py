@@ -67,8 +67,12 @@ def log_context(**ids: object) -> Iterator[None]:
 @lru_cache(maxsize=1)
 def _secret_values() -> tuple[str, ...]:
     """The configured secrets themselves, so a line that quotes one verbatim is redacted too."""
-    values = [settings.SECRET_KEY, settings.INFOBIP_API_KEY, getattr(settings, "METRICS_TOKEN", ""),
-              *getattr(settings, "INFOBIP_WEBHOOK_SECRETS", [])]
+    values = [
+        settings.SECRET_KEY,
+        settings.INFOBIP_API_KEY,
+        getattr(settings, "METRICS_TOKEN", ""),
+        *getattr(settings, "INFOBIP_WEBHOOK_SECRETS", []),
+    ]
     return tuple(sorted({value for value in values if value and len(value) >= 6}, key=len, reverse=True))
 
 
@@ -190,8 +194,9 @@ def _task_argument_ids(task, args, kwargs) -> dict[str, str]:
         bound = inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {}))
     except (TypeError, ValueError):
         return {}
-    return {key: str(value) for key, value in bound.arguments.items()
-            if key in CONTEXT_KEYS and value not in (None, "")}
+    return {
+        key: str(value) for key, value in bound.arguments.items() if key in CONTEXT_KEYS and value not in (None, "")
+    }
 
 
 @task_prerun.connect(dispatch_uid="portal_log_context_prerun")

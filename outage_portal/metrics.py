@@ -40,44 +40,86 @@ def metrics_snapshot(*, now=None) -> list[str]:
     now = now or timezone.now()
     messages = Message.objects.order_by()
     by_state = messages.values("state", "channel").annotate(n=Count("id")).order_by("state", "channel")
-    recent = (messages.filter(accepted_at__gte=now - timedelta(minutes=1))
-              .values("channel").annotate(n=Count("id")).order_by("channel"))
+    recent = (
+        messages.filter(accepted_at__gte=now - timedelta(minutes=1))
+        .values("channel")
+        .annotate(n=Count("id"))
+        .order_by("channel")
+    )
     pending = messages.filter(state=Message.State.PENDING)
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    queue = (pending.values("channel")
-             .annotate(due=Count("id", filter=due), waiting=Count("id", filter=~due)).order_by("channel"))
-    calls = (ProviderCall.objects.order_by().values("channel", "outcome")
-             .annotate(n=Count("id"), carried=Sum("message_count")).order_by("channel", "outcome"))
-    reports = (DeliveryReport.objects.order_by().values("source", "is_orphan")
-               .annotate(n=Count("id")).order_by("source", "is_orphan"))
+    queue = (
+        pending.values("channel")
+        .annotate(due=Count("id", filter=due), waiting=Count("id", filter=~due))
+        .order_by("channel")
+    )
+    calls = (
+        ProviderCall.objects.order_by()
+        .values("channel", "outcome")
+        .annotate(n=Count("id"), carried=Sum("message_count"))
+        .order_by("channel", "outcome")
+    )
+    reports = (
+        DeliveryReport.objects.order_by()
+        .values("source", "is_orphan")
+        .annotate(n=Count("id"))
+        .order_by("source", "is_orphan")
+    )
     sends = Send.objects.order_by().values("state").annotate(n=Count("id")).order_by("state")
     queue = list(queue)
     lines: list[str] = []
-    lines += _family("portal_messages", "gauge", "Messages by state and channel.",
-                     (({"state": row["state"], "channel": row["channel"]}, row["n"]) for row in by_state))
-    lines += _family("portal_messages_accepted_last_minute", "gauge",
-                     "Messages the provider accepted in the last 60 seconds (send rate per minute).",
-                     (({"channel": row["channel"]}, row["n"]) for row in recent))
-    lines += _family("portal_queue_depth", "gauge", "Pending messages due to be sent now.",
-                     (({"channel": row["channel"]}, row["due"]) for row in queue))
-    lines += _family("portal_queue_waiting", "gauge", "Pending messages waiting for their retry time.",
-                     (({"channel": row["channel"]}, row["waiting"]) for row in queue))
-    lines += _family("portal_provider_calls_total", "counter", "HTTP requests to the provider by outcome.",
-                     (({"channel": row["channel"], "outcome": row["outcome"]}, row["n"]) for row in calls))
-    lines += _family("portal_provider_call_messages_total", "counter",
-                     "Messages carried by provider requests, by outcome.",
-                     (({"channel": row["channel"], "outcome": row["outcome"]}, row["carried"] or 0)
-                      for row in calls))
-    lines += _family("portal_delivery_reports_total", "counter", "Delivery reports received, by source.",
-                     (({"source": row["source"], "orphan": str(row["is_orphan"]).lower()}, row["n"])
-                      for row in reports))
-    lines += _family("portal_sends", "gauge", "Sends by state.",
-                     (({"state": row["state"]}, row["n"]) for row in sends))
+    lines += _family(
+        "portal_messages",
+        "gauge",
+        "Messages by state and channel.",
+        (({"state": row["state"], "channel": row["channel"]}, row["n"]) for row in by_state),
+    )
+    lines += _family(
+        "portal_messages_accepted_last_minute",
+        "gauge",
+        "Messages the provider accepted in the last 60 seconds (send rate per minute).",
+        (({"channel": row["channel"]}, row["n"]) for row in recent),
+    )
+    lines += _family(
+        "portal_queue_depth",
+        "gauge",
+        "Pending messages due to be sent now.",
+        (({"channel": row["channel"]}, row["due"]) for row in queue),
+    )
+    lines += _family(
+        "portal_queue_waiting",
+        "gauge",
+        "Pending messages waiting for their retry time.",
+        (({"channel": row["channel"]}, row["waiting"]) for row in queue),
+    )
+    lines += _family(
+        "portal_provider_calls_total",
+        "counter",
+        "HTTP requests to the provider by outcome.",
+        (({"channel": row["channel"], "outcome": row["outcome"]}, row["n"]) for row in calls),
+    )
+    lines += _family(
+        "portal_provider_call_messages_total",
+        "counter",
+        "Messages carried by provider requests, by outcome.",
+        (({"channel": row["channel"], "outcome": row["outcome"]}, row["carried"] or 0) for row in calls),
+    )
+    lines += _family(
+        "portal_delivery_reports_total",
+        "counter",
+        "Delivery reports received, by source.",
+        (({"source": row["source"], "orphan": str(row["is_orphan"]).lower()}, row["n"]) for row in reports),
+    )
+    lines += _family("portal_sends", "gauge", "Sends by state.", (({"state": row["state"]}, row["n"]) for row in sends))
     beat = worker_heartbeat_read()
     if beat is not None:
         age = max(0.0, now.timestamp() - float(beat["at"]))
-        lines += _family("portal_worker_heartbeat_age_seconds", "gauge",
-                         "Seconds since the last heartbeat of any Celery worker.", [({}, round(age, 3))])
+        lines += _family(
+            "portal_worker_heartbeat_age_seconds",
+            "gauge",
+            "Seconds since the last heartbeat of any Celery worker.",
+            [({}, round(age, 3))],
+        )
     return lines
 
 

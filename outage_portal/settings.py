@@ -184,7 +184,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # CACHE (login throttle, sign-up throttle)
 # ------------------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL") or (env("CELERY_BROKER_URL") if (env("CELERY_BROKER_URL") or "").startswith("redis") else None)
+REDIS_URL = env("REDIS_URL") or (
+    env("CELERY_BROKER_URL") if (env("CELERY_BROKER_URL") or "").startswith("redis") else None
+)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

@@ -24,9 +24,16 @@ from campaigns.services.drafts import campaign_draft_create, campaign_message_up
 from campaigns.services.lifecycle import campaign_follow_up
 
 # Alertmanager's customary severities → the incident's.
-SEVERITY_FROM_LABEL = {"critical": Severity.CRITICAL, "page": Severity.CRITICAL, "error": Severity.MAJOR,
-                       "major": Severity.MAJOR, "warning": Severity.MINOR, "minor": Severity.MINOR,
-                       "info": Severity.INFO, "none": Severity.INFO}
+SEVERITY_FROM_LABEL = {
+    "critical": Severity.CRITICAL,
+    "page": Severity.CRITICAL,
+    "error": Severity.MAJOR,
+    "major": Severity.MAJOR,
+    "warning": Severity.MINOR,
+    "minor": Severity.MINOR,
+    "info": Severity.INFO,
+    "none": Severity.INFO,
+}
 
 
 @dataclass
@@ -79,8 +86,7 @@ def alert_group_read(payload) -> AlertGroup:
     version = data.get("version")
     if version is not None and version != "4":
         reader.error("version", "Only Alertmanager webhook payload version 4 is understood.")
-    status = reader.string(data.get("status"), "status", max_length=10, required=True,
-                           choices=("firing", "resolved"))
+    status = reader.string(data.get("status"), "status", max_length=10, required=True, choices=("firing", "resolved"))
     group_key = reader.string(data.get("groupKey"), "groupKey", max_length=500, required=True, blank=False)
     alerts_raw = reader.array(data.get("alerts"), "alerts", max_items=1000, required=True) or []
     alerts = []
@@ -89,15 +95,20 @@ def alert_group_read(payload) -> AlertGroup:
         alert = reader.object(item, path)
         if alert is None:
             continue
-        alerts.append(Alert(
-            status=reader.string(alert.get("status"), f"{path}.status", max_length=10, required=True,
-                                 choices=("firing", "resolved")) or "",
-            labels=_labels(reader, alert.get("labels"), f"{path}.labels"),
-            annotations=_labels(reader, alert.get("annotations"), f"{path}.annotations"),
-            starts_at=reader.moment(alert.get("startsAt"), f"{path}.startsAt") if alert.get("startsAt") else None,
-        ))
+        alerts.append(
+            Alert(
+                status=reader.string(
+                    alert.get("status"), f"{path}.status", max_length=10, required=True, choices=("firing", "resolved")
+                )
+                or "",
+                labels=_labels(reader, alert.get("labels"), f"{path}.labels"),
+                annotations=_labels(reader, alert.get("annotations"), f"{path}.annotations"),
+                starts_at=reader.moment(alert.get("startsAt"), f"{path}.startsAt") if alert.get("startsAt") else None,
+            )
+        )
     group = AlertGroup(
-        status=status or "", group_key=group_key or "",
+        status=status or "",
+        group_key=group_key or "",
         group_labels=_labels(reader, data.get("groupLabels"), "groupLabels"),
         common_labels=_labels(reader, data.get("commonLabels"), "commonLabels"),
         common_annotations=_labels(reader, data.get("commonAnnotations"), "commonAnnotations"),
@@ -130,8 +141,12 @@ def _incident_fields(group: AlertGroup, route: AlertRoute) -> dict:
     labels = group.labels
     first = next((alert for alert in group.alerts if alert.status == "firing"), None)
     annotations = group.common_annotations or (first.annotations if first else {})
-    title = (annotations.get("summary") or labels.get("alertname")
-             or (first.labels.get("alertname") if first else "") or "Alert")[:200]
+    title = (
+        annotations.get("summary")
+        or labels.get("alertname")
+        or (first.labels.get("alertname") if first else "")
+        or "Alert"
+    )[:200]
     starts = [alert.starts_at for alert in group.alerts if alert.starts_at is not None]
     names = sorted({alert.labels.get("alertname", "") for alert in group.alerts} - {""})
     note_lines = [f"Opened by Alertmanager, route “{route.name}”.", f"Alerts: {', '.join(names) or '(unnamed)'}."]
@@ -181,8 +196,12 @@ def _open_link(group_key: str) -> AlertLink | None:
 
 @transaction.atomic
 def _firing(group: AlertGroup, token: ApiToken) -> AlertOutcome:
-    existing = (AlertLink.objects.select_for_update(of=("self",)).select_related("campaign")
-                .filter(group_key=group.group_key, resolved_at__isnull=True).first())
+    existing = (
+        AlertLink.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .filter(group_key=group.group_key, resolved_at__isnull=True)
+        .first()
+    )
     if existing is not None:
         return AlertOutcome(action="existing", campaign=existing.campaign)
     route = alert_route_for(group.labels)
@@ -190,28 +209,41 @@ def _firing(group: AlertGroup, token: ApiToken) -> AlertOutcome:
         return AlertOutcome(action="ignored", reason="No alert route matches the group's labels.")
     fields = _incident_fields(group, route)
     campaign = campaign_draft_create(
-        incident_fields=fields, kind=route.kind, title=fields["title"], audience=_route_audience(route),
-        channels=list(route.channels), template=route.template,
+        incident_fields=fields,
+        kind=route.kind,
+        title=fields["title"],
+        audience=_route_audience(route),
+        channels=list(route.channels),
+        template=route.template,
         source=f"alertmanager, route “{route.name}”, token “{token.name}”",
     )
     try:
         with transaction.atomic():
-            AlertLink.objects.create(group_key=group.group_key, route=route, incident=campaign.incident,
-                                     campaign=campaign)
+            AlertLink.objects.create(
+                group_key=group.group_key, route=route, incident=campaign.incident, campaign=campaign
+            )
     except IntegrityError as exc:  # the same group arrived twice at once: drop this draft, keep the other
         raise _GroupRaced from exc
     return _maybe_send(AlertOutcome(action="drafted", campaign=campaign), token=token, route=route)
 
 
 def _last_notice(link: AlertLink) -> Campaign:
-    return (Campaign.objects.filter(incident=link.incident).exclude(kind=IncidentKind.RESOLVED)
-            .order_by("-created_at", "-id").first()) or link.campaign
+    return (
+        Campaign.objects.filter(incident=link.incident)
+        .exclude(kind=IncidentKind.RESOLVED)
+        .order_by("-created_at", "-id")
+        .first()
+    ) or link.campaign
 
 
 @transaction.atomic
 def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
-    link = (AlertLink.objects.select_for_update(of=("self",)).select_related("route", "incident", "campaign")
-            .filter(group_key=group.group_key, resolved_at__isnull=True).first())
+    link = (
+        AlertLink.objects.select_for_update(of=("self",))
+        .select_related("route", "incident", "campaign")
+        .filter(group_key=group.group_key, resolved_at__isnull=True)
+        .first()
+    )
     if link is None:
         return AlertOutcome(action="ignored", reason="No open alert group with this key.")
     parent = _last_notice(link)
@@ -220,8 +252,12 @@ def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
         draft = campaign_follow_up(campaign=parent, kind=IncidentKind.RESOLVED)
     else:  # nobody was told yet: a person decides whether a resolved notice is still worth sending
         draft = campaign_draft_create(
-            incident=link.incident, kind=IncidentKind.RESOLVED, title=f"Resolved: {link.incident.title}"[:200],
-            audience=dict(parent.audience), channels=list(parent.channels), variables=dict(parent.variables),
+            incident=link.incident,
+            kind=IncidentKind.RESOLVED,
+            title=f"Resolved: {link.incident.title}"[:200],
+            audience=dict(parent.audience),
+            channels=list(parent.channels),
+            variables=dict(parent.variables),
             source=source,
         )
         draft.parent = parent
@@ -229,8 +265,14 @@ def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
     template = link.route.resolved_template if link.route else None
     if template is not None:
         content = template_content(template)
-        draft = campaign_message_update(campaign=draft, content=content, fallback_language=draft.fallback_language,
-                                        variables={}, sms_stop_line=template.sms_stop_line, template=template)
+        draft = campaign_message_update(
+            campaign=draft,
+            content=content,
+            fallback_language=draft.fallback_language,
+            variables={},
+            sms_stop_line=template.sms_stop_line,
+            template=template,
+        )
     link.resolved_at = timezone.now()
     link.resolved_campaign = draft
     link.save(update_fields=["resolved_at", "resolved_campaign"])

@@ -92,8 +92,12 @@ def audience_read(reader: Reader, value, path: str = "audience") -> dict:
             definition["segment"] = segment_id
     builtin = reader.array(data.get("builtin"), f"{path}.builtin", max_items=3)
     if builtin is not None:
-        names = [reader.string(item, f"{path}.builtin[{index}]", max_length=20, blank=False,
-                               choices=tuple(BuiltinAudience.values)) for index, item in enumerate(builtin)]
+        names = [
+            reader.string(
+                item, f"{path}.builtin[{index}]", max_length=20, blank=False, choices=tuple(BuiltinAudience.values)
+            )
+            for index, item in enumerate(builtin)
+        ]
         definition["builtin"] = sorted({name for name in names if name})
     if not any(data.get(key) not in (None, []) for key in AUDIENCE_FIELDS):
         reader.error(path, "Give at least one of buckets, segment or builtin.")
@@ -104,8 +108,10 @@ def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
     items = reader.array(value, path, max_items=10, required=True)
     if items is None:
         return []
-    channels = [reader.string(item, f"{path}[{index}]", max_length=8, blank=False, choices=tuple(Channel.values))
-                for index, item in enumerate(items)]
+    channels = [
+        reader.string(item, f"{path}[{index}]", max_length=8, blank=False, choices=tuple(Channel.values))
+        for index, item in enumerate(items)
+    ]
     if not items:
         reader.error(path, "Choose at least one channel.")
     return list(dict.fromkeys(channel for channel in channels if channel))
@@ -151,15 +157,16 @@ def _incident_fields(reader: Reader, value, path: str = "incident") -> dict:
         fields["title"] = title
     services = reader.array(data.get("services"), f"{path}.services", max_items=20)
     if services is not None:
-        names = [reader.string(item, f"{path}.services[{index}]", max_length=100, blank=False)
-                 for index, item in enumerate(services)]
+        names = [
+            reader.string(item, f"{path}.services[{index}]", max_length=100, blank=False)
+            for index, item in enumerate(services)
+        ]
         fields["services"] = [name for name in names if name]
     for key in ("started_at", "expected_resolution_at"):
         moment = reader.moment(data.get(key), f"{path}.{key}")
         if moment is not None:
             fields[key] = moment
-    severity = reader.string(data.get("severity"), f"{path}.severity", max_length=10,
-                             choices=tuple(Severity.values))
+    severity = reader.string(data.get("severity"), f"{path}.severity", max_length=10, choices=tuple(Severity.values))
     if severity:
         fields["severity"] = severity
     note = reader.string(data.get("internal_note"), f"{path}.internal_note", max_length=5000)
@@ -228,9 +235,15 @@ def api_notice_create(*, token: ApiToken, request: NoticeRequest, via: str = "ap
     if request.send and not token.can_send_without_review:
         raise SendNotAllowed("This token may create drafts but not send them without review.")
     campaign = campaign_draft_create(
-        incident=request.incident, incident_fields=request.incident_fields, kind=request.kind, title=request.title,
-        audience=request.audience, channels=request.channels, template=request.template,
-        variables=request.variables, source=_source(token, via),
+        incident=request.incident,
+        incident_fields=request.incident_fields,
+        kind=request.kind,
+        title=request.title,
+        audience=request.audience,
+        channels=request.channels,
+        template=request.template,
+        variables=request.variables,
+        source=_source(token, via),
     )
     if not request.send:
         return NoticeResult(campaign=campaign)
@@ -261,8 +274,7 @@ def notice_summary(campaign: Campaign) -> dict:
         "title": campaign.title,
         "kind": campaign.kind,
         "state": selectors.campaign_state(campaign),
-        "incident": {"id": campaign.incident_id, "title": campaign.incident.title,
-                     "status": campaign.incident.status},
+        "incident": {"id": campaign.incident_id, "title": campaign.incident.title, "status": campaign.incident.status},
         "channels": list(campaign.channels),
         "audience": campaign.audience,
         "created_at": campaign.created_at.isoformat(),

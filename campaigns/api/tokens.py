@@ -30,12 +30,22 @@ def token_issue(token: ApiToken) -> str:
     return raw
 
 
-def api_token_create(*, name: str, can_create_draft: bool = False, can_read_status: bool = False,
-                     can_send_without_review: bool = False, created_by=None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *,
+    name: str,
+    can_create_draft: bool = False,
+    can_read_status: bool = False,
+    can_send_without_review: bool = False,
+    created_by=None,
+) -> tuple[ApiToken, str]:
     """A new token and its clear value; the clear value exists nowhere else afterwards."""
-    token = ApiToken(name=name, can_create_draft=can_create_draft, can_read_status=can_read_status,
-                     can_send_without_review=can_send_without_review,
-                     created_by=created_by if getattr(created_by, "pk", None) else None)
+    token = ApiToken(
+        name=name,
+        can_create_draft=can_create_draft,
+        can_read_status=can_read_status,
+        can_send_without_review=can_send_without_review,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
     raw = token_issue(token)
     token.save()
     return token, raw

@@ -51,8 +51,16 @@ class Reader:
             return None
         return value
 
-    def string(self, value, path: str, *, max_length: int, required: bool = False, blank: bool = True,
-               choices: tuple[str, ...] | None = None) -> str | None:
+    def string(
+        self,
+        value,
+        path: str,
+        *,
+        max_length: int,
+        required: bool = False,
+        blank: bool = True,
+        choices: tuple[str, ...] | None = None,
+    ) -> str | None:
         if value is None:
             if required:
                 self.error(path, "This field is required.")

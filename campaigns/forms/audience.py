@@ -11,8 +11,13 @@ from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from clients.selectors import FIELDS, OPERATORS, AudienceCounts, AudienceError, audience_counts, audience_validate
 
 OPERATOR_LABELS = {
-    "is": _("is"), "is_not": _("is not"), "in": _("is one of (comma-separated)"), "contains": _("contains"),
-    "before": _("is before (date)"), "after": _("is after (date)"), "gt": _("is greater than"),
+    "is": _("is"),
+    "is_not": _("is not"),
+    "in": _("is one of (comma-separated)"),
+    "contains": _("contains"),
+    "before": _("is before (date)"),
+    "after": _("is after (date)"),
+    "gt": _("is greater than"),
     "lt": _("is less than"),
 }
 MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (OR)"))]
@@ -21,11 +26,13 @@ MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (O
 class ConditionForm(forms.Form):
     """One row of 'field / operator / value'; a blank row is ignored."""
 
-    field = forms.CharField(label=_("Field"), required=False, max_length=80,
-                            widget=forms.TextInput(attrs={"list": "condition-fields",
-                                                          "placeholder": _("region, plan, attributes.x…")}))
-    op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS],
-                           required=False)
+    field = forms.CharField(
+        label=_("Field"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"list": "condition-fields", "placeholder": _("region, plan, attributes.x…")}),
+    )
+    op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS], required=False)
     value = forms.CharField(label=_("Value"), required=False, max_length=500)
 
     def clean(self) -> dict:
@@ -53,35 +60,55 @@ def condition_initial(audience: dict) -> list[dict]:
     rows = []
     for condition in audience.get("conditions") or []:
         value = condition.get("value")
-        rows.append({"field": condition.get("field"), "op": condition.get("op"),
-                     "value": ", ".join(map(str, value)) if isinstance(value, list) else value})
+        rows.append(
+            {
+                "field": condition.get("field"),
+                "op": condition.get("op"),
+                "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
+            }
+        )
     return rows
 
 
 class AudienceForm(forms.Form):
-    builtin = forms.MultipleChoiceField(label=_("Everyone who uses"), choices=BuiltinAudience.choices,
-                                        required=False, widget=forms.CheckboxSelectMultiple)
-    buckets = forms.ModelMultipleChoiceField(label=_("Buckets"), queryset=Bucket.objects.all(), required=False,
-                                             widget=forms.CheckboxSelectMultiple)
-    segment = forms.ModelChoiceField(label=_("Saved segment"), queryset=Segment.objects.all(), required=False,
-                                     empty_label=_("— none —"))
-    match = forms.ChoiceField(label=_("Keep clients matching"), choices=MATCH_CHOICES, initial="all",
-                              widget=forms.RadioSelect)
-    csv_file = forms.FileField(label=_("Or upload a list (CSV)"), required=False,
-                               help_text=_("One external reference, phone number or email per row."))
+    builtin = forms.MultipleChoiceField(
+        label=_("Everyone who uses"),
+        choices=BuiltinAudience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    buckets = forms.ModelMultipleChoiceField(
+        label=_("Buckets"), queryset=Bucket.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    segment = forms.ModelChoiceField(
+        label=_("Saved segment"), queryset=Segment.objects.all(), required=False, empty_label=_("— none —")
+    )
+    match = forms.ChoiceField(
+        label=_("Keep clients matching"), choices=MATCH_CHOICES, initial="all", widget=forms.RadioSelect
+    )
+    csv_file = forms.FileField(
+        label=_("Or upload a list (CSV)"),
+        required=False,
+        help_text=_("One external reference, phone number or email per row."),
+    )
     csv_clients = forms.CharField(required=False, widget=forms.HiddenInput)
-    channels = forms.MultipleChoiceField(label=_("Send by"), choices=Channel.choices,
-                                         widget=forms.CheckboxSelectMultiple,
-                                         error_messages={"required": _("Choose SMS, email or both.")})
-    mandatory = forms.BooleanField(label=_("Mandatory notice (also reaches clients who muted this kind)"),
-                                   required=False)
+    channels = forms.MultipleChoiceField(
+        label=_("Send by"),
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose SMS, email or both.")},
+    )
+    mandatory = forms.BooleanField(
+        label=_("Mandatory notice (also reaches clients who muted this kind)"), required=False
+    )
 
     def __init__(self, *args, campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.locked = campaign.parent_id is not None
-        self.conditions = ConditionFormSet(*args[:1], prefix="cond",
-                                           initial=None if args else condition_initial(campaign.audience))
+        self.conditions = ConditionFormSet(
+            *args[:1], prefix="cond", initial=None if args else condition_initial(campaign.audience)
+        )
         self.counts: AudienceCounts | None = None
         self.csv_unmatched: list[str] = []
         if self.locked:
@@ -125,8 +152,13 @@ class AudienceForm(forms.Form):
                 return data
             definition = self._definition(data)
             if not any(definition.get(key) for key in ("builtin", "buckets", "segment", "clients", "conditions")):
-                self.add_error("builtin", _("Choose who should hear about this: clients of a service, a bucket, "
-                                            "a segment, conditions or a list."))
+                self.add_error(
+                    "builtin",
+                    _(
+                        "Choose who should hear about this: clients of a service, a bucket, "
+                        "a segment, conditions or a list."
+                    ),
+                )
                 return data
             try:
                 audience_validate(definition)
@@ -135,12 +167,17 @@ class AudienceForm(forms.Form):
                 return data
         data["definition"] = definition
         if data.get("channels"):
-            self.counts = audience_counts(definition, list(data["channels"]),
-                                          notice_kind=NOTICE_KIND_FOR.get(self.campaign.kind, ""),
-                                          mandatory=bool(data.get("mandatory")))
+            self.counts = audience_counts(
+                definition,
+                list(data["channels"]),
+                notice_kind=NOTICE_KIND_FOR.get(self.campaign.kind, ""),
+                mandatory=bool(data.get("mandatory")),
+            )
             if not any(counts.eligible for counts in self.counts.per_channel.values()):
-                self.add_error("channels", _("Nobody in this audience can be reached on the chosen channels "
-                                             "(see the exclusions beside)."))
+                self.add_error(
+                    "channels",
+                    _("Nobody in this audience can be reached on the chosen channels (see the exclusions beside)."),
+                )
         return data
 
     def _definition(self, data: dict) -> dict:

@@ -46,9 +46,11 @@ def csv_match_clients(raw: bytes) -> CsvMatch:
     emails = [v.lower() for v in values if "@" in v]
     phones = [_normal_phone(v) for v in values if "@" not in v and sum(ch.isdigit() for ch in v) >= 6]
     refs = [v for v in values if "@" not in v]
-    found = (Client.objects.annotate(email_lower=Lower("email"))
-             .filter(Q(external_ref__in=refs) | Q(email_lower__in=emails) | Q(phone__in=phones))
-             .values_list("pk", "external_ref", "email", "phone"))
+    found = (
+        Client.objects.annotate(email_lower=Lower("email"))
+        .filter(Q(external_ref__in=refs) | Q(email_lower__in=emails) | Q(phone__in=phones))
+        .values_list("pk", "external_ref", "email", "phone")
+    )
     by_key: dict[str, int] = {}
     for pk, ref, email, phone in found:
         by_key.setdefault(ref, pk)

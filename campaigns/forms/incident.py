@@ -15,21 +15,32 @@ SERVICES = [("SMS service", _("SMS service")), ("Email service", _("Email servic
 
 
 class IncidentForm(forms.Form):
-    title = forms.CharField(label=_("What happened?"), max_length=200,
-                            widget=forms.TextInput(attrs={"placeholder": _("e.g. SMS delivery delayed in France"),
-                                                          "autofocus": True}))
-    kind = forms.ChoiceField(label=_("Kind of notice"), choices=IncidentKind.choices, initial=IncidentKind.OUTAGE,
-                             widget=forms.RadioSelect)
-    services = forms.MultipleChoiceField(label=_("Affected services"), choices=SERVICES, required=False,
-                                         widget=forms.CheckboxSelectMultiple)
-    other_services = forms.CharField(label=_("Other affected services"), required=False, max_length=200,
-                                     help_text=_("Comma-separated, e.g. Voice API, Customer portal."))
+    title = forms.CharField(
+        label=_("What happened?"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. SMS delivery delayed in France"), "autofocus": True}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of notice"), choices=IncidentKind.choices, initial=IncidentKind.OUTAGE, widget=forms.RadioSelect
+    )
+    services = forms.MultipleChoiceField(
+        label=_("Affected services"), choices=SERVICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    other_services = forms.CharField(
+        label=_("Other affected services"),
+        required=False,
+        max_length=200,
+        help_text=_("Comma-separated, e.g. Voice API, Customer portal."),
+    )
     started_at = LocalDateTimeField(label=_("Started at"))
     expected_resolution_at = LocalDateTimeField(label=_("Expected resolution"), required=False)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MAJOR)
-    internal_note = forms.CharField(label=_("Internal note"), required=False,
-                                    help_text=_("Only staff see this; it is never sent."),
-                                    widget=forms.Textarea(attrs={"rows": 2}))
+    internal_note = forms.CharField(
+        label=_("Internal note"),
+        required=False,
+        help_text=_("Only staff see this; it is never sent."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     @classmethod
     def initial_for(cls, incident) -> dict:
@@ -62,5 +73,15 @@ class IncidentForm(forms.Form):
 
     def incident_fields(self) -> dict:
         data = self.cleaned_data
-        return {key: data[key] for key in ("title", "kind", "services", "started_at", "expected_resolution_at",
-                                           "severity", "internal_note")}
+        return {
+            key: data[key]
+            for key in (
+                "title",
+                "kind",
+                "services",
+                "started_at",
+                "expected_resolution_at",
+                "severity",
+                "internal_note",
+            )
+        }

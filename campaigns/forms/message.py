@@ -33,10 +33,15 @@ def message_languages(campaign, audience_languages: set[str]) -> list[str]:
 
 
 class MessageForm(forms.Form):
-    template = forms.ModelChoiceField(label=_("Start from a saved template"), queryset=MessageTemplate.objects.all(),
-                                      required=False, empty_label=_("— write my own —"))
-    fallback_language = forms.ChoiceField(label=_("Fallback language"),
-                                          help_text=_("Clients whose language has no version get this one."))
+    template = forms.ModelChoiceField(
+        label=_("Start from a saved template"),
+        queryset=MessageTemplate.objects.all(),
+        required=False,
+        empty_label=_("— write my own —"),
+    )
+    fallback_language = forms.ChoiceField(
+        label=_("Fallback language"), help_text=_("Clients whose language has no version get this one.")
+    )
     sms_stop_line = forms.BooleanField(label=_('Add "Reply STOP to opt out" to SMS'), required=False)
     save_as_template = forms.BooleanField(label=_("Save this message as a template"), required=False)
     template_name = forms.CharField(label=_("Template name"), required=False, max_length=100)
@@ -53,12 +58,22 @@ class MessageForm(forms.Form):
         for language in languages:
             for channel in self.channels:
                 for part, label in CHANNEL_FIELDS[channel]:
-                    widget = (forms.TextInput() if part == "subject"
-                              else forms.Textarea(attrs={"rows": 4 if part != "html" else 6}))
-                    widget.attrs.update({"data-language": language, "data-channel": channel, "data-part": part,
-                                         "class": "js-template-field"})
+                    widget = (
+                        forms.TextInput()
+                        if part == "subject"
+                        else forms.Textarea(attrs={"rows": 4 if part != "html" else 6})
+                    )
+                    widget.attrs.update(
+                        {
+                            "data-language": language,
+                            "data-channel": channel,
+                            "data-part": part,
+                            "class": "js-template-field",
+                        }
+                    )
                     self.fields[field_name(language, channel, part)] = forms.CharField(
-                        label=label, required=False, widget=widget, strip=False)
+                        label=label, required=False, widget=widget, strip=False
+                    )
 
     @classmethod
     def initial_for(cls, campaign, languages: list[str]) -> dict:
@@ -76,8 +91,10 @@ class MessageForm(forms.Form):
         return initial
 
     def language_fields(self, language: str) -> dict[str, list[forms.BoundField]]:
-        return {channel: [self[field_name(language, channel, part)] for part, _label in CHANNEL_FIELDS[channel]]
-                for channel in self.channels}
+        return {
+            channel: [self[field_name(language, channel, part)] for part, _label in CHANNEL_FIELDS[channel]]
+            for channel in self.channels
+        }
 
     def _raw(self, name: str) -> str:
         if self.is_bound:
@@ -102,8 +119,9 @@ class MessageForm(forms.Form):
         content = {}
         for language in self.languages:
             for channel in self.channels:
-                values = {part: data.get(field_name(language, channel, part)) or "" for part, _l in
-                          CHANNEL_FIELDS[channel]}
+                values = {
+                    part: data.get(field_name(language, channel, part)) or "" for part, _l in CHANNEL_FIELDS[channel]
+                }
                 for part, value in values.items():
                     try:
                         compile_template(value)
@@ -118,8 +136,13 @@ class MessageForm(forms.Form):
             if fallback and channel not in (content.get(fallback) or {}):
                 first = field_name(fallback, channel, CHANNEL_FIELDS[channel][0][0])
                 if not self.has_error(first):
-                    self.add_error(first, _("The fallback language needs this message: every client without a "
-                                            "version in their language gets it."))
+                    self.add_error(
+                        first,
+                        _(
+                            "The fallback language needs this message: every client without a "
+                            "version in their language gets it."
+                        ),
+                    )
         if data.get("save_as_template") and not (data.get("template_name") or "").strip():
             self.add_error("template_name", _("Name the template to save."))
         data["content"] = content

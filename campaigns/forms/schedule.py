@@ -15,18 +15,28 @@ MAX_REPEAT_HOURS = 168
 
 
 class WhenForm(forms.Form):
-    send_mode = forms.ChoiceField(label=_("When should it go?"), choices=Campaign.SendMode.choices,
-                                  initial=Campaign.SendMode.NOW, widget=forms.RadioSelect)
-    send_at = LocalDateTimeField(label=_("Date and time"), required=False,
-                                 help_text=_("For reminders: the first one; empty means now."))
-    repeat_every_hours = forms.IntegerField(label=_("Repeat every (hours)"), required=False, min_value=1,
-                                            max_value=MAX_REPEAT_HOURS)
+    send_mode = forms.ChoiceField(
+        label=_("When should it go?"),
+        choices=Campaign.SendMode.choices,
+        initial=Campaign.SendMode.NOW,
+        widget=forms.RadioSelect,
+    )
+    send_at = LocalDateTimeField(
+        label=_("Date and time"), required=False, help_text=_("For reminders: the first one; empty means now.")
+    )
+    repeat_every_hours = forms.IntegerField(
+        label=_("Repeat every (hours)"), required=False, min_value=1, max_value=MAX_REPEAT_HOURS
+    )
     repeat_until = LocalDateTimeField(label=_("Until"), required=False)
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict:
-        return {"send_mode": campaign.send_mode, "send_at": campaign.send_at,
-                "repeat_every_hours": campaign.repeat_every_hours, "repeat_until": campaign.repeat_until}
+        return {
+            "send_mode": campaign.send_mode,
+            "send_at": campaign.send_at,
+            "repeat_every_hours": campaign.repeat_every_hours,
+            "repeat_until": campaign.repeat_until,
+        }
 
     def clean(self) -> dict:
         data = super().clean()
@@ -36,8 +46,11 @@ class WhenForm(forms.Form):
             self.add_error("send_at", _("Choose the date and time to send."))
         if mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) and send_at and send_at <= now:
             local = timezone.localtime(send_at)
-            self.add_error("send_at", _("%(time)s has already passed; choose a later time or send now.")
-                           % {"time": f"{local:%d %b %Y %H:%M} {local.tzname()}"})
+            self.add_error(
+                "send_at",
+                _("%(time)s has already passed; choose a later time or send now.")
+                % {"time": f"{local:%d %b %Y %H:%M} {local.tzname()}"},
+            )
         if mode == Campaign.SendMode.REPEAT:
             every, until = data.get("repeat_every_hours"), data.get("repeat_until")
             if not every and not self.has_error("repeat_every_hours"):
@@ -45,6 +58,7 @@ class WhenForm(forms.Form):
             if not until and not self.has_error("repeat_until"):
                 self.add_error("repeat_until", _("Say when the reminders stop."))
             elif until and until <= max(send_at or now, now) + timedelta(hours=every or 0):
-                self.add_error("repeat_until", _("The end must leave room for at least one reminder after the "
-                                                 "first notice."))
+                self.add_error(
+                    "repeat_until", _("The end must leave room for at least one reminder after the first notice.")
+                )
         return data

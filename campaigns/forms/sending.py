@@ -12,9 +12,11 @@ class TestSendForm(forms.Form):
     __test__ = False  # not a pytest test class
 
     test_recipients = forms.ModelMultipleChoiceField(
-        label=_("Internal test recipients"), queryset=TestRecipient.objects.filter(is_active=True),
+        label=_("Internal test recipients"),
+        queryset=TestRecipient.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Tick at least one colleague to receive the test.")})
+        error_messages={"required": _("Tick at least one colleague to receive the test.")},
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -33,6 +35,10 @@ class ConfirmForm(forms.Form):
         data = super().clean()
         if data.get("expected") is not None and data["expected"] != self.recipients:
             raise forms.ValidationError(
-                _("The audience changed from %(old)s to %(new)s recipients since this page opened; check the new "
-                  "number and confirm again.") % {"old": data["expected"], "new": self.recipients})
+                _(
+                    "The audience changed from %(old)s to %(new)s recipients since this page opened; check the new "
+                    "number and confirm again."
+                )
+                % {"old": data["expected"], "new": self.recipients}
+            )
         return data

@@ -27,12 +27,17 @@ class MessageTemplateForm(forms.Form):
                     widget = forms.TextInput() if part == "subject" else forms.Textarea(attrs={"rows": 3})
                     widget.attrs.update({"class": "js-template-field", "data-channel": channel})
                     self.fields[field_name(language, channel, part)] = forms.CharField(
-                        label=label, required=False, widget=widget, strip=False)
+                        label=label, required=False, widget=widget, strip=False
+                    )
 
     @classmethod
     def initial_for(cls, template: MessageTemplate) -> dict:
-        initial = {"name": template.name, "kind": template.kind, "description": template.description,
-                   "sms_stop_line": template.sms_stop_line}
+        initial = {
+            "name": template.name,
+            "kind": template.kind,
+            "description": template.description,
+            "sms_stop_line": template.sms_stop_line,
+        }
         for version in template.versions.all():
             for channel, values in version.as_content().items():
                 for part, value in values.items():
@@ -41,9 +46,17 @@ class MessageTemplateForm(forms.Form):
 
     def language_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
         names = dict(settings.LANGUAGES)
-        return [(names.get(language, language),
-                 [self[field_name(language, channel, part)] for channel, parts in CHANNEL_FIELDS.items()
-                  for part, _label in parts]) for language in self.languages]
+        return [
+            (
+                names.get(language, language),
+                [
+                    self[field_name(language, channel, part)]
+                    for channel, parts in CHANNEL_FIELDS.items()
+                    for part, _label in parts
+                ],
+            )
+            for language in self.languages
+        ]
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

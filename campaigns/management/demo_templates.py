@@ -24,12 +24,27 @@ TEXT = """{greeting} {{{{ client_name }}}},
 """
 
 FOOTER = {
-    "en": {"greeting": "Hello", "status": "Follow the incident", "footer": "You receive this notice as a customer.",
-           "unsubscribe": "Unsubscribe", "preferences": "Choose which notices you receive"},
-    "fr": {"greeting": "Bonjour", "status": "Suivre l'incident", "footer": "Vous recevez cet avis en tant que client.",
-           "unsubscribe": "Se désabonner", "preferences": "Choisir les avis que vous recevez"},
-    "de": {"greeting": "Guten Tag", "status": "Störung verfolgen", "footer": "Sie erhalten diese Nachricht als Kunde.",
-           "unsubscribe": "Abmelden", "preferences": "Benachrichtigungen auswählen"},
+    "en": {
+        "greeting": "Hello",
+        "status": "Follow the incident",
+        "footer": "You receive this notice as a customer.",
+        "unsubscribe": "Unsubscribe",
+        "preferences": "Choose which notices you receive",
+    },
+    "fr": {
+        "greeting": "Bonjour",
+        "status": "Suivre l'incident",
+        "footer": "Vous recevez cet avis en tant que client.",
+        "unsubscribe": "Se désabonner",
+        "preferences": "Choisir les avis que vous recevez",
+    },
+    "de": {
+        "greeting": "Guten Tag",
+        "status": "Störung verfolgen",
+        "footer": "Sie erhalten diese Nachricht als Kunde.",
+        "unsubscribe": "Abmelden",
+        "preferences": "Benachrichtigungen auswählen",
+    },
 }
 
 TEMPLATES: list[dict] = [
@@ -41,26 +56,26 @@ TEMPLATES: list[dict] = [
         "versions": {
             "en": {
                 "sms": "{{ client_name }}: outage on {{ service }} since {{ started_at }}. Our teams are on it; "
-                       "expected fix {{ expected_resolution }}. Updates: {{ status_page }}",
+                "expected fix {{ expected_resolution }}. Updates: {{ status_page }}",
                 "subject": "Outage: {{ service }} unavailable",
                 "body": "{{ service }} has been unavailable since {{ started_at }}. Our engineers are working on it "
-                        "and expect to restore it by {{ expected_resolution }}. We will write again when it is "
-                        "fixed.",
+                "and expect to restore it by {{ expected_resolution }}. We will write again when it is "
+                "fixed.",
             },
             "fr": {
                 "sms": "{{ client_name }} : panne sur {{ service }} depuis {{ started_at }}. Nos équipes sont "
-                       "mobilisées, retour prévu {{ expected_resolution }}. Suivi : {{ status_page }}",
+                "mobilisées, retour prévu {{ expected_resolution }}. Suivi : {{ status_page }}",
                 "subject": "Panne : {{ service }} indisponible",
                 "body": "{{ service }} est indisponible depuis {{ started_at }}. Nos équipes travaillent au "
-                        "rétablissement, prévu pour {{ expected_resolution }}. Nous vous écrirons dès que le service "
-                        "sera rétabli.",
+                "rétablissement, prévu pour {{ expected_resolution }}. Nous vous écrirons dès que le service "
+                "sera rétabli.",
             },
             "de": {
                 "sms": "{{ client_name }}: Störung bei {{ service }} seit {{ started_at }}. Wir arbeiten daran, "
-                       "voraussichtlich behoben {{ expected_resolution }}. Infos: {{ status_page }}",
+                "voraussichtlich behoben {{ expected_resolution }}. Infos: {{ status_page }}",
                 "subject": "Störung: {{ service }} nicht verfügbar",
                 "body": "{{ service }} ist seit {{ started_at }} nicht verfügbar. Unser Team arbeitet an der Behebung, "
-                        "voraussichtlich bis {{ expected_resolution }}. Wir melden uns, sobald alles wieder läuft.",
+                "voraussichtlich bis {{ expected_resolution }}. Wir melden uns, sobald alles wieder läuft.",
             },
         },
     },
@@ -72,24 +87,24 @@ TEMPLATES: list[dict] = [
         "versions": {
             "en": {
                 "sms": "{{ client_name }}: planned maintenance on {{ service }} from {{ started_at }} until "
-                       "{{ expected_resolution }}. Short interruptions possible.",
+                "{{ expected_resolution }}. Short interruptions possible.",
                 "subject": "Planned maintenance on {{ service }}",
                 "body": "We will carry out maintenance on {{ service }} from {{ started_at }} until "
-                        "{{ expected_resolution }}. The service may be briefly interrupted during this window.",
+                "{{ expected_resolution }}. The service may be briefly interrupted during this window.",
             },
             "fr": {
                 "sms": "{{ client_name }} : maintenance prévue sur {{ service }} de {{ started_at }} à "
-                       "{{ expected_resolution }}. Coupures brèves possibles.",
+                "{{ expected_resolution }}. Coupures brèves possibles.",
                 "subject": "Maintenance programmée sur {{ service }}",
                 "body": "Une maintenance aura lieu sur {{ service }} de {{ started_at }} à {{ expected_resolution }}. "
-                        "Le service pourra être brièvement interrompu pendant cette période.",
+                "Le service pourra être brièvement interrompu pendant cette période.",
             },
             "de": {
                 "sms": "{{ client_name }}: Wartung an {{ service }} von {{ started_at }} bis "
-                       "{{ expected_resolution }}. Kurze Unterbrechungen möglich.",
+                "{{ expected_resolution }}. Kurze Unterbrechungen möglich.",
                 "subject": "Geplante Wartung an {{ service }}",
                 "body": "Von {{ started_at }} bis {{ expected_resolution }} warten wir {{ service }}. In diesem "
-                        "Zeitraum kann der Dienst kurz unterbrochen sein.",
+                "Zeitraum kann der Dienst kurz unterbrochen sein.",
             },
         },
     },
@@ -102,20 +117,20 @@ TEMPLATES: list[dict] = [
             "en": {
                 "sms": "{{ client_name }}: {{ service }} is working again. Thank you for your patience.",
                 "subject": "Resolved: {{ service }} is back",
-                "body": "The incident \"{{ incident_title }}\" is resolved and {{ service }} works normally again. "
-                        "Thank you for your patience.",
+                "body": 'The incident "{{ incident_title }}" is resolved and {{ service }} works normally again. '
+                "Thank you for your patience.",
             },
             "fr": {
                 "sms": "{{ client_name }} : {{ service }} fonctionne à nouveau. Merci de votre patience.",
                 "subject": "Résolu : {{ service }} est rétabli",
                 "body": "L'incident « {{ incident_title }} » est résolu et {{ service }} fonctionne normalement. "
-                        "Merci de votre patience.",
+                "Merci de votre patience.",
             },
             "de": {
                 "sms": "{{ client_name }}: {{ service }} funktioniert wieder. Danke für Ihre Geduld.",
                 "subject": "Behoben: {{ service }} läuft wieder",
                 "body": "Die Störung „{{ incident_title }}“ ist behoben, {{ service }} läuft wieder normal. "
-                        "Danke für Ihre Geduld.",
+                "Danke für Ihre Geduld.",
             },
         },
     },

@@ -7,136 +7,344 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('outage', 'Outage'), ('degraded', 'Degraded service'), ('maintenance', 'Planned maintenance'), ('update', 'Update'), ('resolved', 'Resolved')], default='outage', max_length=16, verbose_name='kind')),
-                ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('sms_stop_line', models.BooleanField(default=False, verbose_name='add "Reply STOP to opt out" to SMS')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outage", "Outage"),
+                            ("degraded", "Degraded service"),
+                            ("maintenance", "Planned maintenance"),
+                            ("update", "Update"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="outage",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=255, verbose_name="description")),
+                (
+                    "sms_stop_line",
+                    models.BooleanField(default=False, verbose_name='add "Reply STOP to opt out" to SMS'),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'message template',
-                'ordering': ('name',),
+                "verbose_name": "message template",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('outage', 'Outage'), ('degraded', 'Degraded service'), ('maintenance', 'Planned maintenance'), ('update', 'Update'), ('resolved', 'Resolved')], default='outage', max_length=16, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('state', models.CharField(choices=[('draft', 'draft'), ('awaiting_approval', 'awaiting approval'), ('scheduled', 'scheduled'), ('sending', 'sending'), ('paused', 'paused'), ('completed', 'completed'), ('cancelled', 'cancelled'), ('failed', 'failed')], db_index=True, default='draft', max_length=20)),
-                ('wizard_step', models.CharField(default='incident', max_length=20)),
-                ('mandatory', models.BooleanField(default=False, help_text='Reaches clients even if they muted this kind of notice.', verbose_name='mandatory notice')),
-                ('audience', models.JSONField(blank=True, default=dict)),
-                ('channels', models.JSONField(blank=True, default=list)),
-                ('content', models.JSONField(blank=True, default=dict, help_text='Per language and channel, as in Send.')),
-                ('fallback_language', models.CharField(default='en', max_length=8)),
-                ('variables', models.JSONField(blank=True, default=dict)),
-                ('sms_stop_line', models.BooleanField(default=False)),
-                ('send_mode', models.CharField(choices=[('now', 'Send now'), ('at', 'At a date and time'), ('repeat', 'Repeat every N hours until a time')], default='now', max_length=8)),
-                ('send_at', models.DateTimeField(blank=True, null=True)),
-                ('repeat_every_hours', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('repeat_until', models.DateTimeField(blank=True, null=True)),
-                ('next_run_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('audience_size', models.PositiveIntegerField(default=0, help_text='Recipients counted at confirmation.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='campaigns.campaign')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outage", "Outage"),
+                            ("degraded", "Degraded service"),
+                            ("maintenance", "Planned maintenance"),
+                            ("update", "Update"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="outage",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "draft"),
+                            ("awaiting_approval", "awaiting approval"),
+                            ("scheduled", "scheduled"),
+                            ("sending", "sending"),
+                            ("paused", "paused"),
+                            ("completed", "completed"),
+                            ("cancelled", "cancelled"),
+                            ("failed", "failed"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("wizard_step", models.CharField(default="incident", max_length=20)),
+                (
+                    "mandatory",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Reaches clients even if they muted this kind of notice.",
+                        verbose_name="mandatory notice",
+                    ),
+                ),
+                ("audience", models.JSONField(blank=True, default=dict)),
+                ("channels", models.JSONField(blank=True, default=list)),
+                (
+                    "content",
+                    models.JSONField(blank=True, default=dict, help_text="Per language and channel, as in Send."),
+                ),
+                ("fallback_language", models.CharField(default="en", max_length=8)),
+                ("variables", models.JSONField(blank=True, default=dict)),
+                ("sms_stop_line", models.BooleanField(default=False)),
+                (
+                    "send_mode",
+                    models.CharField(
+                        choices=[
+                            ("now", "Send now"),
+                            ("at", "At a date and time"),
+                            ("repeat", "Repeat every N hours until a time"),
+                        ],
+                        default="now",
+                        max_length=8,
+                    ),
+                ),
+                ("send_at", models.DateTimeField(blank=True, null=True)),
+                ("repeat_every_hours", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("repeat_until", models.DateTimeField(blank=True, null=True)),
+                ("next_run_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "audience_size",
+                    models.PositiveIntegerField(default=0, help_text="Recipients counted at confirmation."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="follow_ups",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
-                'permissions': [('send_campaign', 'Can send or schedule a notice'), ('approve_campaign', 'Can approve a large notice'), ('test_send_campaign', 'Can test-send a notice to internal recipients')],
+                "ordering": ("-created_at", "-id"),
+                "permissions": [
+                    ("send_campaign", "Can send or schedule a notice"),
+                    ("approve_campaign", "Can approve a large notice"),
+                    ("test_send_campaign", "Can test-send a notice to internal recipients"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CampaignEvent',
+            name="CampaignEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=32)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='campaigns.campaign')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("action", models.CharField(max_length=32)),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="campaigns.campaign"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('at', 'id'),
+                "ordering": ("at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='CampaignSend',
+            name="CampaignSend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('main', 'main send'), ('test', 'test send'), ('reminder', 'reminder')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_sends', to='campaigns.campaign')),
-                ('send', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_link', to='notifications.send')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("main", "main send"), ("test", "test send"), ("reminder", "reminder")], max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaign_sends",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "send",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaign_link",
+                        to="notifications.send",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('created_at', 'id'),
+                "ordering": ("created_at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('kind', models.CharField(choices=[('outage', 'Outage'), ('degraded', 'Degraded service'), ('maintenance', 'Planned maintenance'), ('update', 'Update'), ('resolved', 'Resolved')], default='outage', max_length=16, verbose_name='kind')),
-                ('services', models.JSONField(blank=True, default=list, verbose_name='affected services')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='started at')),
-                ('expected_resolution_at', models.DateTimeField(blank=True, null=True, verbose_name='expected resolution')),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('major', 'Major'), ('minor', 'Minor'), ('info', 'Information')], default='major', max_length=10, verbose_name='severity')),
-                ('internal_note', models.TextField(blank=True, verbose_name='internal note')),
-                ('status', models.CharField(choices=[('open', 'open'), ('resolved', 'resolved')], db_index=True, default='open', max_length=10)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outage", "Outage"),
+                            ("degraded", "Degraded service"),
+                            ("maintenance", "Planned maintenance"),
+                            ("update", "Update"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="outage",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("services", models.JSONField(blank=True, default=list, verbose_name="affected services")),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="started at")),
+                (
+                    "expected_resolution_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expected resolution"),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("major", "Major"),
+                            ("minor", "Minor"),
+                            ("info", "Information"),
+                        ],
+                        default="major",
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                ("internal_note", models.TextField(blank=True, verbose_name="internal note")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("resolved", "resolved")],
+                        db_index=True,
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-started_at', '-id'),
+                "ordering": ("-started_at", "-id"),
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='campaigns.incident'),
+            model_name="campaign",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="campaigns", to="campaigns.incident"
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='campaigns', to='campaigns.messagetemplate'),
+            model_name="campaign",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="campaigns",
+                to="campaigns.messagetemplate",
+            ),
         ),
         migrations.CreateModel(
-            name='TemplateVersion',
+            name="TemplateVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('sms_text', models.TextField(blank=True, verbose_name='SMS text')),
-                ('email_subject', models.CharField(blank=True, max_length=300, verbose_name='email subject')),
-                ('email_text', models.TextField(blank=True, verbose_name='email plain text')),
-                ('email_html', models.TextField(blank=True, verbose_name='email HTML')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='campaigns.messagetemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("sms_text", models.TextField(blank=True, verbose_name="SMS text")),
+                ("email_subject", models.CharField(blank=True, max_length=300, verbose_name="email subject")),
+                ("email_text", models.TextField(blank=True, verbose_name="email plain text")),
+                ("email_html", models.TextField(blank=True, verbose_name="email HTML")),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="campaigns.messagetemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('template', 'language'),
-                'constraints': [models.UniqueConstraint(fields=('template', 'language'), name='unique_template_language')],
+                "ordering": ("template", "language"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("template", "language"), name="unique_template_language")
+                ],
             },
         ),
     ]

@@ -4,30 +4,48 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 VIEW_ALL = [
-    "clients.view_client", "clients.view_bucket", "clients.view_segment", "clients.view_testrecipient",
+    "clients.view_client",
+    "clients.view_bucket",
+    "clients.view_segment",
+    "clients.view_testrecipient",
     "clients.view_consentevent",
-    "notifications.view_send", "notifications.view_message", "notifications.view_deliveryreport",
-    "campaigns.view_campaign", "campaigns.view_incident", "campaigns.view_messagetemplate",
-    "campaigns.view_templateversion", "campaigns.view_campaignevent",
+    "notifications.view_send",
+    "notifications.view_message",
+    "notifications.view_deliveryreport",
+    "campaigns.view_campaign",
+    "campaigns.view_incident",
+    "campaigns.view_messagetemplate",
+    "campaigns.view_templateversion",
+    "campaigns.view_campaignevent",
 ]
 GROUPS = {
     "Viewers": VIEW_ALL,
-    "Ops": VIEW_ALL + [
-        "campaigns.add_campaign", "campaigns.change_campaign", "campaigns.send_campaign",
-        "campaigns.test_send_campaign", "campaigns.add_incident", "campaigns.change_incident",
-        "campaigns.add_messagetemplate", "campaigns.change_messagetemplate",
-        "campaigns.add_templateversion", "campaigns.change_templateversion",
+    "Ops": VIEW_ALL
+    + [
+        "campaigns.add_campaign",
+        "campaigns.change_campaign",
+        "campaigns.send_campaign",
+        "campaigns.test_send_campaign",
+        "campaigns.add_incident",
+        "campaigns.change_incident",
+        "campaigns.add_messagetemplate",
+        "campaigns.change_messagetemplate",
+        "campaigns.add_templateversion",
+        "campaigns.change_templateversion",
     ],
     "Approvers": VIEW_ALL + ["campaigns.approve_campaign"],
-    "Admins": VIEW_ALL + [
+    "Admins": VIEW_ALL
+    + [
         f"clients.{action}_{model}"
         for model in ("client", "bucket", "bucketmembership", "segment", "testrecipient")
         for action in ("add", "change", "delete")
-    ] + [
+    ]
+    + [
         f"campaigns.{action}_{model}"
         for model in ("messagetemplate", "templateversion")
         for action in ("add", "change", "delete")
-    ] + ["campaigns.approve_campaign"],
+    ]
+    + ["campaigns.approve_campaign"],
 }
 
 

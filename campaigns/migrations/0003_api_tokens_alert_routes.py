@@ -7,71 +7,193 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_staff_groups'),
-        ('clients', '0002_signup_request_and_append_only_consent'),
+        ("campaigns", "0002_staff_groups"),
+        ("clients", "0002_signup_request_and_append_only_consent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertRoute',
+            name="AlertRoute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('priority', models.PositiveSmallIntegerField(default=100, help_text='Lower is tried first.', verbose_name='priority')),
-                ('matchers', models.JSONField(default=dict, help_text='e.g. {"service": "fibre", "region": "North"}', verbose_name='label matchers')),
-                ('match_regex', models.BooleanField(default=False, verbose_name='values are regular expressions')),
-                ('channels', models.JSONField(default=list, help_text='["sms", "email"]', verbose_name='channels')),
-                ('kind', models.CharField(choices=[('outage', 'Outage'), ('degraded', 'Degraded service'), ('maintenance', 'Planned maintenance'), ('update', 'Update'), ('resolved', 'Resolved')], default='outage', max_length=16, verbose_name='kind')),
-                ('send_without_review', models.BooleanField(default=False, help_text='Only honoured for a token allowed to send without review.', verbose_name='send without review')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('buckets', models.ManyToManyField(blank=True, related_name='+', to='clients.bucket', verbose_name='buckets')),
-                ('resolved_template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.messagetemplate', verbose_name='template when resolved')),
-                ('segment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.segment', verbose_name='segment')),
-                ('template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.messagetemplate', verbose_name='template')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        default=100, help_text="Lower is tried first.", verbose_name="priority"
+                    ),
+                ),
+                (
+                    "matchers",
+                    models.JSONField(
+                        default=dict,
+                        help_text='e.g. {"service": "fibre", "region": "North"}',
+                        verbose_name="label matchers",
+                    ),
+                ),
+                ("match_regex", models.BooleanField(default=False, verbose_name="values are regular expressions")),
+                ("channels", models.JSONField(default=list, help_text='["sms", "email"]', verbose_name="channels")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("outage", "Outage"),
+                            ("degraded", "Degraded service"),
+                            ("maintenance", "Planned maintenance"),
+                            ("update", "Update"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="outage",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "send_without_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Only honoured for a token allowed to send without review.",
+                        verbose_name="send without review",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "buckets",
+                    models.ManyToManyField(blank=True, related_name="+", to="clients.bucket", verbose_name="buckets"),
+                ),
+                (
+                    "resolved_template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.messagetemplate",
+                        verbose_name="template when resolved",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.segment",
+                        verbose_name="segment",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.messagetemplate",
+                        verbose_name="template",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'alert route',
-                'ordering': ('priority', 'id'),
+                "verbose_name": "alert route",
+                "ordering": ("priority", "id"),
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Who uses it, e.g. “Alertmanager prod”.', max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(editable=False, help_text='First characters, to recognise it.', max_length=12)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('can_create_draft', models.BooleanField(default=False, verbose_name='can create drafts')),
-                ('can_read_status', models.BooleanField(default=False, verbose_name='can read notice status')),
-                ('can_send_without_review', models.BooleanField(default=False, help_text='Drafts it creates may be sent at once, without a person. Leave off unless agreed.', verbose_name='can send without review')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Who uses it, e.g. “Alertmanager prod”.", max_length=100, verbose_name="name"
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(editable=False, help_text="First characters, to recognise it.", max_length=12),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("can_create_draft", models.BooleanField(default=False, verbose_name="can create drafts")),
+                ("can_read_status", models.BooleanField(default=False, verbose_name="can read notice status")),
+                (
+                    "can_send_without_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Drafts it creates may be sent at once, without a person. Leave off unless agreed.",
+                        verbose_name="can send without review",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ('name', 'id'),
+                "verbose_name": "API token",
+                "ordering": ("name", "id"),
             },
         ),
         migrations.CreateModel(
-            name='AlertLink',
+            name="AlertLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_key', models.CharField(db_index=True, max_length=500)),
-                ('fired_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.incident')),
-                ('resolved_campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.campaign')),
-                ('route', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.alertroute')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("group_key", models.CharField(db_index=True, max_length=500)),
+                ("fired_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.campaign"
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.incident"
+                    ),
+                ),
+                (
+                    "resolved_campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "route",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.alertroute",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-fired_at', '-id'),
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('group_key',), name='unique_open_alert_group')],
+                "ordering": ("-fired_at", "-id"),
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=("group_key",),
+                        name="unique_open_alert_group",
+                    )
+                ],
             },
         ),
     ]

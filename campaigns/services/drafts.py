@@ -76,8 +76,11 @@ def campaign_empty_variables(campaign: Campaign) -> list[str]:
                     used |= compile_template(source or "").variables
                 except TemplateError:
                     continue  # the Message step reports template errors itself
-    return [name for name in SHARED_VARIABLE_LABELS
-            if name in used and not str((campaign.variables or {}).get(name) or "").strip()]
+    return [
+        name
+        for name in SHARED_VARIABLE_LABELS
+        if name in used and not str((campaign.variables or {}).get(name) or "").strip()
+    ]
 
 
 def template_content(template: MessageTemplate) -> dict:
@@ -98,8 +101,9 @@ def campaign_step_reach(*, campaign: Campaign, step: str) -> Campaign:
 
 
 def _event(campaign: Campaign, actor, action: str, detail: str = "") -> None:
-    CampaignEvent.objects.create(campaign=campaign, actor=actor if getattr(actor, "pk", None) else None,
-                                 action=action, detail=detail[:500])
+    CampaignEvent.objects.create(
+        campaign=campaign, actor=actor if getattr(actor, "pk", None) else None, action=action, detail=detail[:500]
+    )
 
 
 def _require_draft(campaign: Campaign) -> None:
@@ -108,10 +112,19 @@ def _require_draft(campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def campaign_draft_create(*, incident: Incident | None = None, incident_fields: dict | None = None, kind: str,
-                          title: str, audience: dict | None = None, channels: list[str] | None = None,
-                          template: MessageTemplate | None = None, variables: dict | None = None,
-                          created_by=None, source: str = "web") -> Campaign:
+def campaign_draft_create(
+    *,
+    incident: Incident | None = None,
+    incident_fields: dict | None = None,
+    kind: str,
+    title: str,
+    audience: dict | None = None,
+    channels: list[str] | None = None,
+    template: MessageTemplate | None = None,
+    variables: dict | None = None,
+    created_by=None,
+    source: str = "web",
+) -> Campaign:
     """Create a draft notice (and its incident unless one is given), ready to open in the outage form.
 
     The wizard step is the first one the given data leaves incomplete, so the form reopens where work remains.
@@ -160,8 +173,9 @@ def campaign_incident_update(*, campaign: Campaign, fields: dict, actor=None) ->
 
 
 @transaction.atomic
-def campaign_audience_update(*, campaign: Campaign, audience: dict, channels: list[str],
-                             mandatory: bool = False) -> Campaign:
+def campaign_audience_update(
+    *, campaign: Campaign, audience: dict, channels: list[str], mandatory: bool = False
+) -> Campaign:
     """Save the Audience step. A follow-up keeps its parent's exact recipients: only channels may change."""
     _require_draft(campaign)
     if campaign.parent_id is None:
@@ -173,9 +187,17 @@ def campaign_audience_update(*, campaign: Campaign, audience: dict, channels: li
 
 
 @transaction.atomic
-def campaign_message_update(*, campaign: Campaign, content: dict, fallback_language: str, variables: dict,
-                            sms_stop_line: bool = False, template: MessageTemplate | None = None,
-                            save_as_template: str = "", actor=None) -> Campaign:
+def campaign_message_update(
+    *,
+    campaign: Campaign,
+    content: dict,
+    fallback_language: str,
+    variables: dict,
+    sms_stop_line: bool = False,
+    template: MessageTemplate | None = None,
+    save_as_template: str = "",
+    actor=None,
+) -> Campaign:
     """Save the Message step. The saved template changes only when ``save_as_template`` names it."""
     from campaigns.services.templates import message_template_save
 
@@ -185,18 +207,26 @@ def campaign_message_update(*, campaign: Campaign, content: dict, fallback_langu
     campaign.variables = {**campaign.variables, **variables}
     campaign.sms_stop_line = sms_stop_line
     if save_as_template:
-        template = message_template_save(name=save_as_template, kind=campaign.kind, content=content,
-                                         sms_stop_line=sms_stop_line)
+        template = message_template_save(
+            name=save_as_template, kind=campaign.kind, content=content, sms_stop_line=sms_stop_line
+        )
         _event(campaign, actor, "template_saved", f"as template “{template.name}”")
     campaign.template = template
-    campaign.save(update_fields=["content", "fallback_language", "variables", "sms_stop_line", "template",
-                                 "updated_at"])
+    campaign.save(
+        update_fields=["content", "fallback_language", "variables", "sms_stop_line", "template", "updated_at"]
+    )
     return campaign_step_reach(campaign=campaign, step="when")
 
 
 @transaction.atomic
-def campaign_schedule_update(*, campaign: Campaign, send_mode: str, send_at: datetime | None = None,
-                             repeat_every_hours: int | None = None, repeat_until: datetime | None = None) -> Campaign:
+def campaign_schedule_update(
+    *,
+    campaign: Campaign,
+    send_mode: str,
+    send_at: datetime | None = None,
+    repeat_every_hours: int | None = None,
+    repeat_until: datetime | None = None,
+) -> Campaign:
     """Save the When step: now, at a time, or every N hours until a time (reminders)."""
     _require_draft(campaign)
     campaign.send_mode = send_mode

@@ -25,8 +25,9 @@ FOLLOW_UP_TITLES = {IncidentKind.UPDATE: "Update: {title}", IncidentKind.RESOLVE
 
 
 def _event(*, campaign: Campaign, actor, action: str, detail: str = "") -> CampaignEvent:
-    return CampaignEvent.objects.create(campaign=campaign, actor=actor if getattr(actor, "pk", None) else None,
-                                        action=action, detail=detail[:500])
+    return CampaignEvent.objects.create(
+        campaign=campaign, actor=actor if getattr(actor, "pk", None) else None, action=action, detail=detail[:500]
+    )
 
 
 def _require(campaign: Campaign, allowed: tuple[str, ...], action: str) -> str:
@@ -79,8 +80,12 @@ def campaign_retry_failed(*, campaign: Campaign, actor=None, include: tuple[str,
     if send is None or selectors.campaign_state(campaign) == Campaign.State.CANCELLED:
         raise CampaignActionNotAllowed("Only a notice that was sent can retry its failures.")
     count = send_retry_failed(send=send, states=states)
-    _event(campaign=campaign, actor=actor, action="retried",
-           detail=f"{count} message(s) queued again ({', '.join(states)})")
+    _event(
+        campaign=campaign,
+        actor=actor,
+        action="retried",
+        detail=f"{count} message(s) queued again ({', '.join(states)})",
+    )
     return count
 
 
@@ -105,8 +110,12 @@ def campaign_follow_up(*, campaign: Campaign, kind: str, actor=None) -> Campaign
     draft.mandatory = campaign.mandatory
     draft.fallback_language = campaign.fallback_language
     draft.save(update_fields=["parent", "mandatory", "fallback_language", "updated_at"])
-    _event(campaign=campaign, actor=actor, action="follow_up_drafted",
-           detail=f"{IncidentKind(kind).label} notice #{draft.pk} for {len(client_ids)} client(s)")
+    _event(
+        campaign=campaign,
+        actor=actor,
+        action="follow_up_drafted",
+        detail=f"{IncidentKind(kind).label} notice #{draft.pk} for {len(client_ids)} client(s)",
+    )
     return draft
 
 
@@ -114,7 +123,8 @@ def campaign_follow_up(*, campaign: Campaign, kind: str, actor=None) -> Campaign
 def incident_resolve(*, incident: Incident, actor=None, campaign: Campaign | None = None) -> Incident:
     """Mark the incident resolved (once); called when its resolved notice is sent, or by hand from its page."""
     updated = Incident.objects.filter(pk=incident.pk, status=Incident.Status.OPEN).update(
-        status=Incident.Status.RESOLVED, resolved_at=timezone.now())
+        status=Incident.Status.RESOLVED, resolved_at=timezone.now()
+    )
     incident.refresh_from_db(fields=["status", "resolved_at"])
     if updated and campaign is not None:
         _event(campaign=campaign, actor=actor, action="incident_resolved", detail=f"incident #{incident.pk}")
@@ -126,4 +136,3 @@ def campaign_sent(*, campaign: Campaign, actor=None) -> Campaign:
     if campaign.kind == IncidentKind.RESOLVED:
         incident_resolve(incident=campaign.incident, actor=actor, campaign=campaign)
     return campaign
-

@@ -48,8 +48,10 @@ def campaign_reach(campaign: Campaign) -> Reach:
     """How many clients and messages the notice would reach now (two queries, nothing loops over clients)."""
     kind = campaign_notice_kind(campaign)
     counts = audience_counts(campaign.audience, campaign.channels, notice_kind=kind, mandatory=campaign.mandatory)
-    reasons = {f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
-               for channel in campaign.channels}
+    reasons = {
+        f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
+        for channel in campaign.channels
+    }
     reachable = Q()
     for name in reasons:
         reachable |= Q(**{name: ""})
@@ -62,8 +64,9 @@ def campaign_needs_approval(campaign: Campaign, reach: Reach) -> bool:
 
 
 def _event(campaign: Campaign, actor, action: str, detail: str = "") -> None:
-    CampaignEvent.objects.create(campaign=campaign, actor=actor if getattr(actor, "pk", None) else None,
-                                 action=action, detail=detail[:500])
+    CampaignEvent.objects.create(
+        campaign=campaign, actor=actor if getattr(actor, "pk", None) else None, action=action, detail=detail[:500]
+    )
 
 
 def _check_ready(campaign: Campaign, reach: Reach) -> None:
@@ -87,10 +90,17 @@ def _start(campaign: Campaign, actor, *, role: str = CampaignSend.Role.MAIN, now
     scheduled_at = _first_run_at(campaign, now) if role == CampaignSend.Role.MAIN else None
     label = campaign.title if role == CampaignSend.Role.MAIN else f"{campaign.title} (reminder)"
     send = send_create(
-        label=label, channels=list(campaign.channels), audience=campaign.audience, content=campaign.content,
-        fallback_language=campaign.fallback_language, variables=campaign.variables,
-        notice_kind=campaign_notice_kind(campaign), mandatory=campaign.mandatory,
-        sms_stop_line=campaign.sms_stop_line, reference=f"campaign-{campaign.pk}", scheduled_at=scheduled_at,
+        label=label,
+        channels=list(campaign.channels),
+        audience=campaign.audience,
+        content=campaign.content,
+        fallback_language=campaign.fallback_language,
+        variables=campaign.variables,
+        notice_kind=campaign_notice_kind(campaign),
+        mandatory=campaign.mandatory,
+        sms_stop_line=campaign.sms_stop_line,
+        reference=f"campaign-{campaign.pk}",
+        scheduled_at=scheduled_at,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     CampaignSend.objects.create(campaign=campaign, send=send, role=role)
@@ -102,8 +112,13 @@ def _go(campaign: Campaign, actor, *, from_state: str, reach: Reach, approver=No
     now = timezone.now()
     first_at = _first_run_at(campaign, now)
     target = Campaign.State.SCHEDULED if first_at else Campaign.State.SENDING
-    fields = {"state": target, "audience_size": reach.recipients, "sent_by": actor, "sent_at": now,
-              "wizard_step": "send"}
+    fields = {
+        "state": target,
+        "audience_size": reach.recipients,
+        "sent_by": actor,
+        "sent_at": now,
+        "wizard_step": "send",
+    }
     if approver is not None:
         fields["approved_by"] = approver
         fields.pop("sent_by")
@@ -115,8 +130,12 @@ def _go(campaign: Campaign, actor, *, from_state: str, reach: Reach, approver=No
     campaign.refresh_from_db()
     send = _start(campaign, campaign.sent_by, now=now)
     when = f"scheduled for {first_at:%Y-%m-%d %H:%M %Z}" if first_at else "sending now"
-    _event(campaign, approver or actor, "approved" if approver else ("scheduled" if first_at else "sent"),
-           f"{reach.recipients} recipient(s), {reach.messages} message(s), {when} (send #{send.pk})")
+    _event(
+        campaign,
+        approver or actor,
+        "approved" if approver else ("scheduled" if first_at else "sent"),
+        f"{reach.recipients} recipient(s), {reach.messages} message(s), {when} (send #{send.pk})",
+    )
     from campaigns.services.lifecycle import campaign_sent
 
     campaign_sent(campaign=campaign, actor=approver or actor)
@@ -135,13 +154,21 @@ def campaign_confirm(*, campaign: Campaign, actor) -> Campaign:
         raise CampaignNotReady("The scheduled time has passed; choose a new time or send now.")
     if campaign_needs_approval(campaign, reach):
         updated = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
-            state=Campaign.State.AWAITING_APPROVAL, audience_size=reach.recipients, sent_by=actor,
-            wizard_step="send", updated_at=timezone.now())
+            state=Campaign.State.AWAITING_APPROVAL,
+            audience_size=reach.recipients,
+            sent_by=actor,
+            wizard_step="send",
+            updated_at=timezone.now(),
+        )
         if not updated:
             raise CampaignAlreadySent("This notice was already sent.")
         campaign.refresh_from_db()
-        _event(campaign, actor, "approval_requested",
-               f"{reach.recipients} recipient(s) is above the approval threshold of {settings.APPROVAL_THRESHOLD}")
+        _event(
+            campaign,
+            actor,
+            "approval_requested",
+            f"{reach.recipients} recipient(s) is above the approval threshold of {settings.APPROVAL_THRESHOLD}",
+        )
         return campaign
     return _go(campaign, actor, from_state=Campaign.State.DRAFT, reach=reach)
 
@@ -163,7 +190,8 @@ def campaign_approve(*, campaign: Campaign, actor) -> Campaign:
 def campaign_reject(*, campaign: Campaign, actor, reason: str = "") -> Campaign:
     """Send a notice awaiting approval back to draft so its author can change it."""
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.AWAITING_APPROVAL).update(
-            state=Campaign.State.DRAFT, wizard_step="preview", updated_at=timezone.now()):
+        state=Campaign.State.DRAFT, wizard_step="preview", updated_at=timezone.now()
+    ):
         raise CampaignAlreadySent("This notice is not awaiting approval.")
     campaign.refresh_from_db()
     _event(campaign, actor, "approval_declined", reason)
@@ -177,10 +205,15 @@ def campaign_test_send(*, campaign: Campaign, actor, test_recipient_ids: list[in
     if errors:
         raise CampaignNotReady("The message has errors: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     send = test_send_create(
-        label=f"[TEST] {campaign.title}", channels=list(campaign.channels), content=campaign.content,
-        fallback_language=campaign.fallback_language, variables=campaign.variables,
-        test_recipient_ids=list(test_recipient_ids), sms_stop_line=campaign.sms_stop_line,
-        created_by=actor if getattr(actor, "pk", None) else None)
+        label=f"[TEST] {campaign.title}",
+        channels=list(campaign.channels),
+        content=campaign.content,
+        fallback_language=campaign.fallback_language,
+        variables=campaign.variables,
+        test_recipient_ids=list(test_recipient_ids),
+        sms_stop_line=campaign.sms_stop_line,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     CampaignSend.objects.create(campaign=campaign, send=send, role=CampaignSend.Role.TEST)
     _event(campaign, actor, "test_sent", f"to {len(test_recipient_ids)} internal recipient(s) (send #{send.pk})")
     return send

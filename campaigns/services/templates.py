@@ -19,8 +19,15 @@ def _version_fields(channels: dict) -> dict:
 
 
 @transaction.atomic
-def message_template_save(*, name: str, kind: str, content: dict, sms_stop_line: bool = False,
-                          description: str | None = None, template: MessageTemplate | None = None) -> MessageTemplate:
+def message_template_save(
+    *,
+    name: str,
+    kind: str,
+    content: dict,
+    sms_stop_line: bool = False,
+    description: str | None = None,
+    template: MessageTemplate | None = None,
+) -> MessageTemplate:
     """Create or replace a template (found by ``template`` or by name) with one version per language of ``content``.
 
     Languages missing from ``content`` are removed, so the template holds exactly what was saved.
@@ -34,7 +41,8 @@ def message_template_save(*, name: str, kind: str, content: dict, sms_stop_line:
         template.description = description
     template.save()
     for language, channels in content.items():
-        TemplateVersion.objects.update_or_create(template=template, language=language,
-                                                 defaults=_version_fields(channels))
+        TemplateVersion.objects.update_or_create(
+            template=template, language=language, defaults=_version_fields(channels)
+        )
     template.versions.exclude(language__in=list(content)).delete()
     return template

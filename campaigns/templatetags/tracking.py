@@ -10,14 +10,25 @@ from notifications.models import Message
 register = template.Library()
 
 CAMPAIGN_COLOURS = {
-    Campaign.State.DRAFT: "secondary", Campaign.State.AWAITING_APPROVAL: "warning", Campaign.State.SCHEDULED: "info",
-    Campaign.State.SENDING: "primary", Campaign.State.PAUSED: "warning", Campaign.State.COMPLETED: "success",
-    Campaign.State.CANCELLED: "dark", Campaign.State.FAILED: "danger",
+    Campaign.State.DRAFT: "secondary",
+    Campaign.State.AWAITING_APPROVAL: "warning",
+    Campaign.State.SCHEDULED: "info",
+    Campaign.State.SENDING: "primary",
+    Campaign.State.PAUSED: "warning",
+    Campaign.State.COMPLETED: "success",
+    Campaign.State.CANCELLED: "dark",
+    Campaign.State.FAILED: "danger",
 }
 MESSAGE_COLOURS = {
-    Message.State.PENDING: "secondary", Message.State.SENDING: "info", Message.State.ACCEPTED: "primary",
-    Message.State.DELIVERED: "success", Message.State.UNDELIVERABLE: "danger", Message.State.EXPIRED: "warning",
-    Message.State.REJECTED: "danger", Message.State.FAILED: "danger", Message.State.SKIPPED: "light",
+    Message.State.PENDING: "secondary",
+    Message.State.SENDING: "info",
+    Message.State.ACCEPTED: "primary",
+    Message.State.DELIVERED: "success",
+    Message.State.UNDELIVERABLE: "danger",
+    Message.State.EXPIRED: "warning",
+    Message.State.REJECTED: "danger",
+    Message.State.FAILED: "danger",
+    Message.State.SKIPPED: "light",
     Message.State.CANCELLED: "dark",
 }
 CAMPAIGN_LABELS = dict(Campaign.State.choices)

@@ -21,16 +21,35 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 SEND_PERM = "campaigns.send_campaign"
 
 RECIPIENT_COLUMNS = (
-    ("message", "id"), ("client_ref", "client__external_ref"), ("client_name", "client__name"),
-    ("account", "client__account"), ("channel", "channel"), ("destination", "destination"),
-    ("language", "language"), ("state", "state"), ("skip_reason", "skip_reason"), ("provider_status", "status_name"),
-    ("error_code", "error_code"), ("error", "error_text"), ("attempts", "attempts"), ("sent_at", "sent_at"),
-    ("accepted_at", "accepted_at"), ("done_at", "done_at"),
+    ("message", "id"),
+    ("client_ref", "client__external_ref"),
+    ("client_name", "client__name"),
+    ("account", "client__account"),
+    ("channel", "channel"),
+    ("destination", "destination"),
+    ("language", "language"),
+    ("state", "state"),
+    ("skip_reason", "skip_reason"),
+    ("provider_status", "status_name"),
+    ("error_code", "error_code"),
+    ("error", "error_text"),
+    ("attempts", "attempts"),
+    ("sent_at", "sent_at"),
+    ("accepted_at", "accepted_at"),
+    ("done_at", "done_at"),
 )
 FAILURE_COLUMNS = (
-    ("client_ref", "client__external_ref"), ("client_name", "client__name"), ("account", "client__account"),
-    ("phone", "client__phone"), ("email", "client__email"), ("channel", "channel"), ("destination", "destination"),
-    ("state", "state"), ("provider_status", "status_name"), ("error_code", "error_code"), ("error", "error_text"),
+    ("client_ref", "client__external_ref"),
+    ("client_name", "client__name"),
+    ("account", "client__account"),
+    ("phone", "client__phone"),
+    ("email", "client__email"),
+    ("channel", "channel"),
+    ("destination", "destination"),
+    ("state", "state"),
+    ("provider_status", "status_name"),
+    ("error_code", "error_code"),
+    ("error", "error_text"),
     ("done_at", "done_at"),
 )
 MASKED_FIELDS = {"destination", "client__phone", "client__email"}
@@ -80,8 +99,9 @@ def _stream(request: HttpRequest, pk: int, columns, state: str, name: str) -> St
                 row[index] = masked(row[index] or "")
             yield row
 
-    response = StreamingHttpResponse(csv_lines([label for label, _ in columns], rows()),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines([label for label, _ in columns], rows()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="notice-{campaign.pk}-{name}.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -25,13 +25,19 @@ def _edit(request, template: MessageTemplate | None):
     form = MessageTemplateForm(request.POST or None, template=template, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        saved = message_template_save(name=data["name"], kind=data["kind"], content=data["content"],
-                                      sms_stop_line=data["sms_stop_line"], description=data["description"],
-                                      template=template)
+        saved = message_template_save(
+            name=data["name"],
+            kind=data["kind"],
+            content=data["content"],
+            sms_stop_line=data["sms_stop_line"],
+            description=data["description"],
+            template=template,
+        )
         messages.success(request, f"Template “{saved.name}” saved.")
         return redirect("campaigns:templates")
-    return render(request, "campaigns/templates/edit.html",
-                  {"form": form, "template": template, "variables": VARIABLES})
+    return render(
+        request, "campaigns/templates/edit.html", {"form": form, "template": template, "variables": VARIABLES}
+    )
 
 
 @login_required

@@ -33,9 +33,11 @@ RECIPIENTS_PAGE_SIZE = 50
 
 def staff_view(*perms: str):
     """Anonymous users go to the login page; signed-in users without the permissions get 403."""
+
     def decorator(view):
         guarded = login_required(permission_required((VIEW_PERM, *perms), raise_exception=True)(view))
         return wraps(view)(guarded)
+
     return decorator
 
 
@@ -51,12 +53,22 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     selectors.attach_live_state(rows)
     for campaign in rows:
-        campaign.url = (wizard_url(campaign) if campaign.live_state == Campaign.State.DRAFT
-                        else reverse("campaigns:detail", args=[campaign.pk]))
-    return render(request, "campaigns/list.html", {
-        "page": page, "campaigns": rows, "states": Campaign.State.choices, "kinds": IncidentKind.choices,
-        "filters": {"state": state, "kind": kind, "q": search},
-    })
+        campaign.url = (
+            wizard_url(campaign)
+            if campaign.live_state == Campaign.State.DRAFT
+            else reverse("campaigns:detail", args=[campaign.pk])
+        )
+    return render(
+        request,
+        "campaigns/list.html",
+        {
+            "page": page,
+            "campaigns": rows,
+            "states": Campaign.State.choices,
+            "kinds": IncidentKind.choices,
+            "filters": {"state": state, "kind": kind, "q": search},
+        },
+    )
 
 
 def _page_context(request: HttpRequest, campaign: Campaign) -> dict:
@@ -64,7 +76,10 @@ def _page_context(request: HttpRequest, campaign: Campaign) -> dict:
     state = selectors.campaign_state(campaign, send.state if send else None)
     can_send = request.user.has_perm(SEND_PERM)
     return {
-        "campaign": campaign, "send": send, "state": state, "can_send": can_send,
+        "campaign": campaign,
+        "send": send,
+        "state": state,
+        "can_send": can_send,
         "can_pause": can_send and state in selectors.PAUSABLE,
         "can_resume": can_send and state in selectors.RESUMABLE,
         "can_cancel": can_send and state in selectors.CANCELLABLE,
@@ -74,35 +89,55 @@ def _page_context(request: HttpRequest, campaign: Campaign) -> dict:
 
 def _progress_context(campaign: Campaign, send, state: str) -> dict:
     progress = selectors.send_progress_of(send)
-    bar = [(s, progress.percent(s), progress.by_state.get(s, 0)) for s in (
-        Message.State.DELIVERED, Message.State.ACCEPTED, Message.State.UNDELIVERABLE, Message.State.REJECTED,
-        Message.State.EXPIRED, Message.State.FAILED, Message.State.CANCELLED)]
+    bar = [
+        (s, progress.percent(s), progress.by_state.get(s, 0))
+        for s in (
+            Message.State.DELIVERED,
+            Message.State.ACCEPTED,
+            Message.State.UNDELIVERABLE,
+            Message.State.REJECTED,
+            Message.State.EXPIRED,
+            Message.State.FAILED,
+            Message.State.CANCELLED,
+        )
+    ]
     channels = sorted(progress.by_channel)
-    table = [(s, label, [progress.by_channel[c].get(s, 0) for c in channels], progress.by_state.get(s, 0))
-             for s, label in Message.State.choices]
+    table = [
+        (s, label, [progress.by_channel[c].get(s, 0) for c in channels], progress.by_state.get(s, 0))
+        for s, label in Message.State.choices
+    ]
     return {
-        "campaign": campaign, "progress": progress, "bar": bar, "channels": channels, "state_table": table,
+        "campaign": campaign,
+        "progress": progress,
+        "bar": bar,
+        "channels": channels,
+        "state_table": table,
         "state": state,
         # Keep polling until the send itself is settled, so the page learns when its state changes.
-        "poll": send is not None and send.state != "scheduled"
+        "poll": send is not None
+        and send.state != "scheduled"
         and (not progress.is_complete or send.state in ("queued", "sending")),
     }
 
 
 @staff_view()
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("incident", "created_by", "approved_by", "sent_by",
-                                                                 "parent"), pk=pk)
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("incident", "created_by", "approved_by", "sent_by", "parent"), pk=pk
+    )
     context = _page_context(request, campaign)
     context.update(_progress_context(campaign, context["send"], context["state"]))
     test_sends = selectors.campaign_test_sends(campaign)
     test_progress = selectors.progress_for_sends([(s.pk, s.state, s.materialized_at is not None) for s in test_sends])
-    context.update({
-        "test_sends": [(s, test_progress[s.pk]) for s in test_sends],
-        "events": selectors.campaign_events(campaign),
-        "thread": Campaign.objects.filter(incident=campaign.incident).only("pk", "title", "kind", "created_at")
-        .order_by("created_at", "id"),
-    })
+    context.update(
+        {
+            "test_sends": [(s, test_progress[s.pk]) for s in test_sends],
+            "events": selectors.campaign_events(campaign),
+            "thread": Campaign.objects.filter(incident=campaign.incident)
+            .only("pk", "title", "kind", "created_at")
+            .order_by("created_at", "id"),
+        }
+    )
     return render(request, "campaigns/detail.html", context)
 
 
@@ -141,28 +176,36 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
     has_more = has_previous = False
     total = 0
     if send is not None:
-        messages_qs = selectors.campaign_messages(send, search=filters["q"], state=filters["state"],
-                                                  channel=filters["channel"])
+        messages_qs = selectors.campaign_messages(
+            send, search=filters["q"], state=filters["state"], channel=filters["channel"]
+        )
         if before.isdigit():
-            rows = list(messages_qs.filter(id__lt=int(before)).order_by("-id")[:RECIPIENTS_PAGE_SIZE + 1])
+            rows = list(messages_qs.filter(id__lt=int(before)).order_by("-id")[: RECIPIENTS_PAGE_SIZE + 1])
             has_previous = len(rows) > RECIPIENTS_PAGE_SIZE
             rows = rows[:RECIPIENTS_PAGE_SIZE][::-1]
             has_more = True
         else:
             start = int(after) if after.isdigit() else 0
-            rows = list(messages_qs.filter(id__gt=start)[:RECIPIENTS_PAGE_SIZE + 1])
+            rows = list(messages_qs.filter(id__gt=start)[: RECIPIENTS_PAGE_SIZE + 1])
             has_more = len(rows) > RECIPIENTS_PAGE_SIZE
             rows = rows[:RECIPIENTS_PAGE_SIZE]
             has_previous = start > 0
         total = messages_qs.count()
     context = _page_context(request, campaign)
-    context.update({
-        "rows": _message_rows(request, rows), "total": total, "filters": filters,
-        "has_more": has_more and bool(rows), "has_previous": has_previous and bool(rows),
-        "first_id": rows[0].pk if rows else None, "last_id": rows[-1].pk if rows else None,
-        "message_states": Message.State.choices, "failure_filter": "failures",
-        "channels": campaign.channels or ["sms", "email"],
-    })
+    context.update(
+        {
+            "rows": _message_rows(request, rows),
+            "total": total,
+            "filters": filters,
+            "has_more": has_more and bool(rows),
+            "has_previous": has_previous and bool(rows),
+            "first_id": rows[0].pk if rows else None,
+            "last_id": rows[-1].pk if rows else None,
+            "message_states": Message.State.choices,
+            "failure_filter": "failures",
+            "channels": campaign.channels or ["sms", "email"],
+        }
+    )
     return render(request, "campaigns/recipients.html", context)
 
 
@@ -174,16 +217,21 @@ def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
     groups = selectors.send_failure_groups(send)
     skip_labels = dict(Message.SkipReason.choices)
     sample = list(selectors.campaign_messages(send, state="failures")[:RECIPIENTS_PAGE_SIZE]) if send else []
-    context.update({
-        "groups": groups, "failure_total": sum(g.count for g in groups),
-        "skips": [(skip_labels.get(reason, reason or _("unknown")), n)
-                  for reason, n in selectors.send_skip_counts(send).items()],
-        "rows": _message_rows(request, sample),
-        "retry_default": selectors.retry_candidates(send),
-        "retry_all": selectors.retry_candidates(send, selectors.RETRY_OPTIONAL_STATES),
-        "optional_states": selectors.RETRY_OPTIONAL_STATES,
-        "can_retry": context["can_send"] and send is not None and context["state"] != Campaign.State.CANCELLED,
-    })
+    context.update(
+        {
+            "groups": groups,
+            "failure_total": sum(g.count for g in groups),
+            "skips": [
+                (skip_labels.get(reason, reason or _("unknown")), n)
+                for reason, n in selectors.send_skip_counts(send).items()
+            ],
+            "rows": _message_rows(request, sample),
+            "retry_default": selectors.retry_candidates(send),
+            "retry_all": selectors.retry_candidates(send, selectors.RETRY_OPTIONAL_STATES),
+            "optional_states": selectors.RETRY_OPTIONAL_STATES,
+            "can_retry": context["can_send"] and send is not None and context["state"] != Campaign.State.CANCELLED,
+        }
+    )
     return render(request, "campaigns/failures.html", context)
 
 
@@ -235,8 +283,7 @@ def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("incident"), pk=pk)
     try:
-        draft = lifecycle.campaign_follow_up(campaign=campaign, kind=request.POST.get("kind", ""),
-                                             actor=request.user)
+        draft = lifecycle.campaign_follow_up(campaign=campaign, kind=request.POST.get("kind", ""), actor=request.user)
     except lifecycle.CampaignActionNotAllowed as error:
         messages.error(request, str(error))
         return redirect("campaigns:detail", pk=pk)
@@ -246,10 +293,15 @@ def campaign_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view()
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
-    return render(request, "campaigns/incident.html", {
-        "incident": incident, "thread": selectors.incident_thread(incident),
-        "can_resolve": request.user.has_perm(SEND_PERM) and incident.status == Incident.Status.OPEN,
-    })
+    return render(
+        request,
+        "campaigns/incident.html",
+        {
+            "incident": incident,
+            "thread": selectors.incident_thread(incident),
+            "can_resolve": request.user.has_perm(SEND_PERM) and incident.status == Incident.Status.OPEN,
+        },
+    )
 
 
 @require_POST

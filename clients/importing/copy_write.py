@@ -45,8 +45,15 @@ def _copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[ob
             copy.write(buffer.getvalue())
 
 
-def copy_write(rows: list[dict], withdrawals: list[tuple[str, str]], joins: list[tuple[str, int]], *,
-               columns: Sequence[str], filename: str, source: str) -> None:
+def copy_write(
+    rows: list[dict],
+    withdrawals: list[tuple[str, str]],
+    joins: list[tuple[str, int]],
+    *,
+    columns: Sequence[str],
+    filename: str,
+    source: str,
+) -> None:
     """Upsert ``rows`` (dicts holding ``external_ref`` and ``columns``), then add consent events and memberships."""
     quote = connection.ops.quote_name
     clients = quote(Client._meta.db_table)
@@ -55,8 +62,10 @@ def copy_write(rows: list[dict], withdrawals: list[tuple[str, str]], joins: list
         if rows:
             names = ["external_ref", *columns]
             cursor.execute("DROP TABLE IF EXISTS import_client")
-            cursor.execute(f"CREATE TEMP TABLE import_client ON COMMIT DROP AS "
-                           f"SELECT {', '.join(map(quote, names))} FROM {clients} WITH NO DATA")
+            cursor.execute(
+                f"CREATE TEMP TABLE import_client ON COMMIT DROP AS "
+                f"SELECT {', '.join(map(quote, names))} FROM {clients} WITH NO DATA"
+            )
             _copy(cursor, "import_client", [quote(name) for name in names], ([row[n] for n in names] for row in rows))
             assignments = ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in [*columns, "updated_at"])
             cursor.execute(
@@ -67,8 +76,9 @@ def copy_write(rows: list[dict], withdrawals: list[tuple[str, str]], joins: list
             )
         if withdrawals:
             cursor.execute("DROP TABLE IF EXISTS import_consent")
-            cursor.execute("CREATE TEMP TABLE import_consent (external_ref varchar(64), channel varchar(8)) "
-                           "ON COMMIT DROP")
+            cursor.execute(
+                "CREATE TEMP TABLE import_consent (external_ref varchar(64), channel varchar(8)) ON COMMIT DROP"
+            )
             _copy(cursor, "import_consent", ["external_ref", "channel"], withdrawals)
             cursor.execute(
                 f"INSERT INTO {quote(ConsentEvent._meta.db_table)} (client_id, channel, action, source, detail, at) "

@@ -30,24 +30,52 @@ CHUNK = 5000
 BATCH = 2000
 SOURCE = "import"
 FIELDS = (
-    "name", "account", "email", "phone", "language", "uses_sms_service", "uses_email_service", "region", "network",
-    "plan", "tags", "is_active", "attributes",
+    "name",
+    "account",
+    "email",
+    "phone",
+    "language",
+    "uses_sms_service",
+    "uses_email_service",
+    "region",
+    "network",
+    "plan",
+    "tags",
+    "is_active",
+    "attributes",
 )
 CONSENT_FIELDS = (
-    "email_consent", "email_opted_out_at", "email_opt_out_source",
-    "sms_consent", "sms_opted_out_at", "sms_opt_out_source",
+    "email_consent",
+    "email_opted_out_at",
+    "email_opt_out_source",
+    "sms_consent",
+    "sms_opted_out_at",
+    "sms_opt_out_source",
 )
 DEFAULTS: dict[str, object] = {
-    "account": "", "email": "", "phone": "", "uses_sms_service": False, "uses_email_service": False,
-    "region": "", "network": "", "plan": "", "tags": [], "is_active": True, "attributes": {},
-    "email_consent": True, "email_opted_out_at": None, "email_opt_out_source": "",
-    "sms_consent": True, "sms_opted_out_at": None, "sms_opt_out_source": "",
+    "account": "",
+    "email": "",
+    "phone": "",
+    "uses_sms_service": False,
+    "uses_email_service": False,
+    "region": "",
+    "network": "",
+    "plan": "",
+    "tags": [],
+    "is_active": True,
+    "attributes": {},
+    "email_consent": True,
+    "email_opted_out_at": None,
+    "email_opt_out_source": "",
+    "sms_consent": True,
+    "sms_opted_out_at": None,
+    "sms_opt_out_source": "",
 }
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _lock_clients() -> None:
@@ -71,8 +99,7 @@ def _existing(refs: list[str]) -> dict[str, dict]:
                 stored[values["external_ref"]] = values
         return stored
     quote = connection.ops.quote_name
-    sql = (f"SELECT {', '.join(map(quote, columns))} FROM {quote(Client._meta.db_table)} "
-           f"WHERE external_ref = ANY(%s)")
+    sql = f"SELECT {', '.join(map(quote, columns))} FROM {quote(Client._meta.db_table)} WHERE external_ref = ANY(%s)"
     json_columns = [index for index, name in enumerate(columns) if name in ("tags", "attributes")]
     with connection.cursor() as cursor:
         for chunk in _chunks(refs, CHUNK):
@@ -94,13 +121,18 @@ def _memberships(client_ids: list[int], bucket_ids: list[int]) -> set[tuple[int,
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(BucketMembership._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT client_id, bucket_id FROM {table} WHERE bucket_id = ANY(%s) AND client_id = ANY(%s)",
-                           [bucket_ids, client_ids])
+            cursor.execute(
+                f"SELECT client_id, bucket_id FROM {table} WHERE bucket_id = ANY(%s) AND client_id = ANY(%s)",
+                [bucket_ids, client_ids],
+            )
             pairs.update(cursor.fetchall())
         return pairs
     for chunk in _chunks(client_ids, CHUNK):
-        pairs.update(BucketMembership.objects.filter(client_id__in=chunk, bucket_id__in=bucket_ids)
-                     .values_list("client_id", "bucket_id"))
+        pairs.update(
+            BucketMembership.objects.filter(client_id__in=chunk, bucket_id__in=bucket_ids).values_list(
+                "client_id", "bucket_id"
+            )
+        )
     return pairs
 
 
@@ -125,8 +157,9 @@ def _apply_consent(row: ParsedRow, merged: dict, now: datetime, report: ImportRe
         if given and not merged[f"{channel}_consent"]:
             report.consent_not_restored += 1
         elif not given and merged[f"{channel}_consent"]:
-            merged.update({f"{channel}_consent": False, f"{channel}_opted_out_at": now,
-                           f"{channel}_opt_out_source": SOURCE})
+            merged.update(
+                {f"{channel}_consent": False, f"{channel}_opted_out_at": now, f"{channel}_opt_out_source": SOURCE}
+            )
             withdrawn.append(channel)
     return withdrawn
 
@@ -145,8 +178,9 @@ def _plan(rows: list[ParsedRow], report: ImportReport, *, dry_run: bool) -> Plan
     if not dry_run:
         _lock_clients()
     stored = _existing([row.external_ref for row in rows])
-    buckets, report.buckets_created = buckets_ensure(names={name for row in rows for name in row.buckets},
-                                                     create=not dry_run)
+    buckets, report.buckets_created = buckets_ensure(
+        names={name for row in rows for name in row.buckets}, create=not dry_run
+    )
     bucket_ids = [bucket.pk for bucket in buckets.values() if bucket is not None]
     members = _memberships([values["id"] for values in stored.values()], bucket_ids)
     plan = Plan()
@@ -155,8 +189,11 @@ def _plan(rows: list[ParsedRow], report: ImportReport, *, dry_run: bool) -> Plan
         merged = _merge(row, previous)
         withdrawn = _apply_consent(row, merged, now, report)
         plan.withdrawals.extend((row.external_ref, channel) for channel in withdrawn)
-        joined = [buckets[name] for name in row.buckets
-                  if buckets[name] is None or previous is None or (previous["id"], buckets[name].pk) not in members]
+        joined = [
+            buckets[name]
+            for name in row.buckets
+            if buckets[name] is None or previous is None or (previous["id"], buckets[name].pk) not in members
+        ]
         plan.joins.extend((row.external_ref, bucket.pk if bucket else 0) for bucket in joined)
         if previous is None:
             outcome = "created"
@@ -179,7 +216,10 @@ def _write(plan: Plan, *, filename: str) -> None:
     now = timezone.now()
     clients = [Client(**values) for values in plan.rows]
     Client.objects.bulk_create(
-        clients, batch_size=BATCH, update_conflicts=True, unique_fields=["external_ref"],
+        clients,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["external_ref"],
         update_fields=[*FIELDS, *CONSENT_FIELDS, "updated_at"],
     )
     refs = sorted({ref for ref, _ in [*plan.withdrawals, *plan.joins]})
@@ -187,13 +227,23 @@ def _write(plan: Plan, *, filename: str) -> None:
     for chunk in _chunks(refs, CHUNK):
         ids.update(Client.objects.filter(external_ref__in=chunk).values_list("external_ref", "id"))
     ConsentEvent.objects.bulk_create(
-        [ConsentEvent(client_id=ids[ref], channel=channel, action=ConsentEvent.Action.WITHDRAWN,
-                      source=SOURCE, detail=filename[:255], at=now) for ref, channel in plan.withdrawals],
+        [
+            ConsentEvent(
+                client_id=ids[ref],
+                channel=channel,
+                action=ConsentEvent.Action.WITHDRAWN,
+                source=SOURCE,
+                detail=filename[:255],
+                at=now,
+            )
+            for ref, channel in plan.withdrawals
+        ],
         batch_size=BATCH,
     )
     BucketMembership.objects.bulk_create(
         [BucketMembership(client_id=ids[ref], bucket_id=bucket_id, added_at=now) for ref, bucket_id in plan.joins],
-        batch_size=BATCH, ignore_conflicts=True,
+        batch_size=BATCH,
+        ignore_conflicts=True,
     )
 
 
@@ -222,8 +272,14 @@ def clients_import_csv(*, data: bytes, filename: str, dry_run: bool = False) -> 
         with transaction.atomic():
             plan = _plan(parsed.rows, report, dry_run=False)
             if _use_copy():
-                copy_write(plan.rows, plan.withdrawals, plan.joins, columns=[*FIELDS, *CONSENT_FIELDS],
-                           filename=filename, source=SOURCE)
+                copy_write(
+                    plan.rows,
+                    plan.withdrawals,
+                    plan.joins,
+                    columns=[*FIELDS, *CONSENT_FIELDS],
+                    filename=filename,
+                    source=SOURCE,
+                )
             else:
                 _write(plan, filename=filename)
     report.seconds = time.perf_counter() - started

@@ -24,8 +24,9 @@ def cell_safe(value: object) -> str:
 
 
 def _services(client: Client) -> str:
-    return "+".join(name for name, used in (("sms", client.uses_sms_service), ("email", client.uses_email_service))
-                    if used)
+    return "+".join(
+        name for name, used in (("sms", client.uses_sms_service), ("email", client.uses_email_service)) if used
+    )
 
 
 def _yes(flag: bool) -> str:
@@ -39,20 +40,32 @@ class _Echo:
 
 def clients_csv_rows(queryset: QuerySet[Client]) -> Iterator[str]:
     """The CSV, line by line (for a streaming response): a BOM for Excel, the header, one line per client."""
-    attribute_keys = sorted({key for attributes in queryset.values_list("attributes", flat=True)
-                             for key in (attributes or {})})
+    attribute_keys = sorted(
+        {key for attributes in queryset.values_list("attributes", flat=True) for key in (attributes or {})}
+    )
     writer = csv.writer(_Echo())
     yield "\ufeff"
     yield writer.writerow([*COLUMNS, *(f"{ATTRIBUTE_PREFIX}{key}" for key in attribute_keys)])
     for client in queryset.order_by("pk").prefetch_related("buckets").iterator(chunk_size=2000):
         values = {
-            "external_ref": client.external_ref, "name": client.name, "email": client.email, "phone": client.phone,
-            "language": client.language, "services": _services(client),
+            "external_ref": client.external_ref,
+            "name": client.name,
+            "email": client.email,
+            "phone": client.phone,
+            "language": client.language,
+            "services": _services(client),
             "buckets": LIST_SEPARATOR.join(sorted(bucket.name for bucket in client.buckets.all())),
-            "account": client.account, "region": client.region, "network": client.network, "plan": client.plan,
-            "tags": LIST_SEPARATOR.join(client.tags or []), "active": _yes(client.is_active),
-            "email_consent": _yes(client.email_consent), "sms_consent": _yes(client.sms_consent),
+            "account": client.account,
+            "region": client.region,
+            "network": client.network,
+            "plan": client.plan,
+            "tags": LIST_SEPARATOR.join(client.tags or []),
+            "active": _yes(client.is_active),
+            "email_consent": _yes(client.email_consent),
+            "sms_consent": _yes(client.sms_consent),
         }
         attributes = client.attributes or {}
-        yield writer.writerow([cell_safe(values[column]) for column in COLUMNS]
-                              + [cell_safe(attributes.get(key, "")) for key in attribute_keys])
+        yield writer.writerow(
+            [cell_safe(values[column]) for column in COLUMNS]
+            + [cell_safe(attributes.get(key, "")) for key in attribute_keys]
+        )

@@ -21,13 +21,33 @@ from clients.services import (
 
 REQUIRED_COLUMNS = ("external_ref", "name")
 COLUMNS = (
-    "external_ref", "name", "email", "phone", "language", "services", "buckets", "account", "region", "network",
-    "plan", "tags", "active", "email_consent", "sms_consent",
+    "external_ref",
+    "name",
+    "email",
+    "phone",
+    "language",
+    "services",
+    "buckets",
+    "account",
+    "region",
+    "network",
+    "plan",
+    "tags",
+    "active",
+    "email_consent",
+    "sms_consent",
 )
 ATTRIBUTE_PREFIX = "attr_"
 LIST_SEPARATOR = "|"
-MAX_LENGTHS = {"external_ref": 64, "name": 200, "account": 200, "email": 254, "region": 100, "network": 100,
-               "plan": 100}
+MAX_LENGTHS = {
+    "external_ref": 64,
+    "name": 200,
+    "account": 200,
+    "email": 254,
+    "region": 100,
+    "network": 100,
+    "plan": 100,
+}
 _ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,7 +104,7 @@ def _header(cells: list[str]) -> list[str]:
             raise FileError(f"column {column!r} appears twice")
         seen.add(column)
         if column.startswith(ATTRIBUTE_PREFIX):
-            key = column[len(ATTRIBUTE_PREFIX):]
+            key = column[len(ATTRIBUTE_PREFIX) :]
             if not _ATTRIBUTE_KEY.match(key) or "__" in key:
                 raise FileError(f"column {column!r}: attribute names use letters, digits and _")
         elif column not in COLUMNS:
@@ -172,7 +192,7 @@ def _row(line: int, record: dict[str, str]) -> ParsedRow:
                 raise ClientValueError("a bucket name is longer than 100 characters")
     for column, text in record.items():
         if column.startswith(ATTRIBUTE_PREFIX):
-            row.attributes[column[len(ATTRIBUTE_PREFIX):]] = _attribute_value(text)
+            row.attributes[column[len(ATTRIBUTE_PREFIX) :]] = _attribute_value(text)
     return row
 
 

@@ -47,7 +47,9 @@ class ImportReport:
             return f"{self.filename}: not imported: {self.fatal}"
         verb = "would be" if self.dry_run else "were"
         parts = [
-            f"{self.created} created", f"{self.updated} updated", f"{self.unchanged} unchanged",
+            f"{self.created} created",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
             f"{len(self.errors)} rejected",
         ]
         extra = []

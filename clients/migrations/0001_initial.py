@@ -6,132 +6,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Bucket',
+            name="Bucket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'verbose_name': 'bucket',
-                'verbose_name_plural': 'buckets',
-                'ordering': ('name',),
+                "verbose_name": "bucket",
+                "verbose_name_plural": "buckets",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('definition', models.JSONField(default=dict, verbose_name='definition')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("definition", models.JSONField(default=dict, verbose_name="definition")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'segment',
-                'verbose_name_plural': 'segments',
-                'ordering': ('name',),
+                "verbose_name": "segment",
+                "verbose_name_plural": "segments",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='TestRecipient',
+            name="TestRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='mobile number')),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="mobile number")),
+                ("language", models.CharField(default="en", max_length=8, verbose_name="language")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'internal test recipient',
-                'verbose_name_plural': 'internal test recipients',
-                'ordering': ('name',),
+                "verbose_name": "internal test recipient",
+                "verbose_name_plural": "internal test recipients",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_ref', models.CharField(help_text="The client's id in the billing system.", max_length=64, unique=True, verbose_name='external reference')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('account', models.CharField(blank=True, max_length=200, verbose_name='account / company')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, db_index=True, help_text='E.164, for example +33612345678.', max_length=20, verbose_name='mobile number')),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('uses_sms_service', models.BooleanField(default=False, verbose_name='uses our SMS service')),
-                ('uses_email_service', models.BooleanField(default=False, verbose_name='uses our email service')),
-                ('email_consent', models.BooleanField(default=True, verbose_name='email notices allowed')),
-                ('email_opted_out_at', models.DateTimeField(blank=True, null=True, verbose_name='email opt-out time')),
-                ('email_opt_out_source', models.CharField(blank=True, max_length=64, verbose_name='email opt-out source')),
-                ('sms_consent', models.BooleanField(default=True, verbose_name='SMS notices allowed')),
-                ('sms_opted_out_at', models.DateTimeField(blank=True, null=True, verbose_name='SMS opt-out time')),
-                ('sms_opt_out_source', models.CharField(blank=True, max_length=64, verbose_name='SMS opt-out source')),
-                ('muted_kinds', models.JSONField(blank=True, default=list, verbose_name='muted notice kinds')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('region', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='service area / region')),
-                ('network', models.CharField(blank=True, max_length=100, verbose_name='network provider')),
-                ('plan', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='plan')),
-                ('tags', models.JSONField(blank=True, default=list, verbose_name='tags')),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='Free fields to filter on, e.g. last_visit, monthly_spend.', verbose_name='attributes')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "external_ref",
+                    models.CharField(
+                        help_text="The client's id in the billing system.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="external reference",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("account", models.CharField(blank=True, max_length=200, verbose_name="account / company")),
+                ("email", models.EmailField(blank=True, db_index=True, max_length=254, verbose_name="email")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="E.164, for example +33612345678.",
+                        max_length=20,
+                        verbose_name="mobile number",
+                    ),
+                ),
+                ("language", models.CharField(default="en", max_length=8, verbose_name="language")),
+                ("uses_sms_service", models.BooleanField(default=False, verbose_name="uses our SMS service")),
+                ("uses_email_service", models.BooleanField(default=False, verbose_name="uses our email service")),
+                ("email_consent", models.BooleanField(default=True, verbose_name="email notices allowed")),
+                ("email_opted_out_at", models.DateTimeField(blank=True, null=True, verbose_name="email opt-out time")),
+                (
+                    "email_opt_out_source",
+                    models.CharField(blank=True, max_length=64, verbose_name="email opt-out source"),
+                ),
+                ("sms_consent", models.BooleanField(default=True, verbose_name="SMS notices allowed")),
+                ("sms_opted_out_at", models.DateTimeField(blank=True, null=True, verbose_name="SMS opt-out time")),
+                ("sms_opt_out_source", models.CharField(blank=True, max_length=64, verbose_name="SMS opt-out source")),
+                ("muted_kinds", models.JSONField(blank=True, default=list, verbose_name="muted notice kinds")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "region",
+                    models.CharField(blank=True, db_index=True, max_length=100, verbose_name="service area / region"),
+                ),
+                ("network", models.CharField(blank=True, max_length=100, verbose_name="network provider")),
+                ("plan", models.CharField(blank=True, db_index=True, max_length=100, verbose_name="plan")),
+                ("tags", models.JSONField(blank=True, default=list, verbose_name="tags")),
+                (
+                    "attributes",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Free fields to filter on, e.g. last_visit, monthly_spend.",
+                        verbose_name="attributes",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'client',
-                'verbose_name_plural': 'clients',
-                'ordering': ('name', 'id'),
-                'indexes': [models.Index(fields=['is_active', 'uses_sms_service'], name='client_active_sms_idx'), models.Index(fields=['is_active', 'uses_email_service'], name='client_active_email_idx'), models.Index(fields=['language'], name='client_language_idx')],
+                "verbose_name": "client",
+                "verbose_name_plural": "clients",
+                "ordering": ("name", "id"),
+                "indexes": [
+                    models.Index(fields=["is_active", "uses_sms_service"], name="client_active_sms_idx"),
+                    models.Index(fields=["is_active", "uses_email_service"], name="client_active_email_idx"),
+                    models.Index(fields=["language"], name="client_language_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BucketMembership',
+            name="BucketMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('bucket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='clients.bucket')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='clients.client')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "bucket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="clients.bucket"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="clients.client"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='bucket',
-            name='clients',
-            field=models.ManyToManyField(blank=True, related_name='buckets', through='clients.BucketMembership', to='clients.client'),
+            model_name="bucket",
+            name="clients",
+            field=models.ManyToManyField(
+                blank=True, related_name="buckets", through="clients.BucketMembership", to="clients.client"
+            ),
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('sms', 'SMS'), ('email', 'Email')], max_length=8)),
-                ('action', models.CharField(choices=[('given', 'given'), ('withdrawn', 'withdrawn')], max_length=12)),
-                ('source', models.CharField(help_text='admin, import, unsubscribe_link, preferences, sms_stop, signup…', max_length=64)),
-                ('detail', models.CharField(blank=True, help_text='Page, message id or import file.', max_length=255)),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_events', to='clients.client')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("channel", models.CharField(choices=[("sms", "SMS"), ("email", "Email")], max_length=8)),
+                ("action", models.CharField(choices=[("given", "given"), ("withdrawn", "withdrawn")], max_length=12)),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="admin, import, unsubscribe_link, preferences, sms_stop, signup…", max_length=64
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, help_text="Page, message id or import file.", max_length=255)),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="consent_events", to="clients.client"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent event',
-                'verbose_name_plural': 'consent events',
-                'ordering': ('-at', '-id'),
+                "verbose_name": "consent event",
+                "verbose_name_plural": "consent events",
+                "ordering": ("-at", "-id"),
             },
         ),
         migrations.AddIndex(
-            model_name='bucketmembership',
-            index=models.Index(fields=['client', 'bucket'], name='membership_client_idx'),
+            model_name="bucketmembership",
+            index=models.Index(fields=["client", "bucket"], name="membership_client_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bucketmembership',
-            constraint=models.UniqueConstraint(fields=('bucket', 'client'), name='unique_bucket_client'),
+            model_name="bucketmembership",
+            constraint=models.UniqueConstraint(fields=("bucket", "client"), name="unique_bucket_client"),
         ),
     ]

@@ -8,41 +8,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0001_initial'),
+        ("clients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SignupRequest',
+            name="SignupRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('state', models.CharField(choices=[('pending', 'waiting for confirmation'), ('confirmed', 'confirmed'), ('awaiting_approval', 'waiting for approval'), ('approved', 'approved'), ('rejected', 'rejected')], db_index=True, default='pending', max_length=20, verbose_name='state')),
-                ('account_ref', models.CharField(max_length=200, verbose_name='account reference')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='mobile number')),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('uses_sms_service', models.BooleanField(default=False, verbose_name='uses our SMS service')),
-                ('uses_email_service', models.BooleanField(default=False, verbose_name='uses our email service')),
-                ('token_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('code_hash', models.CharField(blank=True, max_length=64)),
-                ('code_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('email_confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='email confirmed at')),
-                ('phone_confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='mobile confirmed at')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='signups', to='clients.client', verbose_name='client')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting for confirmation"),
+                            ("confirmed", "confirmed"),
+                            ("awaiting_approval", "waiting for approval"),
+                            ("approved", "approved"),
+                            ("rejected", "rejected"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("account_ref", models.CharField(max_length=200, verbose_name="account reference")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="mobile number")),
+                ("language", models.CharField(default="en", max_length=8, verbose_name="language")),
+                ("uses_sms_service", models.BooleanField(default=False, verbose_name="uses our SMS service")),
+                ("uses_email_service", models.BooleanField(default=False, verbose_name="uses our email service")),
+                ("token_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("code_hash", models.CharField(blank=True, max_length=64)),
+                ("code_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("email_confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="email confirmed at")),
+                ("phone_confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="mobile confirmed at")),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="signups",
+                        to="clients.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sign-up request',
-                'verbose_name_plural': 'sign-up requests',
-                'ordering': ('-created_at', '-id'),
+                "verbose_name": "sign-up request",
+                "verbose_name_plural": "sign-up requests",
+                "ordering": ("-created_at", "-id"),
             },
         ),
     ]

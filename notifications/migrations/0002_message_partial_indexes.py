@@ -5,53 +5,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0002_signup_request_and_append_only_consent'),
-        ('notifications', '0001_initial'),
+        ("clients", "0002_signup_request_and_append_only_consent"),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='message',
-            name='message_claim_idx',
+            model_name="message",
+            name="message_claim_idx",
         ),
         migrations.RemoveIndex(
-            model_name='message',
-            name='message_lease_idx',
+            model_name="message",
+            name="message_lease_idx",
         ),
         migrations.RemoveIndex(
-            model_name='message',
-            name='message_provider_id_idx',
+            model_name="message",
+            name="message_provider_id_idx",
         ),
         migrations.AlterField(
-            model_name='message',
-            name='send',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='notifications.send'),
+            model_name="message",
+            name="send",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="notifications.send",
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='test_recipient',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='clients.testrecipient'),
+            model_name="message",
+            name="test_recipient",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="messages",
+                to="clients.testrecipient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['next_attempt_at'], name='message_claim_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("state", "pending")), fields=["next_attempt_at"], name="message_claim_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('state', 'sending')), fields=['lease_until'], name='message_lease_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("state", "sending")), fields=["lease_until"], name="message_lease_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('state', 'accepted')), fields=['accepted_at'], name='message_awaiting_report_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("state", "accepted")), fields=["accepted_at"], name="message_awaiting_report_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('test_recipient__isnull', False)), fields=['test_recipient'], name='message_test_recipient_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("test_recipient__isnull", False)),
+                fields=["test_recipient"],
+                name="message_test_recipient_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('provider_message_id', ''), _negated=True), fields=['provider_message_id'], name='message_provider_id_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("provider_message_id", ""), _negated=True),
+                fields=["provider_message_id"],
+                name="message_provider_id_idx",
+            ),
         ),
     ]

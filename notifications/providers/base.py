@@ -27,8 +27,9 @@ class PermanentProviderError(ProviderError):
     splits a rejected batch to find the messages it concerns.
     """
 
-    def __init__(self, message: str, *, http_status: int | None = None, code: str = "",
-                 violations: list[dict] | None = None) -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None = None, code: str = "", violations: list[dict] | None = None
+    ) -> None:
         super().__init__(message, http_status=http_status, code=code)
         self.violations = violations or []
 
@@ -41,8 +42,9 @@ class PermanentProviderError(ProviderError):
 class RetryableProviderError(ProviderError):
     """The request was certainly not accepted (connection refused, 5xx with an error body, 429): send it again."""
 
-    def __init__(self, message: str, *, http_status: int | None = None, code: str = "",
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None = None, code: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message, http_status=http_status, code=code)
         self.retry_after = retry_after
 

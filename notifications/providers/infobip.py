@@ -229,9 +229,16 @@ class InfobipProvider(BaseProvider):
     #: SMS has no documented cap per request; email allows 1,000 recipients per request (docs/infobip.md).
     max_batch = {"sms": 1000, "email": 1000}
 
-    def __init__(self, *, base_url: str | None = None, api_key: str | None = None, sms_sender: str | None = None,
-                 email_sender: str | None = None, timeout: tuple[float, float] | None = None,
-                 pool_size: int = POOL_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        sms_sender: str | None = None,
+        email_sender: str | None = None,
+        timeout: tuple[float, float] | None = None,
+        pool_size: int = POOL_SIZE,
+    ) -> None:
         self._base_url = base_url
         self._api_key = api_key
         self._sms_sender = sms_sender
@@ -295,7 +302,8 @@ class InfobipProvider(BaseProvider):
                     raise
                 raise AmbiguousProviderError(
                     f"{len(results)} messages were accepted before a later request failed: {err}",
-                    http_status=err.http_status, code=err.code,
+                    http_status=err.http_status,
+                    code=err.code,
                 ) from err
         return results
 
@@ -327,7 +335,11 @@ class InfobipProvider(BaseProvider):
         rejected = [result for result in results if not result.accepted]
         logger.info(
             "infobip %s: %d messages sent, %d accepted, %d rejected in %.0f ms",
-            channel, len(results), len(results) - len(rejected), len(rejected), (time.monotonic() - started) * 1000,
+            channel,
+            len(results),
+            len(results) - len(rejected),
+            len(rejected),
+            (time.monotonic() - started) * 1000,
         )
         return results
 
@@ -335,8 +347,11 @@ class InfobipProvider(BaseProvider):
         details = {str(item.get("messageId")): item for item in data.get("messages") or [] if isinstance(item, dict)}
         missing = [message.message_id for message in messages if message.message_id not in details]
         if missing:
-            raise AmbiguousProviderError(f"Infobip answered 200 without {len(missing)} of our message ids",
-                                         http_status=200, code="INCOMPLETE_RESPONSE")
+            raise AmbiguousProviderError(
+                f"Infobip answered 200 without {len(missing)} of our message ids",
+                http_status=200,
+                code="INCOMPLETE_RESPONSE",
+            )
         bulk_id = str(data.get("bulkId") or "")
         results = []
         for message in messages:
@@ -345,23 +360,30 @@ class InfobipProvider(BaseProvider):
             group = _group(status)
             accepted = group not in NOT_ACCEPTED_GROUPS
             if not accepted:
-                logger.warning("infobip %s: %s rejected at send (%s)", channel,
-                               mask_destination(message.destination), status.get("name", group))
-            results.append(SendResult(
-                message_id=message.message_id,
-                accepted=accepted,
-                provider_message_id=str(detail.get("messageId", "")),
-                bulk_id=bulk_id,
-                status_group=group,
-                status_name=status.get("name", ""),
-                parts=int((detail.get("details") or {}).get("messageCount") or 0),
-                error_code="" if accepted else status.get("name", group),
-                error_text="" if accepted else mask_text(status.get("description", "")),
-            ))
+                logger.warning(
+                    "infobip %s: %s rejected at send (%s)",
+                    channel,
+                    mask_destination(message.destination),
+                    status.get("name", group),
+                )
+            results.append(
+                SendResult(
+                    message_id=message.message_id,
+                    accepted=accepted,
+                    provider_message_id=str(detail.get("messageId", "")),
+                    bulk_id=bulk_id,
+                    status_group=group,
+                    status_name=status.get("name", ""),
+                    parts=int((detail.get("details") or {}).get("messageCount") or 0),
+                    error_code="" if accepted else status.get("name", group),
+                    error_text="" if accepted else mask_text(status.get("description", "")),
+                )
+            )
         return results
 
-    def _request(self, method: str, path: str, *, body: dict | None = None,
-                 params: list[tuple[str, str]] | None = None) -> dict:
+    def _request(
+        self, method: str, path: str, *, body: dict | None = None, params: list[tuple[str, str]] | None = None
+    ) -> dict:
         """One HTTP call, every transport error and non-2xx answer mapped onto the provider error classes.
 
         A POST that may have reached Infobip (read timeout, reset after sending, 5xx) is ambiguous; a GET is
@@ -375,8 +397,15 @@ class InfobipProvider(BaseProvider):
             headers["Content-Type"] = "application/json"
         where = f"{method} {path}"
         try:
-            response = self.session.request(method, self.base_url + path, data=data, params=params, headers=headers,
-                                            timeout=self.timeout, allow_redirects=False)
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except requests.ConnectTimeout as err:
             raise self._transport_error(RetryableProviderError, f"{where}: connect timeout", "CONNECT_TIMEOUT") from err
         except requests.ReadTimeout as err:
@@ -384,8 +413,9 @@ class InfobipProvider(BaseProvider):
             raise self._transport_error(cls, f"{where}: read timeout", "READ_TIMEOUT") from err
         except requests.ConnectionError as err:
             if _never_connected(err) or isinstance(err, requests.exceptions.SSLError):
-                raise self._transport_error(RetryableProviderError, f"{where}: cannot connect",
-                                            "CONNECTION_FAILED") from err
+                raise self._transport_error(
+                    RetryableProviderError, f"{where}: cannot connect", "CONNECTION_FAILED"
+                ) from err
             cls = AmbiguousProviderError if sent_may_count else RetryableProviderError
             raise self._transport_error(cls, f"{where}: connection lost after sending", "CONNECTION_LOST") from err
         except requests.RequestException as err:
@@ -396,14 +426,16 @@ class InfobipProvider(BaseProvider):
                 payload = response.json()
             except ValueError as err:
                 cls = AmbiguousProviderError if sent_may_count else RetryableProviderError
-                raise self._transport_error(cls, f"{where}: answer is not JSON", "BAD_RESPONSE",
-                                            response.status_code) from err
+                raise self._transport_error(
+                    cls, f"{where}: answer is not JSON", "BAD_RESPONSE", response.status_code
+                ) from err
             return payload if isinstance(payload, dict) else {}
         raise self._status_error(where, response, sent_may_count=sent_may_count)
 
     @staticmethod
-    def _transport_error(cls: type[ProviderError], message: str, code: str,
-                         http_status: int | None = None) -> ProviderError:
+    def _transport_error(
+        cls: type[ProviderError], message: str, code: str, http_status: int | None = None
+    ) -> ProviderError:
         logger.warning("infobip %s", message)
         return cls(message, http_status=http_status, code=code)
 
@@ -420,8 +452,12 @@ class InfobipProvider(BaseProvider):
         message = f"{where}: HTTP {status} {code} {description}".strip()
         logger.warning("infobip %s (%d violations)", message, len(violations))
         if status == 429:
-            return ThrottledProviderError(message, http_status=status, code=code or "E429",
-                                          retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            return ThrottledProviderError(
+                message,
+                http_status=status,
+                code=code or "E429",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
         if status in PERMANENT_STATUSES:
             return PermanentProviderError(message, http_status=status, code=code, violations=violations)
         if status >= 500:

@@ -31,8 +31,9 @@ class Answer:
     fault: str = ""
 
 
-def _error(status: int, code: str, description: str, action: str = "", violations: list | None = None,
-           **headers: str) -> Answer:
+def _error(
+    status: int, code: str, description: str, action: str = "", violations: list | None = None, **headers: str
+) -> Answer:
     return Answer(status, protocol.api_error(code, description, action, violations), dict(headers))
 
 
@@ -85,9 +86,13 @@ class Sandbox:
         if fault == "fail":
             return self._fault(_error(500, *SERVER_ERROR), fault)
         if fault == "throttle":
-            answer = _error(429, "E429", "Too many requests sent.",
-                            "Check request rate limit specified in the API endpoint documentation resource.",
-                            **{"Retry-After": str(config.retry_after)})
+            answer = _error(
+                429,
+                "E429",
+                "Too many requests sent.",
+                "Check request rate limit specified in the API endpoint documentation resource.",
+                **{"Retry-After": str(config.retry_after)},
+            )
             return self._fault(answer, fault)
         if path in SEND_PATHS:
             return self._send(channel, body, fault, config)
@@ -114,13 +119,23 @@ class Sandbox:
         try:
             body = json.loads(raw or b"null")
         except ValueError:
-            return _error(400, "E400", "Request cannot be processed.", "Send a valid JSON body.",
-                          [{"property": "body", "violation": "malformed JSON"}])
+            return _error(
+                400,
+                "E400",
+                "Request cannot be processed.",
+                "Send a valid JSON body.",
+                [{"property": "body", "violation": "malformed JSON"}],
+            )
         try:
             messages = (protocol.validate_sms if channel == "sms" else protocol.validate_email)(body)
         except protocol.RequestInvalid as invalid:
-            return _error(400, "E400", invalid.description, "Check the syntax, violations and adjust the request.",
-                          invalid.violations)
+            return _error(
+                400,
+                "E400",
+                invalid.description,
+                "Check the syntax, violations and adjust the request.",
+                invalid.violations,
+            )
         options = body.get("options") if isinstance(body.get("options"), dict) else {}
         bulk_id = str((options.get("schedule") or {}).get("bulkId") or self._new_bulk_id())
         records = self._records(channel, messages, bulk_id, config)
@@ -163,15 +178,27 @@ class Sandbox:
             if channel == "sms":
                 targets = [(d["to"], d.get("messageId")) for d in message["destinations"]]
             else:
-                targets = [(to["destination"], to.get("messageId")) for group in message["destinations"]
-                           for to in group["to"]]
+                targets = [
+                    (to["destination"], to.get("messageId")) for group in message["destinations"] for to in group["to"]
+                ]
             for destination, message_id in targets:
-                records.append(Record(
-                    channel=channel, message_id=message_id or uuid.uuid4().hex, bulk_id=bulk_id,
-                    destination=destination, sender=message["sender"], sent_at=now, due_at=due,
-                    outcome=protocol.outcome(channel, destination), callback_data=callback, reference=reference,
-                    parts=parts, url=url, text=text,
-                ))
+                records.append(
+                    Record(
+                        channel=channel,
+                        message_id=message_id or uuid.uuid4().hex,
+                        bulk_id=bulk_id,
+                        destination=destination,
+                        sender=message["sender"],
+                        sent_at=now,
+                        due_at=due,
+                        outcome=protocol.outcome(channel, destination),
+                        callback_data=callback,
+                        reference=reference,
+                        parts=parts,
+                        url=url,
+                        text=text,
+                    )
+                )
         return records
 
     # Reports and logs ---------------------------------------------------------------------------------------------
@@ -188,14 +215,21 @@ class Sandbox:
         return [item for value in params.get(name, []) for item in value.split(",") if item]
 
     def _reports(self, channel: str, params: dict[str, list[str]]) -> Answer:
-        records = self.store.take_reports(channel, limit=self._limit(params),
-                                          message_ids=set(self._multi(params, "messageId")),
-                                          bulk_ids=set(self._multi(params, "bulkId")))
+        records = self.store.take_reports(
+            channel,
+            limit=self._limit(params),
+            message_ids=set(self._multi(params, "messageId")),
+            bulk_ids=set(self._multi(params, "bulkId")),
+        )
         return Answer(200, {"results": [record.pulled_report() for record in records]})
 
     def _logs(self, channel: str, params: dict[str, list[str]]) -> Answer:
-        records = self.store.logs(channel, message_ids=self._multi(params, "messageId"),
-                                  bulk_ids=set(self._multi(params, "bulkId")), limit=self._limit(params))
+        records = self.store.logs(
+            channel,
+            message_ids=self._multi(params, "messageId"),
+            bulk_ids=set(self._multi(params, "bulkId")),
+            limit=self._limit(params),
+        )
         now = time.time()
         return Answer(200, {"results": [record.log(now) for record in records]})
 

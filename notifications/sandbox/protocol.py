@@ -9,19 +9,51 @@ import json
 import math
 import time
 
-PENDING_ACCEPTED = {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDING_ACCEPTED",
-                    "description": "Message sent to next instance"}
-DELIVERED = {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
-             "description": "Message delivered to handset"}
-UNDELIVERABLE = {"groupId": 2, "groupName": "UNDELIVERABLE", "id": 9, "name": "UNDELIVERABLE_NOT_DELIVERED",
-                 "description": "Message sent not delivered"}
-REJECTED = {"groupId": 5, "groupName": "REJECTED", "id": 14, "name": "REJECTED_DESTINATION",
-            "description": "Message rejected: destination blocked"}
+PENDING_ACCEPTED = {
+    "groupId": 1,
+    "groupName": "PENDING",
+    "id": 26,
+    "name": "PENDING_ACCEPTED",
+    "description": "Message sent to next instance",
+}
+DELIVERED = {
+    "groupId": 3,
+    "groupName": "DELIVERED",
+    "id": 5,
+    "name": "DELIVERED_TO_HANDSET",
+    "description": "Message delivered to handset",
+}
+UNDELIVERABLE = {
+    "groupId": 2,
+    "groupName": "UNDELIVERABLE",
+    "id": 9,
+    "name": "UNDELIVERABLE_NOT_DELIVERED",
+    "description": "Message sent not delivered",
+}
+REJECTED = {
+    "groupId": 5,
+    "groupName": "REJECTED",
+    "id": 14,
+    "name": "REJECTED_DESTINATION",
+    "description": "Message rejected: destination blocked",
+}
 NO_ERROR = {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "description": "No Error", "permanent": False}
-ABSENT_SUBSCRIBER = {"groupId": 1, "groupName": "HANDSET_ERRORS", "id": 27, "name": "EC_ABSENT_SUBSCRIBER",
-                     "description": "Absent subscriber", "permanent": True}
-DESTINATION_BLOCKED = {"groupId": 2, "groupName": "USER_ERRORS", "id": 2051, "name": "EC_DESTINATION_BLOCKED",
-                       "description": "Destination blocked", "permanent": True}
+ABSENT_SUBSCRIBER = {
+    "groupId": 1,
+    "groupName": "HANDSET_ERRORS",
+    "id": 27,
+    "name": "EC_ABSENT_SUBSCRIBER",
+    "description": "Absent subscriber",
+    "permanent": True,
+}
+DESTINATION_BLOCKED = {
+    "groupId": 2,
+    "groupName": "USER_ERRORS",
+    "id": 2051,
+    "name": "EC_DESTINATION_BLOCKED",
+    "description": "Destination blocked",
+    "permanent": True,
+}
 OUTCOMES = {
     "delivered": (DELIVERED, NO_ERROR),
     "undeliverable": (UNDELIVERABLE, ABSENT_SUBSCRIBER),
@@ -43,8 +75,13 @@ class RequestInvalid(Exception):
 
 def api_error(code: str, description: str, action: str = "", violations: list[dict] | None = None) -> dict:
     """Infobip's ``ApiError`` body, as ``/sms/3`` and ``/email/4`` answer."""
-    return {"errorCode": code, "description": description, "action": action,
-            "violations": violations or [], "resources": []}
+    return {
+        "errorCode": code,
+        "description": description,
+        "action": action,
+        "violations": violations or [],
+        "resources": [],
+    }
 
 
 def outcome(channel: str, destination: str) -> str:

@@ -10,12 +10,39 @@ from notifications.sandbox.protocol import NO_ERROR, OUTCOMES, PENDING_ACCEPTED,
 class Record:
     """One accepted message to one destination; report and log dicts are built from it only when asked for."""
 
-    __slots__ = ("bulk_id", "callback_data", "channel", "destination", "due_at", "message_id", "outcome", "parts",
-                 "reference", "sender", "sent_at", "text", "url")
+    __slots__ = (
+        "bulk_id",
+        "callback_data",
+        "channel",
+        "destination",
+        "due_at",
+        "message_id",
+        "outcome",
+        "parts",
+        "reference",
+        "sender",
+        "sent_at",
+        "text",
+        "url",
+    )
 
-    def __init__(self, *, channel: str, message_id: str, bulk_id: str, destination: str, sender: str, sent_at: float,
-                 due_at: float, outcome: str, callback_data: str, reference: str, parts: int, url: str,
-                 text: str) -> None:
+    def __init__(
+        self,
+        *,
+        channel: str,
+        message_id: str,
+        bulk_id: str,
+        destination: str,
+        sender: str,
+        sent_at: float,
+        due_at: float,
+        outcome: str,
+        callback_data: str,
+        reference: str,
+        parts: int,
+        url: str,
+        text: str,
+    ) -> None:
         self.channel = channel
         self.message_id = message_id
         self.bulk_id = bulk_id
@@ -32,8 +59,15 @@ class Record:
 
     def _common(self) -> dict:
         status, error = OUTCOMES[self.outcome]
-        entry = {"bulkId": self.bulk_id, "messageId": self.message_id, "sentAt": infobip_time(self.sent_at),
-                 "doneAt": infobip_time(self.due_at), "price": PRICE, "status": status, "error": error}
+        entry = {
+            "bulkId": self.bulk_id,
+            "messageId": self.message_id,
+            "sentAt": infobip_time(self.sent_at),
+            "doneAt": infobip_time(self.due_at),
+            "price": PRICE,
+            "status": status,
+            "error": error,
+        }
         if self.reference:
             entry["campaignReferenceId"] = self.reference
         return entry
@@ -63,10 +97,18 @@ class Record:
     def log(self, now: float | None = None) -> dict:
         """A message log entry: still PENDING until its report is due, then its final status."""
         done = (now or time.time()) >= self.due_at
-        entry = self._common() if done else {
-            "bulkId": self.bulk_id, "messageId": self.message_id, "sentAt": infobip_time(self.sent_at),
-            "price": PRICE, "status": PENDING_ACCEPTED, "error": NO_ERROR,
-        }
+        entry = (
+            self._common()
+            if done
+            else {
+                "bulkId": self.bulk_id,
+                "messageId": self.message_id,
+                "sentAt": infobip_time(self.sent_at),
+                "price": PRICE,
+                "status": PENDING_ACCEPTED,
+                "error": NO_ERROR,
+            }
+        )
         entry.update(sender=self.sender, destination=self.destination, messageCount=self.parts)
         if self.channel == "sms":
             entry["content"] = {"text": self.text}

@@ -40,8 +40,10 @@ class Reporter:
         self._outbox: queue.Queue = queue.Queue()
         self._stopped = False
         self._threads = [threading.Thread(target=self._schedule_loop, name="sandbox-reports", daemon=True)]
-        self._threads += [threading.Thread(target=self._post_loop, name=f"sandbox-poster-{n}", daemon=True)
-                          for n in range(max(1, workers))]
+        self._threads += [
+            threading.Thread(target=self._post_loop, name=f"sandbox-poster-{n}", daemon=True)
+            for n in range(max(1, workers))
+        ]
 
     def start(self) -> None:
         for thread in self._threads:
@@ -111,8 +113,9 @@ class Reporter:
                 continue
             body = json.dumps({"results": [record.report() for record in records]}, separators=(",", ":")).encode()
             try:
-                response = session.post(url, data=body, headers={"Content-Type": "application/json"},
-                                        timeout=POST_TIMEOUT)
+                response = session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}, timeout=POST_TIMEOUT
+                )
                 delivered = 200 <= response.status_code < 300
             except requests.RequestException:
                 delivered = False

@@ -35,8 +35,18 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            self._write(Answer(413, {"errorCode": "E413", "description": "Request too large.", "action": "",
-                                     "violations": [], "resources": []}))
+            self._write(
+                Answer(
+                    413,
+                    {
+                        "errorCode": "E413",
+                        "description": "Request too large.",
+                        "action": "",
+                        "violations": [],
+                        "resources": [],
+                    },
+                )
+            )
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
@@ -50,9 +60,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, answer: Answer) -> None:
         payload = b"" if answer.payload is None else json.dumps(answer.payload, separators=(",", ":")).encode()
-        lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
-                 "Server: infobip-sandbox", "Content-Type: application/json",
-                 f"Content-Length: {len(payload)}"]
+        lines = [
+            f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
+            "Server: infobip-sandbox",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+        ]
         lines += [f"{name}: {value}" for name, value in answer.headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
@@ -81,8 +94,9 @@ class SandboxServer:
     """The sandbox on ``host:port`` (port 0 picks a free one); ``start()`` serves from a thread, for tests and
     benchmarks, ``serve_forever()`` blocks, for the management command."""
 
-    def __init__(self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 8025,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 8025, verbose: bool = False
+    ) -> None:
         self.sandbox = Sandbox(config or SandboxConfig())
         self.httpd = _HTTPServer((host, port), self.sandbox, verbose)
         self._thread: threading.Thread | None = None

@@ -87,7 +87,8 @@ class Store:
             taken, kept = [], deque()
             for record in queue:
                 wanted = (not message_ids or record.message_id in message_ids) and (
-                    not bulk_ids or record.bulk_id in bulk_ids)
+                    not bulk_ids or record.bulk_id in bulk_ids
+                )
                 (taken if wanted and len(taken) < limit else kept).append(record)
             self._pull[channel] = kept
             return taken
@@ -98,8 +99,11 @@ class Store:
                 found = (self._records.get(message_id) for message_id in dict.fromkeys(message_ids))
                 records = [record for record in found if record is not None and record.channel == channel]
             else:
-                records = [record for record in reversed(self._records.values()) if record.channel == channel
-                           and (not bulk_ids or record.bulk_id in bulk_ids)]
+                records = [
+                    record
+                    for record in reversed(self._records.values())
+                    if record.channel == channel and (not bulk_ids or record.bulk_id in bulk_ids)
+                ]
             return records[:limit]
 
     def received(self, limit: int) -> list[dict]:

@@ -20,8 +20,9 @@ def backoff_ceiling(attempts: int, *, base: float = BASE_SECONDS, cap: float = C
     return min(cap, base * (2 ** min(exponent, 30)))
 
 
-def backoff_delay(attempts: int, *, base: float = BASE_SECONDS, cap: float = CAP_SECONDS,
-                  rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempts: int, *, base: float = BASE_SECONDS, cap: float = CAP_SECONDS, rng: random.Random | None = None
+) -> float:
     """A wait drawn uniformly in [0, ceiling] (full jitter)."""
     return (rng or random).uniform(0, backoff_ceiling(attempts, base=base, cap=cap))
 

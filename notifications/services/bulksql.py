@@ -61,8 +61,16 @@ def values_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) 
     return f"(SELECT {renamed} FROM ({values})) AS v", params
 
 
-def update_from_values(*, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence], set_sql: str,
-                       where_sql: str = "", where_params: Sequence = (), set_params: Sequence = ()) -> int:
+def update_from_values(
+    *,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence],
+    set_sql: str,
+    where_sql: str = "",
+    where_params: Sequence = (),
+    set_params: Sequence = (),
+) -> int:
     """Run ``UPDATE table AS m SET <set_sql> FROM v WHERE m.id = v.id [AND where_sql]``; returns rows changed."""
     if not rows:
         return 0

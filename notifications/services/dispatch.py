@@ -59,6 +59,7 @@ def provider_get() -> BaseProvider:
 
 # Claiming ------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ClaimedRow:
     id: int
@@ -75,16 +76,30 @@ class Claim:
     rows: list[ClaimedRow]
 
 
-CLAIM_FIELDS = ("pk", "channel", "destination", "language", "attempts", "client_id", "client__name",
-                "client__account", "client__external_ref", "test_recipient__name")
+CLAIM_FIELDS = (
+    "pk",
+    "channel",
+    "destination",
+    "language",
+    "attempts",
+    "client_id",
+    "client__name",
+    "client__account",
+    "client__external_ref",
+    "test_recipient__name",
+)
 
 
 def _claimed_row(values: tuple) -> ClaimedRow:
     pk, chan, destination, language, attempts, client_id, name, account, ref, tester_name = values
-    recipient = (RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
-                 if client_id else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST"))
-    return ClaimedRow(id=pk, channel=chan, destination=destination, language=language, attempts=attempts,
-                      recipient=recipient)
+    recipient = (
+        RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
+        if client_id
+        else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST")
+    )
+    return ClaimedRow(
+        id=pk, channel=chan, destination=destination, language=language, attempts=attempts, recipient=recipient
+    )
 
 
 def _claim_sql() -> str:
@@ -116,8 +131,9 @@ def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int
     if connection.vendor == "postgresql":
         # A single statement is its own transaction in autocommit (and a savepoint-free step inside one).
         with connection.cursor() as cursor:
-            cursor.execute(_claim_sql(), [send_id, channel, now, send_id, limit, lease_until, token_param(token), now,
-                                          now])
+            cursor.execute(
+                _claim_sql(), [send_id, channel, now, send_id, limit, lease_until, token_param(token), now, now]
+            )
             return Claim(token=token, rows=[_claimed_row(values) for values in cursor.fetchall()])
     # SQLite: the transaction is IMMEDIATE (settings), so the select and the update cannot interleave.
     with transaction.atomic():
@@ -131,8 +147,13 @@ def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int
             ids = [row[0] for row in cursor.fetchall()]
         if ids:
             Message.objects.filter(pk__in=ids, state=S.PENDING).update(
-                state=S.SENDING, lease_until=lease_until, claim_token=token, sent_at=now, updated_at=now,
-                attempts=F("attempts") + 1)
+                state=S.SENDING,
+                lease_until=lease_until,
+                claim_token=token,
+                sent_at=now,
+                updated_at=now,
+                attempts=F("attempts") + 1,
+            )
     if not ids:
         return Claim(token=token, rows=[])
     queryset = Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*CLAIM_FIELDS)
@@ -148,8 +169,12 @@ def renderer_for(send: Send) -> ContentRenderer:
     """One renderer per send per worker process: a send's content is frozen, so its compiled templates are too."""
     renderer = _renderers.get(send.pk)
     if renderer is None:
-        renderer = ContentRenderer(content=send.content, fallback_language=send.fallback_language,
-                                   variables=send.variables, sms_stop_line=send.sms_stop_line)
+        renderer = ContentRenderer(
+            content=send.content,
+            fallback_language=send.fallback_language,
+            variables=send.variables,
+            sms_stop_line=send.sms_stop_line,
+        )
         _renderers[send.pk] = renderer
         while len(_renderers) > 16:
             _renderers.popitem(last=False)
@@ -158,8 +183,11 @@ def renderer_for(send: Send) -> ContentRenderer:
 
 def report_url() -> str:
     token = current_url_token()
-    path = (reverse("notifications:infobip_reports", args=[token]) if token
-            else reverse("notifications:infobip_reports_plain"))
+    path = (
+        reverse("notifications:infobip_reports", args=[token])
+        if token
+        else reverse("notifications:infobip_reports_plain")
+    )
     return settings.PORTAL_BASE_URL + path
 
 
@@ -187,12 +215,19 @@ def _outbound(row: ClaimedRow, rendered: Rendered, unsubscribe: str = "", *, mes
     if row.channel == Channel.EMAIL and row.recipient.client_id:
         unsubscribe = unsubscribe or unsubscribe_link(row.recipient.client_id)
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return OutboundMessage(message_id=message_id or message_id_for(row.id), channel=row.channel,
-                           destination=row.destination, text=rendered.text, subject=rendered.subject,
-                           html=rendered.html, headers=headers)
+    return OutboundMessage(
+        message_id=message_id or message_id_for(row.id),
+        channel=row.channel,
+        destination=row.destination,
+        text=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        headers=headers,
+    )
 
 
 # Sending and classifying ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Decision:
@@ -216,11 +251,20 @@ class BatchContext:
     configuration_error: str = ""
 
 
-def _call(ctx: BatchContext, count: int, outcome: str, started: float, *, status: int | None = None,
-          error: str = "") -> None:
-    ctx.calls.append(ProviderCall(send_id=ctx.send.pk, channel=ctx.channel, message_count=count, outcome=outcome,
-                                  http_status=status, error=error[:500],
-                                  duration_ms=int((time.monotonic() - started) * 1000)))
+def _call(
+    ctx: BatchContext, count: int, outcome: str, started: float, *, status: int | None = None, error: str = ""
+) -> None:
+    ctx.calls.append(
+        ProviderCall(
+            send_id=ctx.send.pk,
+            channel=ctx.channel,
+            message_count=count,
+            outcome=outcome,
+            http_status=status,
+            error=error[:500],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+    )
 
 
 def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) -> dict[str, Decision]:
@@ -234,8 +278,9 @@ def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) 
             decisions[message.message_id] = Decision(S.ACCEPTED, result=result)
         else:
             state = S.REJECTED if (result.status_group or "").upper() == "REJECTED" else S.FAILED
-            decisions[message.message_id] = Decision(state, result=result, error_code=result.error_code,
-                                                     error_text=result.error_text or result.status_name)
+            decisions[message.message_id] = Decision(
+                state, result=result, error_code=result.error_code, error_text=result.error_text or result.status_name
+            )
     return decisions
 
 
@@ -248,26 +293,35 @@ def _deliver(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
     except ThrottledProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.THROTTLED, started, status=error.http_status, error=str(error))
         delay = throttle_delay(error.retry_after, 1)
-        return {mid: Decision(S.PENDING, error_code="429", error_text=str(error)[:500], delay=delay, refund=True)
-                for mid in everyone}
+        return {
+            mid: Decision(S.PENDING, error_code="429", error_text=str(error)[:500], delay=delay, refund=True)
+            for mid in everyone
+        }
     except PermanentProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.PERMANENT, started, status=error.http_status, error=str(error))
         if error.is_configuration:
             ctx.configuration_error = f"{error.http_status}: {error}"
-            return {mid: Decision(S.PENDING, error_code=str(error.http_status), error_text=str(error)[:500],
-                                  refund=True) for mid in everyone}
+            return {
+                mid: Decision(S.PENDING, error_code=str(error.http_status), error_text=str(error)[:500], refund=True)
+                for mid in everyone
+            }
         if len(messages) > 1:
             middle = len(messages) // 2
             return {**_deliver(ctx, messages[:middle]), **_deliver(ctx, messages[middle:])}
-        return {everyone[0]: Decision(S.FAILED, error_code=error.code or str(error.http_status or ""),
-                                      error_text=_violations(error))}
+        return {
+            everyone[0]: Decision(
+                S.FAILED, error_code=error.code or str(error.http_status or ""), error_text=_violations(error)
+            )
+        }
     except RetryableProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.RETRYABLE, started, status=error.http_status, error=str(error))
         if error.http_status and error.http_status >= 500:
             # A 5xx may come after the provider stored the messages: look them up before resending.
             return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
-        return {mid: Decision(S.PENDING, error_text=str(error)[:500], error_code=str(error.http_status or "")) for mid
-                in everyone}
+        return {
+            mid: Decision(S.PENDING, error_text=str(error)[:500], error_code=str(error.http_status or ""))
+            for mid in everyone
+        }
     except AmbiguousProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, status=error.http_status, error=str(error))
         return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
@@ -287,22 +341,38 @@ def _violations(error: PermanentProviderError) -> str:
 # Recording -----------------------------------------------------------------------------------------------------
 
 RECORD_COLUMNS = [
-    ("id", "int"), ("state", "text"), ("next_at", "datetime"), ("lease", "datetime"), ("refund", "int"),
-    ("pid", "text"), ("bulk", "text"), ("status_name", "text"), ("err_code", "text"), ("err_text", "text"),
-    ("subject", "text"), ("body", "text"), ("html", "text"), ("parts", "int"), ("done", "datetime"),
+    ("id", "int"),
+    ("state", "text"),
+    ("next_at", "datetime"),
+    ("lease", "datetime"),
+    ("refund", "int"),
+    ("pid", "text"),
+    ("bulk", "text"),
+    ("status_name", "text"),
+    ("err_code", "text"),
+    ("err_text", "text"),
+    ("subject", "text"),
+    ("body", "text"),
+    ("html", "text"),
+    ("parts", "int"),
+    ("done", "datetime"),
     ("accepted", "datetime"),
 ]
 
 
 def _final_state(row: ClaimedRow, decision: Decision, max_attempts: int) -> Decision:
     if decision.state == S.PENDING and not decision.refund and row.attempts >= max_attempts:
-        return Decision(S.FAILED, error_code=decision.error_code or "max_attempts",
-                        error_text=f"gave up after {row.attempts} attempts: {decision.error_text}"[:500])
+        return Decision(
+            S.FAILED,
+            error_code=decision.error_code or "max_attempts",
+            error_text=f"gave up after {row.attempts} attempts: {decision.error_text}"[:500],
+        )
     return decision
 
 
-def messages_record(*, claim: Claim, decisions: dict[int, Decision], rendered: dict[int, Rendered],
-                    ambiguous_grace: float) -> int:
+def messages_record(
+    *, claim: Claim, decisions: dict[int, Decision], rendered: dict[int, Rendered], ambiguous_grace: float
+) -> int:
     """Write every decision of a batch in one UPDATE fenced by the claim token; returns rows written."""
     now = timezone.now()
     max_attempts = settings.DISPATCH_MAX_ATTEMPTS
@@ -317,17 +387,30 @@ def messages_record(*, claim: Claim, decisions: dict[int, Decision], rendered: d
         next_at = now + timedelta(seconds=decision.delay) if decision.state == S.PENDING else None
         lease = now + timedelta(seconds=ambiguous_grace) if decision.state == S.SENDING else None
         is_final = decision.state in Message.FINAL_STATES
-        rows.append((
-            row.id, decision.state, next_at, lease, 1 if decision.refund else 0,
-            (result.provider_message_id if result else "")[:200], (result.bulk_id if result else "")[:100],
-            (result.status_name if result else "")[:64], (decision.error_code or "")[:64],
-            (decision.error_text or "")[:500], (content.subject if content else "")[:1000],
-            content.text if content else "", content.html if content else "",
-            (result.parts if result and result.parts else (content.parts if content else 0)),
-            now if is_final else None, now if decision.state == S.ACCEPTED else None,
-        ))
+        rows.append(
+            (
+                row.id,
+                decision.state,
+                next_at,
+                lease,
+                1 if decision.refund else 0,
+                (result.provider_message_id if result else "")[:200],
+                (result.bulk_id if result else "")[:100],
+                (result.status_name if result else "")[:64],
+                (decision.error_code or "")[:64],
+                (decision.error_text or "")[:500],
+                (content.subject if content else "")[:1000],
+                content.text if content else "",
+                content.html if content else "",
+                (result.parts if result and result.parts else (content.parts if content else 0)),
+                now if is_final else None,
+                now if decision.state == S.ACCEPTED else None,
+            )
+        )
     return update_from_values(
-        table=TABLE, columns=RECORD_COLUMNS, rows=rows,
+        table=TABLE,
+        columns=RECORD_COLUMNS,
+        rows=rows,
         set_sql=(
             "state = CASE WHEN m.state = 'sending' THEN v.state ELSE m.state END, "
             "next_attempt_at = v.next_at, lease_until = CASE WHEN m.state = 'sending' THEN v.lease "
@@ -352,6 +435,7 @@ def token_param(token: uuid.UUID):
 
 
 # The loop ------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class DispatchSummary:
@@ -387,16 +471,24 @@ def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOption
         # One signature per client email serves both the List-Unsubscribe header and the template's link.
         unsubscribe = link(row.recipient.client_id) if link and row.recipient.client_id else ""
         try:
-            content = renderer.render(recipient=row.recipient, language=row.language, channel=channel,
-                                      unsubscribe_url=unsubscribe or None)
+            content = renderer.render(
+                recipient=row.recipient, language=row.language, channel=channel, unsubscribe_url=unsubscribe or None
+            )
         except Exception as error:  # a template that slipped past validation fails its own rows only
             decisions[row.id] = Decision(S.FAILED, error_code="render", error_text=str(error)[:500])
             continue
         rendered[row.id] = content
         outbound.append(_outbound(row, content, unsubscribe, message_id=f"{prefix}{row.id}"))
     options = options or SendOptions(report_url=report_url(), reference=send.reference)
-    return PreparedBatch(send=send, channel=channel, claim=claim, rendered=rendered, outbound=outbound,
-                         decisions=decisions, options=options)
+    return PreparedBatch(
+        send=send,
+        channel=channel,
+        claim=claim,
+        rendered=rendered,
+        outbound=outbound,
+        decisions=decisions,
+        options=options,
+    )
 
 
 def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, Decision]:
@@ -418,8 +510,12 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
         decision = decisions.get(row.id)
         if decision and decision.state == S.PENDING and not decision.refund and not decision.delay:
             decision.delay = backoff_delay(row.attempts)
-    messages_record(claim=claim, decisions=decisions, rendered=batch.rendered,
-                    ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
+    messages_record(
+        claim=claim,
+        decisions=decisions,
+        rendered=batch.rendered,
+        ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS,
+    )
     if ctx.calls:
         ProviderCall.objects.bulk_create(ctx.calls)
     if ctx.configuration_error:
@@ -431,13 +527,18 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
 def _release(batch: PreparedBatch, *, cancelled: bool) -> dict[int, Decision]:
     """Give back a claimed batch that never went out: ``pending`` again (attempt refunded), or ``cancelled``."""
     if cancelled:
-        decisions = {row.id: Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
-                     for row in batch.claim.rows}
+        decisions = {
+            row.id: Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
+            for row in batch.claim.rows
+        }
     else:
-        decisions = {row.id: Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
-                     for row in batch.claim.rows}
-    messages_record(claim=batch.claim, decisions=decisions, rendered={},
-                    ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
+        decisions = {
+            row.id: Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
+            for row in batch.claim.rows
+        }
+    messages_record(
+        claim=batch.claim, decisions=decisions, rendered={}, ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS
+    )
     return decisions
 
 
@@ -493,23 +594,32 @@ def _close_connection() -> None:
 
 def _pipelined() -> bool:
     """Overlap batches in a thread on PostgreSQL, outside any transaction (a thread could not see its rows)."""
-    return (settings.DISPATCH_PIPELINE and connection.vendor == "postgresql" and not connection.in_atomic_block)
+    return settings.DISPATCH_PIPELINE and connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def next_due(*, send_id: int, channel: str) -> datetime | None:
     """When this send and channel next has work: the earliest retry time or lease expiry."""
-    pending = (Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING)
-               .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
+    pending = (
+        Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
     if Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING, next_attempt_at__isnull=True).exists():
         return timezone.now()
-    leased = (Message.objects.filter(send_id=send_id, channel=channel, state=S.SENDING)
-              .order_by("lease_until").values_list("lease_until", flat=True).first())
+    leased = (
+        Message.objects.filter(send_id=send_id, channel=channel, state=S.SENDING)
+        .order_by("lease_until")
+        .values_list("lease_until", flat=True)
+        .first()
+    )
     candidates = [when for when in (pending, leased) if when is not None]
     return min(candidates) if candidates else None
 
 
-def dispatch_run(*, send_id: int, channel: str, provider: BaseProvider | None = None,
-                 time_budget: float = 600.0) -> DispatchSummary:
+def dispatch_run(
+    *, send_id: int, channel: str, provider: BaseProvider | None = None, time_budget: float = 600.0
+) -> DispatchSummary:
     """Claim and send batches of one send and channel until nothing is claimable (or the time budget is spent)."""
     from notifications.services.reconcile import messages_reconcile
 
@@ -529,8 +639,9 @@ def dispatch_run(*, send_id: int, channel: str, provider: BaseProvider | None = 
         while send is not None and time.monotonic() < deadline:
             # The claim only takes rows of a send in state sending, so a pause or cancel stops it at once; the
             # send row is read again only when nothing was claimed.
-            claim = messages_claim(send_id=send_id, channel=channel, limit=batch_size,
-                                   lease_seconds=settings.DISPATCH_LEASE_SECONDS)
+            claim = messages_claim(
+                send_id=send_id, channel=channel, limit=batch_size, lease_seconds=settings.DISPATCH_LEASE_SECONDS
+            )
             if not claim.rows:
                 if sender is not None:
                     tally(sender.wait())

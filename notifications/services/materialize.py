@@ -18,8 +18,23 @@ from notifications.models import Message, Send
 TABLE = Message._meta.db_table
 # Columns written for every row; the values come from the SELECT below, constants as parameters.
 INSERT_COLUMNS = (
-    "send_id", "channel", "state", "skip_reason", "destination", "language", "subject", "body", "html", "parts",
-    "attempts", "provider_message_id", "bulk_id", "status_name", "error_code", "error_text", "created_at",
+    "send_id",
+    "channel",
+    "state",
+    "skip_reason",
+    "destination",
+    "language",
+    "subject",
+    "body",
+    "html",
+    "parts",
+    "attempts",
+    "provider_message_id",
+    "bulk_id",
+    "status_name",
+    "error_code",
+    "error_text",
+    "created_at",
     "updated_at",
 )
 
@@ -30,15 +45,29 @@ def _languages(send: Send, channel: str) -> list[str]:
 
 def _language_case(send: Send, channel: str) -> Case:
     languages = _languages(send, channel)
-    return Case(When(language__in=languages, then=F("language")), default=Value(send.fallback_language),
-                output_field=CharField()) if languages else Value(send.fallback_language, output_field=CharField())
+    return (
+        Case(
+            When(language__in=languages, then=F("language")),
+            default=Value(send.fallback_language),
+            output_field=CharField(),
+        )
+        if languages
+        else Value(send.fallback_language, output_field=CharField())
+    )
 
 
 def _annotated(queryset: QuerySet, *, channel: str, reason, language) -> QuerySet:
     address = "phone" if channel == Channel.SMS else "email"
-    return queryset.order_by().annotate(
-        m_id=F("pk"), m_reason=reason, m_destination=F(address), m_language=language,
-    ).values("m_id", "m_reason", "m_destination", "m_language")
+    return (
+        queryset.order_by()
+        .annotate(
+            m_id=F("pk"),
+            m_reason=reason,
+            m_destination=F(address),
+            m_language=language,
+        )
+        .values("m_id", "m_reason", "m_destination", "m_language")
+    )
 
 
 def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -> int:
@@ -61,8 +90,9 @@ def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -
 
 def _client_source(send: Send, channel: str) -> QuerySet:
     reason = exclusion_reason(channel, notice_kind=send.notice_kind, mandatory=send.mandatory)
-    return _annotated(audience_queryset(send.audience), channel=channel, reason=reason,
-                      language=_language_case(send, channel))
+    return _annotated(
+        audience_queryset(send.audience), channel=channel, reason=reason, language=_language_case(send, channel)
+    )
 
 
 def _tester_source(send: Send, channel: str) -> QuerySet:
@@ -70,12 +100,16 @@ def _tester_source(send: Send, channel: str) -> QuerySet:
     sms = channel == Channel.SMS
     reason = Case(
         When(is_active=False, then=Value(Message.SkipReason.INACTIVE)),
-        When(Q(phone="") if sms else Q(email=""),
-             then=Value(Message.SkipReason.NO_PHONE if sms else Message.SkipReason.NO_EMAIL)),
-        default=Value(""), output_field=CharField(),
+        When(
+            Q(phone="") if sms else Q(email=""),
+            then=Value(Message.SkipReason.NO_PHONE if sms else Message.SkipReason.NO_EMAIL),
+        ),
+        default=Value(""),
+        output_field=CharField(),
     )
-    return _annotated(TestRecipient.objects.filter(pk__in=ids), channel=channel, reason=reason,
-                      language=_language_case(send, channel))
+    return _annotated(
+        TestRecipient.objects.filter(pk__in=ids), channel=channel, reason=reason, language=_language_case(send, channel)
+    )
 
 
 def send_materialize(*, send_id: int) -> int:

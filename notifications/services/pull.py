@@ -37,7 +37,7 @@ def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = 
             changed += reports_record(reports=pulled, source=DeliveryReport.Source.PULL, channel=channel).applied
     for channel, pks in accepted_too_long(minutes=minutes).items():
         for start in range(0, len(pks), LOOKUP_CHUNK):
-            ids = [message_id_for(pk) for pk in pks[start:start + LOOKUP_CHUNK]]
+            ids = [message_id_for(pk) for pk in pks[start : start + LOOKUP_CHUNK]]
             try:
                 known = provider.lookup(channel, ids)
             except Exception as error:

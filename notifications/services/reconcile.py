@@ -52,8 +52,9 @@ def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token
         if not ids:
             return []
         Message.objects.filter(pk__in=ids).update(claim_token=token, lease_until=lease, updated_at=now)
-    return list(Message.objects.filter(pk__in=ids, claim_token=token).values_list("pk", "channel", "attempts",
-                                                                                     "send_id"))
+    return list(
+        Message.objects.filter(pk__in=ids, claim_token=token).values_list("pk", "channel", "attempts", "send_id")
+    )
 
 
 def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uuid.UUID) -> int:
@@ -68,12 +69,14 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uui
     now = timezone.now()
     found_pks = [pk for pk in (pk_from_message_id(mid) for mid in known) if pk is not None]
     found = Message.objects.filter(pk__in=found_pks, claim_token=token, state=S.SENDING).update(
-        state=S.ACCEPTED, accepted_at=now, lease_until=None, error_code="", error_text="", updated_at=now)
+        state=S.ACCEPTED, accepted_at=now, lease_until=None, error_code="", error_text="", updated_at=now
+    )
     reports = [report for report in known.values() if report_state(report) is not None]
     if reports:
         reports_record(reports=reports, source=DeliveryReport.Source.LOGS, channel=channel)
-    cancelled = set(Send.objects.filter(pk__in={row[3] for row in rows}, state=Send.State.CANCELLED)
-                    .values_list("pk", flat=True))
+    cancelled = set(
+        Send.objects.filter(pk__in={row[3] for row in rows}, state=Send.State.CANCELLED).values_list("pk", flat=True)
+    )
     missing = []
     for pk, _channel, attempts, send_id in rows:
         if message_id_for(pk) in known:
@@ -89,15 +92,16 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uui
         columns=[("id", "int"), ("state", "text"), ("next_at", "datetime"), ("done", "datetime"), ("note", "text")],
         rows=missing,
         set_sql="state = v.state, next_attempt_at = v.next_at, done_at = v.done, lease_until = NULL, "
-                "error_text = CASE WHEN v.note = '' THEN m.error_text ELSE v.note END",
+        "error_text = CASE WHEN v.note = '' THEN m.error_text ELSE v.note END",
         where_sql="m.claim_token = %s AND m.state = 'sending'",
         where_params=[_token_param(token)],
     )
     return found + len(missing)
 
 
-def messages_reconcile(*, send_id: int | None = None, channel: str | None = None,
-                       provider: BaseProvider | None = None, limit: int = 1000) -> int:
+def messages_reconcile(
+    *, send_id: int | None = None, channel: str | None = None, provider: BaseProvider | None = None, limit: int = 1000
+) -> int:
     """Resolve rows left ``sending`` past their lease; returns how many were resolved (found or put back)."""
     token = uuid.uuid4()
     rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token)
@@ -113,7 +117,7 @@ def messages_reconcile(*, send_id: int | None = None, channel: str | None = None
         per_channel.setdefault(row[1], []).append(row)
     for chan, chan_rows in per_channel.items():
         for start in range(0, len(chan_rows), LOOKUP_CHUNK):
-            resolved += _resolve(provider, chan, chan_rows[start:start + LOOKUP_CHUNK], token)
+            resolved += _resolve(provider, chan, chan_rows[start : start + LOOKUP_CHUNK], token)
     if resolved:
         # The rows resolved here may have been a send's last open ones: complete it now, not at the next sweep.
         for touched in sorted({row[3] for row in rows}):

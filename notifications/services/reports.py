@@ -76,8 +76,14 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
         return 0
     now = timezone.now()
     rows = [
-        (pk, state, (report.status_name or report.status_group)[:64], (report.error_name or "")[:64],
-         (report.error_text or "")[:500], report.done_at or now)
+        (
+            pk,
+            state,
+            (report.status_name or report.status_group)[:64],
+            (report.error_name or "")[:64],
+            (report.error_text or "")[:500],
+            report.done_at or now,
+        )
         for pk, (state, report) in best.items()
     ]
     finals = ", ".join(f"'{state}'" for state in REPORT_FINAL_STATES)
@@ -85,8 +91,14 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
     ok_errors = "('', 'NO_ERROR', 'OK')"
     return update_from_values(
         table=Message._meta.db_table,
-        columns=[("id", "int"), ("state", "text"), ("status_name", "text"), ("error_name", "text"),
-                 ("error_text", "text"), ("done_at", "datetime")],
+        columns=[
+            ("id", "int"),
+            ("state", "text"),
+            ("status_name", "text"),
+            ("error_name", "text"),
+            ("error_text", "text"),
+            ("done_at", "datetime"),
+        ],
         rows=rows,
         set_sql=(
             "state = v.state, status_name = v.status_name, "
@@ -99,7 +111,7 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
         ),
         set_params=[_adapt(now), _adapt(now)],
         where_sql=f"m.state IN ({opened}) AND NOT (m.state = 'accepted' AND v.state = 'accepted' "
-                  "AND m.status_name = v.status_name)",
+        "AND m.status_name = v.status_name)",
     )
 
 
@@ -112,11 +124,20 @@ def _insert_raw_postgres(reports: list[StatusReport], *, source: str, channel: s
     table = DeliveryReport._meta.db_table
     columns = [[], [], [], [], [], [], [], []]
     for report in reports:
-        for column, value in zip(columns, (
-            report.message_id[:200], pk_from_message_id(report.message_id), (report.status_group or "")[:32],
-            (report.status_name or "")[:64], (report.error_name or "")[:64], report.done_at,
-            json.dumps(report.raw or {}), dedupe_key(report),
-        ), strict=True):
+        for column, value in zip(
+            columns,
+            (
+                report.message_id[:200],
+                pk_from_message_id(report.message_id),
+                (report.status_group or "")[:32],
+                (report.status_name or "")[:64],
+                (report.error_name or "")[:64],
+                report.done_at,
+                json.dumps(report.raw or {}),
+                dedupe_key(report),
+            ),
+            strict=True,
+        ):
             column.append(value)
     sql = (
         f"WITH src AS (SELECT v.*, m.id AS mid, m.channel AS mch FROM unnest(%s::text[], %s::bigint[], %s::text[], "
@@ -134,8 +155,9 @@ def _insert_raw_postgres(reports: list[StatusReport], *, source: str, channel: s
     return orphans
 
 
-def reports_record(*, reports: list[StatusReport], source: str = DeliveryReport.Source.WEBHOOK,
-                   channel: str = "") -> ReportOutcome:
+def reports_record(
+    *, reports: list[StatusReport], source: str = DeliveryReport.Source.WEBHOOK, channel: str = ""
+) -> ReportOutcome:
     """Keep every report raw (duplicates ignored), apply it to its message, keep unknown ids as orphans.
 
     On PostgreSQL this is two statements in one transaction, whatever the batch size: the raw rows go in through
@@ -154,13 +176,22 @@ def reports_record(*, reports: list[StatusReport], source: str = DeliveryReport.
         for report in reports:
             pk = pk_from_message_id(report.message_id)
             message_id = pk if pk in known else None
-            rows.append(DeliveryReport(
-                message_id=message_id, provider_message_id=report.message_id[:200],
-                channel=known.get(pk, channel) or "", status_group=(report.status_group or "")[:32],
-                status_name=(report.status_name or "")[:64], error_name=(report.error_name or "")[:64],
-                done_at=report.done_at, payload=report.raw or {}, source=source, is_orphan=message_id is None,
-                dedupe_key=dedupe_key(report), received_at=now,
-            ))
+            rows.append(
+                DeliveryReport(
+                    message_id=message_id,
+                    provider_message_id=report.message_id[:200],
+                    channel=known.get(pk, channel) or "",
+                    status_group=(report.status_group or "")[:32],
+                    status_name=(report.status_name or "")[:64],
+                    error_name=(report.error_name or "")[:64],
+                    done_at=report.done_at,
+                    payload=report.raw or {},
+                    source=source,
+                    is_orphan=message_id is None,
+                    dedupe_key=dedupe_key(report),
+                    received_at=now,
+                )
+            )
         with transaction.atomic():
             DeliveryReport.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
             applied = messages_apply_reports(r for r in reports if pk_from_message_id(r.message_id) in known)
@@ -173,8 +204,11 @@ def reports_record(*, reports: list[StatusReport], source: str = DeliveryReport.
 def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:
     """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel."""
     cutoff = timezone.now() - timedelta(minutes=minutes)
-    rows = (Message.objects.filter(state=S.ACCEPTED, accepted_at__lt=cutoff)
-            .order_by("accepted_at").values_list("pk", "channel")[:limit])
+    rows = (
+        Message.objects.filter(state=S.ACCEPTED, accepted_at__lt=cutoff)
+        .order_by("accepted_at")
+        .values_list("pk", "channel")[:limit]
+    )
     per_channel: dict[str, list[int]] = {}
     for pk, channel in rows:
         per_channel.setdefault(channel, []).append(pk)

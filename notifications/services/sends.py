@@ -28,17 +28,36 @@ def _enqueue_dispatch(send: Send) -> None:
     transaction.on_commit(partial(dispatch_kick, send_id=send.pk, channels=list(send.channels)))
 
 
-def send_create(*, label: str, channels: list[str], audience: dict, content: dict, fallback_language: str = "en",
-                variables: dict | None = None, notice_kind: str = "", mandatory: bool = False,
-                sms_stop_line: bool = False, reference: str = "", scheduled_at: datetime | None = None,
-                created_by=None) -> Send:
+def send_create(
+    *,
+    label: str,
+    channels: list[str],
+    audience: dict,
+    content: dict,
+    fallback_language: str = "en",
+    variables: dict | None = None,
+    notice_kind: str = "",
+    mandatory: bool = False,
+    sms_stop_line: bool = False,
+    reference: str = "",
+    scheduled_at: datetime | None = None,
+    created_by=None,
+) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper)."""
     scheduled = scheduled_at is not None and scheduled_at > timezone.now()
     send = Send.objects.create(
-        label=label[:200], channels=list(channels), audience=audience, content=content,
-        fallback_language=fallback_language, variables=variables or {}, notice_kind=notice_kind,
-        mandatory=mandatory, sms_stop_line=sms_stop_line, reference=reference[:100],
-        scheduled_at=scheduled_at, created_by=created_by,
+        label=label[:200],
+        channels=list(channels),
+        audience=audience,
+        content=content,
+        fallback_language=fallback_language,
+        variables=variables or {},
+        notice_kind=notice_kind,
+        mandatory=mandatory,
+        sms_stop_line=sms_stop_line,
+        reference=reference[:100],
+        scheduled_at=scheduled_at,
+        created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
     )
     if not scheduled:
@@ -46,15 +65,29 @@ def send_create(*, label: str, channels: list[str], audience: dict, content: dic
     return send
 
 
-def test_send_create(*, label: str, channels: list[str], content: dict, fallback_language: str = "en",
-                     variables: dict | None = None, test_recipient_ids: list[int], sms_stop_line: bool = False,
-                     created_by=None) -> Send:
+def test_send_create(
+    *,
+    label: str,
+    channels: list[str],
+    content: dict,
+    fallback_language: str = "en",
+    variables: dict | None = None,
+    test_recipient_ids: list[int],
+    sms_stop_line: bool = False,
+    created_by=None,
+) -> Send:
     """The same path as a real send, to internal test recipients only, marked as a test."""
     send = Send.objects.create(
-        label=label[:200], is_test=True, channels=list(channels),
-        audience={"test_recipients": [int(pk) for pk in test_recipient_ids]}, content=content,
-        fallback_language=fallback_language, variables=variables or {}, sms_stop_line=sms_stop_line,
-        created_by=created_by, state=Send.State.QUEUED,
+        label=label[:200],
+        is_test=True,
+        channels=list(channels),
+        audience={"test_recipients": [int(pk) for pk in test_recipient_ids]},
+        content=content,
+        fallback_language=fallback_language,
+        variables=variables or {},
+        sms_stop_line=sms_stop_line,
+        created_by=created_by,
+        state=Send.State.QUEUED,
     )
     _enqueue_materialize(send.pk)
     return send
@@ -79,7 +112,8 @@ def send_start_due(*, now: datetime | None = None) -> list[int]:
 def send_pause(*, send: Send) -> Send:
     """Stop new claims; batches already in flight finish and are recorded."""
     Send.objects.filter(pk=send.pk, state__in=(Send.State.QUEUED, Send.State.SENDING, Send.State.SCHEDULED)).update(
-        state=Send.State.PAUSED)
+        state=Send.State.PAUSED
+    )
     send.refresh_from_db()
     return send
 
@@ -103,17 +137,23 @@ def send_cancel(*, send: Send) -> Send:
     now = timezone.now()
     with transaction.atomic():
         Send.objects.filter(pk=send.pk).exclude(state__in=(Send.State.COMPLETED, Send.State.CANCELLED)).update(
-            state=Send.State.CANCELLED, completed_at=now)
+            state=Send.State.CANCELLED, completed_at=now
+        )
         Message.objects.filter(send_id=send.pk, state=Message.State.PENDING).update(
-            state=Message.State.CANCELLED, done_at=now, updated_at=now)
+            state=Message.State.CANCELLED, done_at=now, updated_at=now
+        )
     send.refresh_from_db()
     return send
 
 
 RETRYABLE_STATES = (Message.State.FAILED, Message.State.UNDELIVERABLE)
 # The only states a retry may move; delivered, accepted and skipped rows never go back to pending.
-RETRY_ALLOWED_STATES = (Message.State.FAILED, Message.State.UNDELIVERABLE, Message.State.EXPIRED,
-                        Message.State.REJECTED)
+RETRY_ALLOWED_STATES = (
+    Message.State.FAILED,
+    Message.State.UNDELIVERABLE,
+    Message.State.EXPIRED,
+    Message.State.REJECTED,
+)
 
 
 def send_retry_failed(*, send: Send, states: tuple[str, ...] = RETRYABLE_STATES) -> int:
@@ -125,11 +165,21 @@ def send_retry_failed(*, send: Send, states: tuple[str, ...] = RETRYABLE_STATES)
     states = tuple(state for state in states if state in RETRY_ALLOWED_STATES)
     with transaction.atomic():
         count = Message.objects.filter(send_id=send.pk, state__in=states).update(
-            state=Message.State.PENDING, attempts=0, next_attempt_at=None, lease_until=None, claim_token=None,
-            error_code="", error_text="", status_name="", done_at=None, updated_at=now)
+            state=Message.State.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            lease_until=None,
+            claim_token=None,
+            error_code="",
+            error_text="",
+            status_name="",
+            done_at=None,
+            updated_at=now,
+        )
         if count:
             Send.objects.filter(pk=send.pk, state__in=(Send.State.COMPLETED, Send.State.SENDING)).update(
-                state=Send.State.SENDING, completed_at=None)
+                state=Send.State.SENDING, completed_at=None
+            )
             send.refresh_from_db()
             if send.state == Send.State.SENDING:
                 _enqueue_dispatch(send)
@@ -138,8 +188,7 @@ def send_retry_failed(*, send: Send, states: tuple[str, ...] = RETRYABLE_STATES)
 
 def send_complete_if_done(*, send_id: int) -> bool:
     """Mark a sending send completed once no row is pending or sending (reports may still move accepted rows)."""
-    open_rows = Message.objects.filter(send_id=OuterRef("pk"),
-                                       state__in=(Message.State.PENDING, Message.State.SENDING))
+    open_rows = Message.objects.filter(send_id=OuterRef("pk"), state__in=(Message.State.PENDING, Message.State.SENDING))
     return bool(
         Send.objects.filter(pk=send_id, state=Send.State.SENDING, materialized_at__isnull=False)
         .filter(~Exists(open_rows))

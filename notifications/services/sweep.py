@@ -44,8 +44,9 @@ def sends_sweep() -> SweepOutcome:
     expired = Q(state=S.SENDING, lease_until__lt=now)
     sending = Send.objects.filter(state=Send.State.SENDING).values_list("pk", flat=True)
     for send_id in list(sending):
-        channels = sorted(set(Message.objects.filter(due | expired, send_id=send_id)
-                              .values_list("channel", flat=True).distinct()))
+        channels = sorted(
+            set(Message.objects.filter(due | expired, send_id=send_id).values_list("channel", flat=True).distinct())
+        )
         for channel in channels:
             dispatch_kick(send_id=send_id, channels=[channel], parallel=1)
             outcome.kicked.append((send_id, channel))

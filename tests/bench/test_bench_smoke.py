@@ -16,8 +16,24 @@ from bench.report import ORDER
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.timeout(180)]
 
-TINY = ["--runs", "1", "--clients", "3000", "--materialize", "600", "--dispatch", "1000", "--campaign", "150",
-        "--reports", "500", "--memory-small", "150", "--million-seconds", "1"]
+TINY = [
+    "--runs",
+    "1",
+    "--clients",
+    "3000",
+    "--materialize",
+    "600",
+    "--dispatch",
+    "1000",
+    "--campaign",
+    "150",
+    "--reports",
+    "500",
+    "--memory-small",
+    "150",
+    "--million-seconds",
+    "1",
+]
 
 
 def _base_url() -> str:
@@ -32,12 +48,28 @@ def test_bench_runs_every_phase_and_writes_results(tmp_path: Path) -> None:
     """Every figure gets a value, sends are checked against the sandbox, outputs are written, the database dropped."""
     base = _base_url()
     results, plot = tmp_path / "RESULTS.md", tmp_path / "dispatch.png"
-    command = [sys.executable, "-m", "bench", *TINY, "--database-url", base, "--results", str(results),
-               "--plot", str(plot)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        *TINY,
+        "--database-url",
+        base,
+        "--results",
+        str(results),
+        "--plot",
+        str(plot),
+    ]
     if not shutil.which("redis-server"):
         command += ["--redis-url", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")]
-    completed = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=170,
-                               env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"})
+    completed = subprocess.run(
+        command,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     text = results.read_text()
     assert "## Machine" in text and "PostgreSQL" in text and "load average at end" in text

@@ -51,12 +51,18 @@ def test_changelist_shows_clients_and_the_import_link(admin_client_):
     assert reverse("admin:clients_client_import") in response.text
 
 
-@pytest.mark.parametrize("term", ["Ann", "ann@customer.example.com", "CUST-ANN", "Acme", "06 12 34 56 78",
-                                  "+33612345678"])
+@pytest.mark.parametrize(
+    "term", ["Ann", "ann@customer.example.com", "CUST-ANN", "Acme", "06 12 34 56 78", "+33612345678"]
+)
 def test_search_by_name_email_reference_account_and_phone(admin_client_, term):
     """Search finds a client by name, email, reference, account or mobile number written any way."""
-    ClientFactory(external_ref="CUST-ANN", name="Ann Smith", email="ann@customer.example.com", account="Acme",
-                  phone="+33612345678")
+    ClientFactory(
+        external_ref="CUST-ANN",
+        name="Ann Smith",
+        email="ann@customer.example.com",
+        account="Acme",
+        phone="+33612345678",
+    )
     ClientFactory(external_ref="CUST-BOB", name="Bob Martin", account="Globex")
     response = admin_client_.get(reverse(CHANGELIST), {"q": term})
     assert listed(response) == ["CUST-ANN"]
@@ -101,9 +107,11 @@ def test_remove_from_bucket(admin_client_):
     for b in (bucket, other):
         BucketMembership.objects.create(bucket=b, client=ann)
     BucketMembership.objects.create(bucket=bucket, client=bob)
-    response = admin_client_.post(reverse(CHANGELIST), {
-        "action": "remove_from_bucket", ACTION_CHECKBOX_NAME: [ann.pk], "index": 0, "bucket": bucket.pk,
-        "apply": "1"}, follow=True)
+    response = admin_client_.post(
+        reverse(CHANGELIST),
+        {"action": "remove_from_bucket", ACTION_CHECKBOX_NAME: [ann.pk], "index": 0, "bucket": bucket.pk, "apply": "1"},
+        follow=True,
+    )
     assert "1 client removed from" in response.text
     assert list(bucket.clients.all()) == [bob]
     assert list(other.clients.all()) == [ann]
@@ -112,17 +120,26 @@ def test_remove_from_bucket(admin_client_):
 def test_export_is_safe_against_formula_injection_and_imports_back(admin_client_):
     """Cells starting with = + - @ tab or CR get a leading quote; the import removes it again."""
     bucket = BucketFactory(name="Key accounts")
-    evil = ClientFactory(external_ref="E-1", name='=HYPERLINK("http://evil","x")', account="@SUM(A1)",
-                         region="-2+3", network="\tTAB", plan="\rCR", phone="+33612345678", tags=["+vip"],
-                         attributes={"monthly_spend": -12})
+    evil = ClientFactory(
+        external_ref="E-1",
+        name='=HYPERLINK("http://evil","x")',
+        account="@SUM(A1)",
+        region="-2+3",
+        network="\tTAB",
+        plan="\rCR",
+        phone="+33612345678",
+        tags=["+vip"],
+        attributes={"monthly_spend": -12},
+    )
     BucketMembership.objects.create(bucket=bucket, client=evil)
-    response = admin_client_.post(reverse(CHANGELIST), {"action": "export_csv", ACTION_CHECKBOX_NAME: [evil.pk],
-                                                        "index": 0})
+    response = admin_client_.post(
+        reverse(CHANGELIST), {"action": "export_csv", ACTION_CHECKBOX_NAME: [evil.pk], "index": 0}
+    )
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     row = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))[0]
-    assert row["name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert row["name"] == '\'=HYPERLINK("http://evil","x")'
     assert row["account"] == "'@SUM(A1)" and row["region"] == "'-2+3"
     assert row["network"] == "'\tTAB" and row["plan"] == "'\rCR"
     assert row["phone"] == "'+33612345678" and row["tags"] == "'+vip" and row["attr_monthly_spend"] == "'-12"
@@ -132,8 +149,12 @@ def test_export_is_safe_against_formula_injection_and_imports_back(admin_client_
     report = clients_import_csv(data=body.encode("utf-8"), filename="export.csv")
     assert (report.updated, report.errors) == (1, [])
     evil.refresh_from_db()
-    assert (evil.name, evil.account, evil.region, evil.phone) == ('=HYPERLINK("http://evil","x")', "@SUM(A1)", "-2+3",
-                                                                 "+33612345678")
+    assert (evil.name, evil.account, evil.region, evil.phone) == (
+        '=HYPERLINK("http://evil","x")',
+        "@SUM(A1)",
+        "-2+3",
+        "+33612345678",
+    )
     assert (evil.tags, evil.attributes) == (["+vip"], {"monthly_spend": -12})
 
 
@@ -160,8 +181,9 @@ def test_import_page_refuses_unusable_file_and_foreign_token(admin_client_, clie
     url = reverse("admin:clients_client_import")
     bad = admin_client_.post(url, {"step": "preview", "file": SimpleUploadedFile("x.csv", b"name\nAnn\n")})
     assert "cannot be imported" in bad.text and "external_ref" in bad.text
-    good = admin_client_.post(url, {"step": "preview",
-                                    "file": SimpleUploadedFile("c.csv", b"external_ref,name\nC-1,Ann\n")})
+    good = admin_client_.post(
+        url, {"step": "preview", "file": SimpleUploadedFile("c.csv", b"external_ref,name\nC-1,Ann\n")}
+    )
     token = good.context["token"]
     login(admin_client_, groups=["Admins"], username="second-admin")
     admin_client_.post(url, {"step": "confirm", "token": token})
@@ -187,11 +209,13 @@ def test_segment_definition_is_validated_and_counted(admin_client_):
     ClientFactory(region="North")
     ClientFactory(region="South")
     add = reverse("admin:clients_segment_add")
-    bad = admin_client_.post(add, {"name": "Bad", "definition": '{"conditions": [{"field": "regoin", "op": "is", '
-                                                                 '"value": "North"}]}'})
+    bad = admin_client_.post(
+        add, {"name": "Bad", "definition": '{"conditions": [{"field": "regoin", "op": "is", "value": "North"}]}'}
+    )
     assert bad.status_code == 200 and "unknown field" in bad.text
-    good = admin_client_.post(add, {"name": "North", "definition": '{"conditions": [{"field": "region", "op": "is", '
-                                                                   '"value": "North"}]}'})
+    good = admin_client_.post(
+        add, {"name": "North", "definition": '{"conditions": [{"field": "region", "op": "is", "value": "North"}]}'}
+    )
     assert good.status_code == 302
     listing = admin_client_.get(reverse("admin:clients_segment_changelist"))
     assert listing.context["cl"].result_list[0].name == "North"
@@ -206,10 +230,21 @@ def test_consent_change_in_admin_goes_through_consent_history(admin_client_):
     url = reverse("admin:clients_client_change", args=[customer.pk])
     form = admin_client_.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update({"tags": "vip", "attributes": "{}", "muted_kinds": [], "email_consent": "on",
-                 "uses_sms_service": "on", "uses_email_service": "on", "is_active": "on",
-                 "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0,
-                 "consent_events-TOTAL_FORMS": 0, "consent_events-INITIAL_FORMS": 0})
+    data.update(
+        {
+            "tags": "vip",
+            "attributes": "{}",
+            "muted_kinds": [],
+            "email_consent": "on",
+            "uses_sms_service": "on",
+            "uses_email_service": "on",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+            "consent_events-TOTAL_FORMS": 0,
+            "consent_events-INITIAL_FORMS": 0,
+        }
+    )
     data.pop("sms_consent", None)
     response = admin_client_.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -223,9 +258,18 @@ def test_consent_change_in_admin_goes_through_consent_history(admin_client_):
 def test_client_form_normalises_phone_and_refuses_bad_values(admin_client_):
     """Adding a client stores the phone in E.164 and refuses an invalid number or language."""
     add = reverse("admin:clients_client_add")
-    base = {"external_ref": "N-1", "name": "New", "language": "fr", "attributes": "{}", "email_consent": "on",
-            "sms_consent": "on", "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0,
-            "consent_events-TOTAL_FORMS": 0, "consent_events-INITIAL_FORMS": 0}
+    base = {
+        "external_ref": "N-1",
+        "name": "New",
+        "language": "fr",
+        "attributes": "{}",
+        "email_consent": "on",
+        "sms_consent": "on",
+        "memberships-TOTAL_FORMS": 0,
+        "memberships-INITIAL_FORMS": 0,
+        "consent_events-TOTAL_FORMS": 0,
+        "consent_events-INITIAL_FORMS": 0,
+    }
     bad = admin_client_.post(add, {**base, "phone": "12", "language": "xx"})
     assert bad.status_code == 200
     errors = bad.context["adminform"].form.errors
@@ -236,8 +280,9 @@ def test_client_form_normalises_phone_and_refuses_bad_values(admin_client_):
 
 def test_test_recipient_needs_an_address(admin_client_):
     """An internal test recipient without email and phone is refused."""
-    response = admin_client_.post(reverse("admin:clients_testrecipient_add"), {"name": "Nobody", "language": "en",
-                                                                               "is_active": "on"})
+    response = admin_client_.post(
+        reverse("admin:clients_testrecipient_add"), {"name": "Nobody", "language": "en", "is_active": "on"}
+    )
     assert response.status_code == 200 and "Give an email address" in response.text
 
 
@@ -256,8 +301,10 @@ def test_viewers_and_ops_can_read_but_not_change_clients(client, group):
     assert customer.name == "Ann"
     actions = [name for name, _label in client.get(reverse(CHANGELIST)).context["action_form"].fields["action"].choices]
     assert "add_to_bucket" not in actions and "export_csv" not in actions
-    client.post(reverse(CHANGELIST), {"action": "add_to_bucket", ACTION_CHECKBOX_NAME: [customer.pk], "index": 0,
-                                      "bucket": bucket.pk, "apply": "1"})
+    client.post(
+        reverse(CHANGELIST),
+        {"action": "add_to_bucket", ACTION_CHECKBOX_NAME: [customer.pk], "index": 0, "bucket": bucket.pk, "apply": "1"},
+    )
     assert not BucketMembership.objects.exists()
     assert client.get(reverse("admin:clients_client_import")).status_code == 403
     assert client.get(reverse("admin:clients_client_add")).status_code == 403
@@ -274,8 +321,9 @@ def test_admins_can_change_clients_and_buckets(admin_client_):
     """The Admins group may add buckets and reach every client action."""
     response = admin_client_.post(reverse("admin:clients_bucket_add"), {"name": "West", "slug": "west"})
     assert response.status_code == 302 and Bucket.objects.filter(slug="west").exists()
-    actions = [name for name, _label in admin_client_.get(reverse(CHANGELIST)).context["action_form"]
-               .fields["action"].choices]
+    actions = [
+        name for name, _label in admin_client_.get(reverse(CHANGELIST)).context["action_form"].fields["action"].choices
+    ]
     assert {"add_to_bucket", "remove_from_bucket", "export_csv"} <= set(actions)
 
 
@@ -285,8 +333,10 @@ def test_consent_history_is_read_only_even_for_admins(admin_client_):
     event = ConsentEvent.objects.create(client=customer, channel="sms", action="withdrawn", source="sms_stop")
     assert admin_client_.get(reverse("admin:clients_consentevent_changelist")).status_code == 200
     assert admin_client_.get(reverse("admin:clients_consentevent_add")).status_code == 403
-    assert admin_client_.post(reverse("admin:clients_consentevent_delete", args=[event.pk]),
-                              {"post": "yes"}).status_code == 403
+    assert (
+        admin_client_.post(reverse("admin:clients_consentevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     page = admin_client_.get(reverse("admin:clients_consentevent_change", args=[event.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.text
     assert ConsentEvent.objects.filter(pk=event.pk).exists()

@@ -20,8 +20,9 @@ GOOD = [
 ]
 
 
-def run(lines: list[str], *, header: str = HEADER, dry_run: bool = False, name: str = "clients.csv",
-        encoding: str = "utf-8"):
+def run(
+    lines: list[str], *, header: str = HEADER, dry_run: bool = False, name: str = "clients.csv", encoding: str = "utf-8"
+):
     data = ("\n".join([header, *lines]) + "\n").encode(encoding)
     return clients_import_csv(data=data, filename=name, dry_run=dry_run)
 
@@ -39,8 +40,12 @@ def test_good_rows_create_clients_with_every_column():
     assert ann.is_active and ann.sms_consent
     assert sorted(ann.buckets.values_list("name", flat=True)) == ["Key accounts", "North"]
     bob = Client.objects.get(external_ref="C-2")
-    assert (bob.phone, bob.uses_sms_service, bob.uses_email_service, bob.is_active) == ("+33610000666", False, True,
-                                                                                        False)
+    assert (bob.phone, bob.uses_sms_service, bob.uses_email_service, bob.is_active) == (
+        "+33610000666",
+        False,
+        True,
+        False,
+    )
     assert sorted(report.buckets_created) == ["Key accounts", "North"]
     assert Bucket.objects.get(name="North").clients.count() == 2
 
@@ -64,17 +69,19 @@ def test_quoted_cells_and_accents():
 
 def test_bad_rows_reported_with_line_and_reason_good_rows_import():
     """Invalid phone, email, language, service or flag are refused with their line; the other rows import."""
-    report = run([
-        GOOD[0],
-        "C-3,Bad Phone,,12345,en,sms,,,,,,,,",
-        "C-4,Bad Email,not-an-email,,en,email,,,,,,,,",
-        "C-5,Bad Language,,,xx,email,,,,,,,,",
-        "C-6,Bad Service,,,en,fax,,,,,,,,",
-        "C-7,Bad Flag,,,en,sms,,,,,,,maybe,",
-        ",No Ref,,,en,sms,,,,,,,,",
-        "C-8,,,,en,sms,,,,,,,,",
-        GOOD[1],
-    ])
+    report = run(
+        [
+            GOOD[0],
+            "C-3,Bad Phone,,12345,en,sms,,,,,,,,",
+            "C-4,Bad Email,not-an-email,,en,email,,,,,,,,",
+            "C-5,Bad Language,,,xx,email,,,,,,,,",
+            "C-6,Bad Service,,,en,fax,,,,,,,,",
+            "C-7,Bad Flag,,,en,sms,,,,,,,maybe,",
+            ",No Ref,,,en,sms,,,,,,,,",
+            "C-8,,,,en,sms,,,,,,,,",
+            GOOD[1],
+        ]
+    )
     reasons = {problem.line: problem.reason for problem in report.errors}
     assert reasons == {
         3: "invalid phone number",
@@ -99,13 +106,16 @@ def test_duplicate_references_refuse_every_copy():
     assert list(Client.objects.values_list("external_ref", flat=True)) == ["C-2"]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"name,email\nAnn,a@example.com\n", "required column(s) missing: external_ref"),
-    (b"external_ref,name,emial\nC-1,Ann,x\n", "unknown column 'emial'"),
-    (b"external_ref,name,name\nC-1,Ann,Ann\n", "appears twice"),
-    ("external_ref,name\nC-1,Hélène\n".encode("latin-1"), "not UTF-8 (line 2)"),
-    (b"", "empty"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"name,email\nAnn,a@example.com\n", "required column(s) missing: external_ref"),
+        (b"external_ref,name,emial\nC-1,Ann,x\n", "unknown column 'emial'"),
+        (b"external_ref,name,name\nC-1,Ann,Ann\n", "appears twice"),
+        ("external_ref,name\nC-1,Hélène\n".encode("latin-1"), "not UTF-8 (line 2)"),
+        (b"", "empty"),
+    ],
+)
 def test_unusable_file_imports_nothing(data, message):
     """A file-level fault refuses the whole file with a reason and writes nothing."""
     report = clients_import_csv(data=data, filename="x.csv")
@@ -169,7 +179,12 @@ def test_consent_withdrawn_by_import_is_recorded_and_never_restored():
     assert not bob.sms_consent and bob.sms_opt_out_source == "import" and bob.sms_opted_out_at
     event = ConsentEvent.objects.get()
     assert (event.client, event.channel, event.action, event.source, event.detail) == (
-        bob, "sms", "withdrawn", "import", "billing-2026-11.csv")
+        bob,
+        "sms",
+        "withdrawn",
+        "import",
+        "billing-2026-11.csv",
+    )
     back = run([GOOD[1].replace(",no,no", ",no,yes")])
     assert back.consent_not_restored == 1 and back.unchanged == 1
     bob.refresh_from_db()

@@ -24,9 +24,23 @@ def seed(*args: str) -> str:
 
 
 def snapshot() -> list[tuple]:
-    return list(Client.objects.order_by("external_ref").values_list(
-        "external_ref", "name", "email", "phone", "language", "region", "plan", "uses_sms_service",
-        "uses_email_service", "is_active", "sms_consent", "email_consent", "attributes"))
+    return list(
+        Client.objects.order_by("external_ref").values_list(
+            "external_ref",
+            "name",
+            "email",
+            "phone",
+            "language",
+            "region",
+            "plan",
+            "uses_sms_service",
+            "uses_email_service",
+            "is_active",
+            "sms_consent",
+            "email_consent",
+            "attributes",
+        )
+    )
 
 
 def test_seed_demo_builds_a_believable_data_set():
@@ -48,7 +62,8 @@ def test_seed_demo_builds_a_believable_data_set():
     opted_out = clients.filter(sms_consent=False).count() + clients.filter(email_consent=False).count()
     assert ConsentEvent.objects.filter(action="withdrawn").count() == opted_out > 0
     assert {"North", "South", "East", "West", "Paris", "Key accounts", "Pilot group"} <= set(
-        Bucket.objects.values_list("name", flat=True))
+        Bucket.objects.values_list("name", flat=True)
+    )
     assert Bucket.objects.get(name="Key accounts").clients.count() > 0
     for segment in Segment.objects.all():
         assert audience_queryset(segment.definition).exists(), segment.name

@@ -29,44 +29,71 @@ def cond(field: str, op: str, value) -> dict:
 def people():
     """Three clients with different columns, tags and attributes."""
     return {
-        "ann": ClientFactory(external_ref="ANN", name="Ann Smith", region="North", plan="business", language="en",
-                             uses_sms_service=True, uses_email_service=False, tags=["vip", "gold"],
-                             attributes={"monthly_spend": 150, "last_visit": "2025-11-03", "beta": True}),
-        "bob": ClientFactory(external_ref="BOB", name="Bob Martin", region="South", plan="home", language="fr",
-                             uses_sms_service=False, uses_email_service=True, tags=["gold"],
-                             attributes={"monthly_spend": "80.5", "last_visit": "2026-02-10T08:00:00"}),
-        "cy": ClientFactory(external_ref="CY", name="Cy Weber", region="North", plan="home", language="de",
-                            uses_sms_service=True, uses_email_service=True, is_active=False,
-                            attributes={"monthly_spend": "n/a"}),
+        "ann": ClientFactory(
+            external_ref="ANN",
+            name="Ann Smith",
+            region="North",
+            plan="business",
+            language="en",
+            uses_sms_service=True,
+            uses_email_service=False,
+            tags=["vip", "gold"],
+            attributes={"monthly_spend": 150, "last_visit": "2025-11-03", "beta": True},
+        ),
+        "bob": ClientFactory(
+            external_ref="BOB",
+            name="Bob Martin",
+            region="South",
+            plan="home",
+            language="fr",
+            uses_sms_service=False,
+            uses_email_service=True,
+            tags=["gold"],
+            attributes={"monthly_spend": "80.5", "last_visit": "2026-02-10T08:00:00"},
+        ),
+        "cy": ClientFactory(
+            external_ref="CY",
+            name="Cy Weber",
+            region="North",
+            plan="home",
+            language="de",
+            uses_sms_service=True,
+            uses_email_service=True,
+            is_active=False,
+            attributes={"monthly_spend": "n/a"},
+        ),
     }
 
 
-@pytest.mark.parametrize(("field", "op", "value", "expected"), [
-    ("region", "is", "North", ["ANN", "CY"]),
-    ("region", "is_not", "North", ["BOB"]),
-    ("region", "in", ["South", "East"], ["BOB"]),
-    ("name", "contains", "mart", ["BOB"]),
-    ("language", "is", "de", ["CY"]),
-    ("is_active", "is", False, ["CY"]),
-    ("is_active", "is_not", "false", ["ANN", "BOB"]),
-    ("uses_sms_service", "is", True, ["ANN", "CY"]),
-    ("uses_email_service", "is", "yes", ["BOB", "CY"]),
-    ("tags", "contains", "vip", ["ANN"]),
-    ("tags", "is", "gold", ["ANN", "BOB"]),
-    ("tags", "is_not", "vip", ["BOB", "CY"]),
-    ("tags", "in", ["vip", "nope"], ["ANN"]),
-    ("attributes.monthly_spend", "gt", 100, ["ANN"]),
-    ("attributes.monthly_spend", "lt", 100, ["BOB"]),
-    ("attributes.monthly_spend", "gt", "80", ["ANN", "BOB"]),
-    ("attributes.monthly_spend", "is", 150, ["ANN"]),
-    ("attributes.monthly_spend", "in", [150, "80.5"], ["ANN", "BOB"]),
-    ("attributes.monthly_spend", "is_not", 150, ["BOB", "CY"]),
-    ("attributes.monthly_spend", "contains", "N/", ["CY"]),
-    ("attributes.last_visit", "before", "2026-01-01", ["ANN"]),
-    ("attributes.last_visit", "after", "2026-01-01", ["BOB"]),
-    ("attributes.beta", "is", True, ["ANN"]),
-    ("attributes.beta", "is_not", True, ["BOB", "CY"]),
-])
+@pytest.mark.parametrize(
+    ("field", "op", "value", "expected"),
+    [
+        ("region", "is", "North", ["ANN", "CY"]),
+        ("region", "is_not", "North", ["BOB"]),
+        ("region", "in", ["South", "East"], ["BOB"]),
+        ("name", "contains", "mart", ["BOB"]),
+        ("language", "is", "de", ["CY"]),
+        ("is_active", "is", False, ["CY"]),
+        ("is_active", "is_not", "false", ["ANN", "BOB"]),
+        ("uses_sms_service", "is", True, ["ANN", "CY"]),
+        ("uses_email_service", "is", "yes", ["BOB", "CY"]),
+        ("tags", "contains", "vip", ["ANN"]),
+        ("tags", "is", "gold", ["ANN", "BOB"]),
+        ("tags", "is_not", "vip", ["BOB", "CY"]),
+        ("tags", "in", ["vip", "nope"], ["ANN"]),
+        ("attributes.monthly_spend", "gt", 100, ["ANN"]),
+        ("attributes.monthly_spend", "lt", 100, ["BOB"]),
+        ("attributes.monthly_spend", "gt", "80", ["ANN", "BOB"]),
+        ("attributes.monthly_spend", "is", 150, ["ANN"]),
+        ("attributes.monthly_spend", "in", [150, "80.5"], ["ANN", "BOB"]),
+        ("attributes.monthly_spend", "is_not", 150, ["BOB", "CY"]),
+        ("attributes.monthly_spend", "contains", "N/", ["CY"]),
+        ("attributes.last_visit", "before", "2026-01-01", ["ANN"]),
+        ("attributes.last_visit", "after", "2026-01-01", ["BOB"]),
+        ("attributes.beta", "is", True, ["ANN"]),
+        ("attributes.beta", "is_not", True, ["BOB", "CY"]),
+    ],
+)
 def test_operator(people, field, op, value, expected):
     """Each operator on columns and attributes matches exactly the expected clients; bad values never match."""
     assert refs(cond(field, op, value)) == expected
@@ -112,21 +139,24 @@ def test_empty_source_matches_nobody(people):
     assert refs({"buckets": [], "builtin": []}) == []
 
 
-@pytest.mark.parametrize(("definition", "message"), [
-    (cond("regoin", "is", "x"), "unknown field 'regoin'"),
-    (cond("region", "like", "x"), "unknown operator 'like'"),
-    (cond("region", "gt", 3), "does not apply to 'region'"),
-    (cond("attributes.monthly_spend", "gt", "lots"), "is not a number"),
-    (cond("attributes.last_visit", "before", "yesterday"), "is not a date"),
-    (cond("attributes.a__b", "is", "x"), "not a valid attribute name"),
-    (cond("region", "in", "North"), "non-empty list"),
-    ({"match": "some"}, "'match' must be"),
-    ({"builtin": ["sms"]}, "Unknown built-in audience"),
-    ({"buckets": ["x"]}, "not an id"),
-    ({"segment": 999999}, "does not exist"),
-    ({"audience": []}, "Unknown key"),
-    ([], "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        (cond("regoin", "is", "x"), "unknown field 'regoin'"),
+        (cond("region", "like", "x"), "unknown operator 'like'"),
+        (cond("region", "gt", 3), "does not apply to 'region'"),
+        (cond("attributes.monthly_spend", "gt", "lots"), "is not a number"),
+        (cond("attributes.last_visit", "before", "yesterday"), "is not a date"),
+        (cond("attributes.a__b", "is", "x"), "not a valid attribute name"),
+        (cond("region", "in", "North"), "non-empty list"),
+        ({"match": "some"}, "'match' must be"),
+        ({"builtin": ["sms"]}, "Unknown built-in audience"),
+        ({"buckets": ["x"]}, "not an id"),
+        ({"segment": 999999}, "does not exist"),
+        ({"audience": []}, "Unknown key"),
+        ([], "must be a JSON object"),
+    ],
+)
 def test_invalid_definitions_raise_audience_error(definition, message):
     """A bad definition raises AudienceError (a ValueError) with a message the form can show."""
     with pytest.raises(AudienceError, match=message):
@@ -150,11 +180,23 @@ def test_exclusion_reasons_in_order():
     ClientFactory(external_ref="NOPHONE", phone="", sms_consent=False)
     ClientFactory(external_ref="OPTOUT", sms_consent=False, muted_kinds=["outage"])
     ClientFactory(external_ref="MUTED", muted_kinds=["outage", "update"])
-    rows = dict(audience_queryset({}).annotate(reason=exclusion_reason("sms", notice_kind="outage"))
-                .values_list("external_ref", "reason"))
-    assert rows == {"OK": "", "INACTIVE": "inactive", "NOPHONE": "no_phone", "OPTOUT": "opted_out", "MUTED": "muted_kind"}
-    mandatory = dict(audience_queryset({}).annotate(
-        reason=exclusion_reason("sms", notice_kind="outage", mandatory=True)).values_list("external_ref", "reason"))
+    rows = dict(
+        audience_queryset({})
+        .annotate(reason=exclusion_reason("sms", notice_kind="outage"))
+        .values_list("external_ref", "reason")
+    )
+    assert rows == {
+        "OK": "",
+        "INACTIVE": "inactive",
+        "NOPHONE": "no_phone",
+        "OPTOUT": "opted_out",
+        "MUTED": "muted_kind",
+    }
+    mandatory = dict(
+        audience_queryset({})
+        .annotate(reason=exclusion_reason("sms", notice_kind="outage", mandatory=True))
+        .values_list("external_ref", "reason")
+    )
     assert mandatory["MUTED"] == ""
 
 
@@ -186,7 +228,10 @@ def test_audience_usable_in_insert_select(people):
     bucket = BucketFactory()
     BucketMembership.objects.create(bucket=bucket, client=people["ann"])
     with CaptureQueriesContext(connection) as captured:
-        rows = list(audience_queryset({"buckets": [bucket.id], **cond("attributes.monthly_spend", "gt", 1)})
-                    .annotate(reason=exclusion_reason("sms")).values_list("pk", "reason"))
+        rows = list(
+            audience_queryset({"buckets": [bucket.id], **cond("attributes.monthly_spend", "gt", 1)})
+            .annotate(reason=exclusion_reason("sms"))
+            .values_list("pk", "reason")
+        )
     assert rows == [(people["ann"].pk, "")]
     assert len(captured.captured_queries) == 1

@@ -22,16 +22,19 @@ from clients.services import (
 from tests.factories import BucketFactory, ClientFactory
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("06 12 34 56 78", "+33612345678"),
-    ("+33 6 12 34 56 78", "+33612345678"),
-    ("+33 (0)6 12 34 56 78", "+33612345678"),
-    ("0033612345678", "+33612345678"),
-    ("+49 151 12345678", "+4915112345678"),
-    ("+39 06 1234 5678", "+390612345678"),
-    ("+1 202-555-0123", "+12025550123"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("+33 (0)6 12 34 56 78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("+49 151 12345678", "+4915112345678"),
+        ("+39 06 1234 5678", "+390612345678"),
+        ("+1 202-555-0123", "+12025550123"),
+        ("", ""),
+    ],
+)
 def test_phone_normalised_to_e164(raw, expected):
     """Numbers written nationally (default region FR) or internationally become E.164."""
     assert phone_normalize(raw) == expected
@@ -55,7 +58,7 @@ def test_fast_validity_check_agrees_with_phonenumbers():
     rng = random.Random(7)
     for country_code in (33, 49, 44, 34, 41, 32, 31, 351, 352, 1, 7, 61, 81, 212, 971):
         for _ in range(400):
-            national = rng.randint(10 ** rng.randint(5, 10), 10 ** 11)
+            national = rng.randint(10 ** rng.randint(5, 10), 10**11)
             number = phonenumbers.PhoneNumber(country_code=country_code, national_number=national)
             assert phones.is_valid(number) == phonenumbers.is_valid_number(number), (country_code, national)
 
@@ -70,10 +73,18 @@ def test_email_and_language_checks():
         language_normalize("es")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("sms", (True, False)), ("email", (False, True)), ("sms+email", (True, True)), ("SMS, Email", (True, True)),
-    ("both", (True, True)), ("sms|email", (True, True)), ("", (False, False)),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sms", (True, False)),
+        ("email", (False, True)),
+        ("sms+email", (True, True)),
+        ("SMS, Email", (True, True)),
+        ("both", (True, True)),
+        ("sms|email", (True, True)),
+        ("", (False, False)),
+    ],
+)
 def test_services_cell(raw, expected):
     """The services column accepts sms, email and their combinations."""
     assert services_parse(raw) == expected
@@ -105,11 +116,25 @@ def test_buckets_ensure_matches_names_without_case_and_makes_unique_slugs():
     assert preview == {"Pilot": None} and would_create == ["Pilot"] and not Bucket.objects.filter(name="Pilot").exists()
 
 
-@pytest.mark.parametrize("address", [
-    "a@b.co", "first.last+tag@sub.example.org", "x_y%z@example-mail.fr", "a..b@example.com", ".a@example.com",
-    "a@-example.com", "a@example", "a@example.c", "ann@exa_mple.com", "üser@example.de", "a@ex--ample.com",
-    "o'brien@example.ie", "a@[127.0.0.1]", "a b@example.com",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@b.co",
+        "first.last+tag@sub.example.org",
+        "x_y%z@example-mail.fr",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@-example.com",
+        "a@example",
+        "a@example.c",
+        "ann@exa_mple.com",
+        "üser@example.de",
+        "a@ex--ample.com",
+        "o'brien@example.ie",
+        "a@[127.0.0.1]",
+        "a b@example.com",
+    ],
+)
 def test_fast_email_check_agrees_with_django(address):
     """The quick email pattern never accepts what Django's validator refuses (and falls back to it otherwise)."""
     from django.core.exceptions import ValidationError
@@ -128,11 +153,16 @@ def test_fast_email_check_agrees_with_django(address):
     assert ours == django_ok
 
 
-@pytest.mark.parametrize(("raw", "region", "expected"), [
-    ("0612345678", "FR", "+33612345678"), ("015112345678", "DE", "+4915112345678"),
-    ("07400123456", "GB", "+447400123456"), ("0033612345678", "FR", "+33612345678"),
-    ("2025550123", "US", "+12025550123"),
-])
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("0612345678", "FR", "+33612345678"),
+        ("015112345678", "DE", "+4915112345678"),
+        ("07400123456", "GB", "+447400123456"),
+        ("0033612345678", "FR", "+33612345678"),
+        ("2025550123", "US", "+12025550123"),
+    ],
+)
 def test_national_fast_path_matches_phonenumbers(raw, region, expected):
     """National numbers read through the fast path give the same E.164 as phonenumbers' parser."""
     assert phone_normalize(raw, region=region) == expected

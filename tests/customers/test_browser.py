@@ -40,10 +40,13 @@ def portal(settings, live_server):
     return live_server
 
 
-@pytest.mark.parametrize(("language", "button", "done"), [
-    ("en", "Unsubscribe", "You are unsubscribed"),
-    ("fr", "Se désinscrire", "Vous êtes désinscrit"),
-])
+@pytest.mark.parametrize(
+    ("language", "button", "done"),
+    [
+        ("en", "Unsubscribe", "You are unsubscribed"),
+        ("fr", "Se désinscrire", "Vous êtes désinscrit"),
+    ],
+)
 def test_unsubscribe_on_a_phone(phone_page, portal, language, button, done):
     """The client opens the link, sees one button in their language, taps it and is unsubscribed."""
     customer = ClientFactory(language=language)
@@ -56,10 +59,13 @@ def test_unsubscribe_on_a_phone(phone_page, portal, language, button, done):
     assert customer.email_consent is False
 
 
-@pytest.mark.parametrize(("language", "sms_label", "kind", "save", "saved"), [
-    ("en", "SMS", "Planned maintenance", "Save my preferences", "Your preferences are saved."),
-    ("fr", "SMS", "Maintenance planifiée", "Enregistrer mes préférences", "Vos préférences sont enregistrées."),
-])
+@pytest.mark.parametrize(
+    ("language", "sms_label", "kind", "save", "saved"),
+    [
+        ("en", "SMS", "Planned maintenance", "Save my preferences", "Your preferences are saved."),
+        ("fr", "SMS", "Maintenance planifiée", "Enregistrer mes préférences", "Vos préférences sont enregistrées."),
+    ],
+)
 def test_preferences_on_a_phone(phone_page, portal, language, sms_label, kind, save, saved):
     """Unticking SMS and a kind by touch, then saving, is recorded and confirmed in the client's language."""
     customer = ClientFactory(language=language)
@@ -86,12 +92,25 @@ def test_keyboard_focus_is_visible(phone_page, portal):
     assert outline not in ("", "none")
 
 
-@pytest.mark.parametrize(("language", "labels", "submit", "confirm", "thanks"), [
-    ("en", ("Account reference", "Your name", "Mobile number (optional)"), "Sign up", "Confirm",
-     "Thank you, it is confirmed"),
-    ("fr", ("Référence client", "Votre nom", "Numéro de mobile (facultatif)"), "S'inscrire", "Confirmer",
-     "Merci, c'est confirmé"),
-])
+@pytest.mark.parametrize(
+    ("language", "labels", "submit", "confirm", "thanks"),
+    [
+        (
+            "en",
+            ("Account reference", "Your name", "Mobile number (optional)"),
+            "Sign up",
+            "Confirm",
+            "Thank you, it is confirmed",
+        ),
+        (
+            "fr",
+            ("Référence client", "Votre nom", "Numéro de mobile (facultatif)"),
+            "S'inscrire",
+            "Confirmer",
+            "Merci, c'est confirmé",
+        ),
+    ],
+)
 def test_signup_by_sms_on_a_phone(phone_page, portal, settings, language, labels, submit, confirm, thanks):
     """A contact signs up with a mobile number, types the SMS code, and lands in their account's bucket."""
     bucket = BucketFactory()

@@ -14,12 +14,22 @@ from notifications.services.sends import send_create
 from tests.factories import ClientFactory
 
 CONTENT = {
-    "en": {"sms": {"text": "{{ incident_title }}"},
-           "email": {"subject": "{{ incident_title }}", "text": "Dear {{ client_name }}, {{ incident_title }}.",
-                     "html": "<p>Dear {{ client_name }}</p>"}},
-    "fr": {"sms": {"text": "{{ incident_title }}"},
-           "email": {"subject": "{{ incident_title }}", "text": "Bonjour {{ client_name }}, {{ incident_title }}.",
-                     "html": "<p>Bonjour {{ client_name }}</p>"}},
+    "en": {
+        "sms": {"text": "{{ incident_title }}"},
+        "email": {
+            "subject": "{{ incident_title }}",
+            "text": "Dear {{ client_name }}, {{ incident_title }}.",
+            "html": "<p>Dear {{ client_name }}</p>",
+        },
+    },
+    "fr": {
+        "sms": {"text": "{{ incident_title }}"},
+        "email": {
+            "subject": "{{ incident_title }}",
+            "text": "Bonjour {{ client_name }}, {{ incident_title }}.",
+            "html": "<p>Bonjour {{ client_name }}</p>",
+        },
+    },
 }
 
 
@@ -44,8 +54,13 @@ def test_every_email_carries_working_one_click_headers(celery_worker_process, in
     a mail client's one-click POST to that URL opts exactly that client out of email."""
     first = ClientFactory(language="en")
     second = ClientFactory(language="fr")
-    send = send_create(label="headers", channels=["email"], audience={"clients": [first.pk, second.pk]},
-                       content=CONTENT, variables={"incident_title": "Fibre cut"})
+    send = send_create(
+        label="headers",
+        channels=["email"],
+        audience={"clients": [first.pk, second.pk]},
+        content=CONTENT,
+        variables={"incident_title": "Fibre cut"},
+    )
     emails = _received_emails(infobip_sandbox, 2, celery_worker_process)
 
     by_destination = {}
@@ -60,8 +75,12 @@ def test_every_email_carries_working_one_click_headers(celery_worker_process, in
         assert value.startswith("<http") and value.endswith("/>") and "/c/unsubscribe/" in value
 
     url = by_destination[second.email]["List-Unsubscribe"][1:-1]
-    response = requests.post(url, data="List-Unsubscribe=One-Click", timeout=10,
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = requests.post(
+        url,
+        data="List-Unsubscribe=One-Click",
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200
     assert "Vous êtes désinscrit" in response.text
     second.refresh_from_db()

@@ -13,14 +13,30 @@ URL = "/webhooks/infobip/inbound/test-secret/"
 
 
 def _payload(text: str, sender: str = "33612345678", message_id: str = "817790313235066447") -> str:
-    return json.dumps({"results": [{"messageId": message_id, "from": sender, "to": "33700000000", "text": text,
-                                    "cleanText": text, "keyword": text.split()[0] if text.split() else "",
-                                    "receivedAt": "2026-11-27T10:00:00.000+0000", "smsCount": 1}],
-                       "messageCount": 1, "pendingMessageCount": 0})
+    return json.dumps(
+        {
+            "results": [
+                {
+                    "messageId": message_id,
+                    "from": sender,
+                    "to": "33700000000",
+                    "text": text,
+                    "cleanText": text,
+                    "keyword": text.split()[0] if text.split() else "",
+                    "receivedAt": "2026-11-27T10:00:00.000+0000",
+                    "smsCount": 1,
+                }
+            ],
+            "messageCount": 1,
+            "pendingMessageCount": 0,
+        }
+    )
 
 
-@pytest.mark.parametrize("text", ["STOP", "stop", " Stop ", "stop.", "S T O P", "StopAll", "stop all", "UNSUBSCRIBE",
-                                  "cancel", "End", "quit!"])
+@pytest.mark.parametrize(
+    "text",
+    ["STOP", "stop", " Stop ", "stop.", "S T O P", "StopAll", "stop all", "UNSUBSCRIBE", "cancel", "End", "quit!"],
+)
 def test_stop_variants_opt_out_every_client_with_that_number(client, text):
     """Every STOP synonym, whatever the case, spacing or punctuation, withdraws SMS for all holders of the number."""
     first = ClientFactory(phone="+33612345678")
@@ -61,10 +77,13 @@ def test_other_texts_are_ignored(client):
 def test_unauthenticated_requests_are_refused(client):
     """A wrong URL token, or none and no other credential, is refused before anything is read."""
     customer = ClientFactory(phone="+33612345678")
-    assert client.post("/webhooks/infobip/inbound/wrong/", _payload("STOP"),
-                       content_type="application/json").status_code == 403
-    assert client.post("/webhooks/infobip/inbound/", _payload("STOP"),
-                       content_type="application/json").status_code == 403
+    assert (
+        client.post("/webhooks/infobip/inbound/wrong/", _payload("STOP"), content_type="application/json").status_code
+        == 403
+    )
+    assert (
+        client.post("/webhooks/infobip/inbound/", _payload("STOP"), content_type="application/json").status_code == 403
+    )
     customer.refresh_from_db()
     assert customer.sms_consent is True
 
@@ -75,8 +94,12 @@ def test_basic_auth_without_url_token_is_accepted(client):
 
     ClientFactory(phone="+33612345678")
     credentials = base64.b64encode(b"infobip:old-test-secret").decode()
-    response = client.post("/webhooks/infobip/inbound/", _payload("STOP"), content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Basic {credentials}")
+    response = client.post(
+        "/webhooks/infobip/inbound/",
+        _payload("STOP"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+    )
     assert response.status_code == 200 and response.json()["opted_out"] == 1
 
 
@@ -90,8 +113,10 @@ def test_junk_is_answered_400(client, body):
 def test_unknown_or_malformed_sender_is_ignored(client):
     """A number nobody holds, or garbage in "from", is acknowledged and ignored."""
     ClientFactory(phone="+33612345678")
-    assert client.post(URL, _payload("STOP", sender="447700900123"), content_type="application/json").json()[
-        "opted_out"] == 0
+    assert (
+        client.post(URL, _payload("STOP", sender="447700900123"), content_type="application/json").json()["opted_out"]
+        == 0
+    )
     assert client.post(URL, _payload("STOP", sender="abc"), content_type="application/json").status_code == 200
     assert not ConsentEvent.objects.exists()
 

@@ -16,9 +16,18 @@ def _messages_for(customer, n=2):
     send_model = apps.get_model("notifications", "Send")
     message_model = apps.get_model("notifications", "Message")
     send = send_model.objects.create(label="Fibre outage North", channels=["email", "sms"])
-    return [message_model.objects.create(send=send, client=customer, channel=channel, destination=dest,
-                                         subject="Outage", body=f"Hello {customer.name}", state="delivered")
-            for channel, dest in (("email", customer.email), ("sms", customer.phone))[:n]]
+    return [
+        message_model.objects.create(
+            send=send,
+            client=customer,
+            channel=channel,
+            destination=dest,
+            subject="Outage",
+            body=f"Hello {customer.name}",
+            state="delivered",
+        )
+        for channel, dest in (("email", customer.email), ("sms", customer.phone))[:n]
+    ]
 
 
 def test_consent_history_is_append_only():
@@ -53,8 +62,9 @@ def test_export_downloads_everything_held(admin_client):
     BucketMembership.objects.create(bucket=BucketFactory(name="North"), client=customer)
     consent_set(client=customer, channel="email", given=False, source="unsubscribe_link", detail="op-1")
     _messages_for(customer)
-    response = admin_client.post("/admin/clients/client/", {"action": "export_clients",
-                                                            "_selected_action": [customer.pk]})
+    response = admin_client.post(
+        "/admin/clients/client/", {"action": "export_clients", "_selected_action": [customer.pk]}
+    )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     data = json.loads(response.content)
@@ -70,18 +80,21 @@ def test_erase_asks_then_removes_the_client_and_keeps_anonymous_counts(admin_cli
     customer = ClientFactory()
     consent_set(client=customer, channel="email", given=False, source="admin")
     messages = _messages_for(customer)
-    asked = admin_client.post("/admin/clients/client/", {"action": "erase_clients",
-                                                         "_selected_action": [customer.pk]})
+    asked = admin_client.post("/admin/clients/client/", {"action": "erase_clients", "_selected_action": [customer.pk]})
     assert asked.status_code == 200 and "cannot be undone" in asked.content.decode()
     assert Client.objects.filter(pk=customer.pk).exists()
-    done = admin_client.post("/admin/clients/client/", {"action": "erase_clients", "confirm_erase": "yes",
-                                                        "_selected_action": [customer.pk]})
+    done = admin_client.post(
+        "/admin/clients/client/", {"action": "erase_clients", "confirm_erase": "yes", "_selected_action": [customer.pk]}
+    )
     assert done.status_code == 302
     assert not Client.objects.filter(pk=customer.pk).exists()
     assert not ConsentEvent.objects.exists()
     message_model = apps.get_model("notifications", "Message")
-    rows = list(message_model.objects.filter(pk__in=[m.pk for m in messages]).values(
-        "client_id", "destination", "body", "subject", "state", "channel"))
+    rows = list(
+        message_model.objects.filter(pk__in=[m.pk for m in messages]).values(
+            "client_id", "destination", "body", "subject", "state", "channel"
+        )
+    )
     assert len(rows) == 2
     assert all(r["client_id"] is None and r["destination"] == r["body"] == r["subject"] == "" for r in rows)
     assert sorted(r["state"] for r in rows) == ["delivered", "delivered"]

@@ -14,8 +14,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _form(**overrides) -> dict:
-    data = {"account_ref": "ACME Corp", "name": "Zoé Martin", "email": "zoe@acme.example", "phone": "",
-            "language": "fr", "uses_sms_service": "on"}
+    data = {
+        "account_ref": "ACME Corp",
+        "name": "Zoé Martin",
+        "email": "zoe@acme.example",
+        "phone": "",
+        "language": "fr",
+        "uses_sms_service": "on",
+    }
     data.update(overrides)
     return data
 
@@ -45,8 +51,9 @@ def acme():
     return bucket
 
 
-def test_email_signup_for_a_known_account_creates_the_client_only_after_the_link(client, acme,
-                                                                                 django_capture_on_commit_callbacks):
+def test_email_signup_for_a_known_account_creates_the_client_only_after_the_link(
+    client, acme, django_capture_on_commit_callbacks
+):
     """The request stores no client or consent; following the link (POST) creates it, with consent and buckets."""
     response = _start(client, django_capture_on_commit_callbacks)
     assert response.status_code == 302
@@ -104,8 +111,9 @@ def test_wrong_codes_are_limited_to_five(client, acme, django_capture_on_commit_
     assert SignupRequest.objects.get().code_attempts == 5
 
 
-def test_unknown_account_waits_for_approval_and_answers_the_same(client, acme, django_capture_on_commit_callbacks,
-                                                                  admin_user):
+def test_unknown_account_waits_for_approval_and_answers_the_same(
+    client, acme, django_capture_on_commit_callbacks, admin_user
+):
     """An unknown reference gives the same pages as a known one; the client appears only when an admin approves."""
     known = _start(client, django_capture_on_commit_callbacks, email="a@acme.example")
     known_sent = client.get(known["Location"]).content.decode().replace("a•••", "X")
@@ -120,8 +128,9 @@ def test_unknown_account_waits_for_approval_and_answers_the_same(client, acme, d
     assert pending.state == SignupRequest.State.AWAITING_APPROVAL
 
     client.force_login(admin_user)
-    response = client.post("/admin/clients/signuprequest/", {"action": "approve_signups",
-                                                              "_selected_action": [pending.pk]})
+    response = client.post(
+        "/admin/clients/signuprequest/", {"action": "approve_signups", "_selected_action": [pending.pk]}
+    )
     assert response.status_code == 302
     created = Client.objects.get(email="b@acme.example")
     assert created.account == "NOPE-404" and created.email_consent is True and created.sms_consent is False
@@ -153,8 +162,10 @@ def test_attempts_are_throttled_per_address_and_per_contact(client, django_captu
     cache.clear()
     for n in range(5):
         _start(client, django_capture_on_commit_callbacks, email="same@x.example", ip=f"198.51.100.{n}")
-    assert _start(client, django_capture_on_commit_callbacks, email="same@x.example",
-                  ip="198.51.100.77").status_code == 429
+    assert (
+        _start(client, django_capture_on_commit_callbacks, email="same@x.example", ip="198.51.100.77").status_code
+        == 429
+    )
     assert SignupRequest.objects.count() == 10
 
 

@@ -22,8 +22,10 @@ def real_sender(settings, sandbox_settings):
 def test_link_by_email_and_code_by_sms_reach_the_provider(client, real_sender, django_capture_on_commit_callbacks):
     """A sign-up with both contacts sends a French email with the link and an SMS with a 6-digit code."""
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/c/signup/", {"account_ref": "X-1", "name": "Léa", "email": "lea@x.example",
-                                              "phone": "+33612345670", "language": "fr"})
+        response = client.post(
+            "/c/signup/",
+            {"account_ref": "X-1", "name": "Léa", "email": "lea@x.example", "phone": "+33612345670", "language": "fr"},
+        )
     assert response.status_code == 302
     received = {entry["channel"]: entry["message"] for entry in real_sender.received()}
     assert set(received) == {"sms", "email"}

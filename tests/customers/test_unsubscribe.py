@@ -30,16 +30,22 @@ def test_one_click_post_from_a_mail_client_without_csrf_unsubscribes():
     """A mail client POSTs List-Unsubscribe=One-Click with no cookie or CSRF token and the client is opted out."""
     customer = ClientFactory()
     mail_client = HttpClient(enforce_csrf_checks=True)
-    response = mail_client.post(_path(links.unsubscribe_url(customer.pk, "email", message_id="op-41")),
-                                data="List-Unsubscribe=One-Click",
-                                content_type="application/x-www-form-urlencoded")
+    response = mail_client.post(
+        _path(links.unsubscribe_url(customer.pk, "email", message_id="op-41")),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 200
     customer.refresh_from_db()
     assert customer.email_consent is False
     assert customer.sms_consent is True
     event = ConsentEvent.objects.get()
-    assert (event.channel, event.action, event.source, event.detail) == ("email", "withdrawn", "unsubscribe_link",
-                                                                         "op-41")
+    assert (event.channel, event.action, event.source, event.detail) == (
+        "email",
+        "withdrawn",
+        "unsubscribe_link",
+        "op-41",
+    )
 
 
 def test_reused_link_says_already_unsubscribed_and_records_nothing_more(client):
@@ -118,8 +124,9 @@ def test_unsubscribe_headers_point_at_a_working_one_click_url():
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     value = headers["List-Unsubscribe"]
     assert value.startswith("<http") and value.endswith(">") and "/c/unsubscribe/" in value
-    response = HttpClient(enforce_csrf_checks=True).post(_path(value[1:-1]), data="List-Unsubscribe=One-Click",
-                                                         content_type="application/x-www-form-urlencoded")
+    response = HttpClient(enforce_csrf_checks=True).post(
+        _path(value[1:-1]), data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     customer.refresh_from_db()
     assert customer.email_consent is False

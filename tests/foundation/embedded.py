@@ -34,7 +34,12 @@ def clean_env(var_dir: Path, **extra: str) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, MANAGE, *args], env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, MANAGE, *args],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=True,
     )
 
@@ -58,8 +63,14 @@ class Running:
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, MANAGE, "run_embedded", *args], env=env, cwd=BASE_DIR, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+            [sys.executable, MANAGE, "run_embedded", *args],
+            env=env,
+            cwd=BASE_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

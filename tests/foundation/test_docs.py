@@ -23,7 +23,6 @@ def test_readme_quick_start_comes_first():
     assert quick_start == readme.index("## ")
 
 
-
 def test_readme_links_to_documentation_that_exists():
     """Every docs/… page and image the README points to is in the repository."""
     readme = (BASE_DIR / "README.md").read_text()

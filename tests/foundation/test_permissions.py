@@ -119,8 +119,10 @@ def test_wrong_password_does_not_log_in(client):
 
 def test_the_migration_creates_the_four_staff_groups():
     """Ops, Admins, Approvers and Viewers exist on a freshly migrated database, each with permissions."""
-    groups = {group.name: group.permissions.count() for group in Group.objects.filter(
-        name__in=["Ops", "Admins", "Approvers", "Viewers"])}
+    groups = {
+        group.name: group.permissions.count()
+        for group in Group.objects.filter(name__in=["Ops", "Admins", "Approvers", "Viewers"])
+    }
     assert set(groups) == {"Ops", "Admins", "Approvers", "Viewers"}
     assert all(count > 0 for count in groups.values())
 
@@ -128,15 +130,36 @@ def test_the_migration_creates_the_four_staff_groups():
 @pytest.mark.parametrize(
     ("group", "allowed", "denied"),
     [
-        ("Viewers", ["clients.view_client", "campaigns.view_campaign", "notifications.view_message"],
-         ["clients.change_client", "campaigns.add_campaign", "campaigns.send_campaign", "campaigns.approve_campaign"]),
-        ("Ops", ["campaigns.add_campaign", "campaigns.send_campaign", "campaigns.test_send_campaign",
-                 "clients.view_client"],
-         ["clients.change_client", "clients.delete_client", "campaigns.approve_campaign"]),
-        ("Admins", ["clients.add_client", "clients.change_client", "clients.change_bucket", "clients.add_segment"],
-         ["campaigns.send_campaign"]),
-        ("Approvers", ["campaigns.approve_campaign", "campaigns.view_campaign"],
-         ["campaigns.send_campaign", "clients.change_client"]),
+        (
+            "Viewers",
+            ["clients.view_client", "campaigns.view_campaign", "notifications.view_message"],
+            [
+                "clients.change_client",
+                "campaigns.add_campaign",
+                "campaigns.send_campaign",
+                "campaigns.approve_campaign",
+            ],
+        ),
+        (
+            "Ops",
+            [
+                "campaigns.add_campaign",
+                "campaigns.send_campaign",
+                "campaigns.test_send_campaign",
+                "clients.view_client",
+            ],
+            ["clients.change_client", "clients.delete_client", "campaigns.approve_campaign"],
+        ),
+        (
+            "Admins",
+            ["clients.add_client", "clients.change_client", "clients.change_bucket", "clients.add_segment"],
+            ["campaigns.send_campaign"],
+        ),
+        (
+            "Approvers",
+            ["campaigns.approve_campaign", "campaigns.view_campaign"],
+            ["campaigns.send_campaign", "clients.change_client"],
+        ),
     ],
 )
 def test_group_grants_what_its_name_says(group, allowed, denied):
@@ -199,7 +222,9 @@ def test_viewer_cannot_change_or_delete_a_client_in_admin(viewer_client):
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert viewer_client.post(change_url, {"name": "Changed"}).status_code == 403
-    assert viewer_client.post(reverse("admin:clients_client_delete", args=[customer.pk]),
-                              {"post": "yes"}).status_code == 403
+    assert (
+        viewer_client.post(reverse("admin:clients_client_delete", args=[customer.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     customer.refresh_from_db()
     assert customer.name == "Ada Original"

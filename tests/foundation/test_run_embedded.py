@@ -87,8 +87,12 @@ def login(base_url: str, username: str, password: str, next_path: str = "/") -> 
     session = requests.Session()
     form = session.get(f"{base_url}/accounts/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
-    session.post(f"{base_url}/accounts/login/", timeout=10, headers={"Referer": f"{base_url}/accounts/login/"},
-                 data={"username": username, "password": password, "csrfmiddlewaretoken": token})
+    session.post(
+        f"{base_url}/accounts/login/",
+        timeout=10,
+        headers={"Referer": f"{base_url}/accounts/login/"},
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+    )
     return session.get(f"{base_url}{next_path}", timeout=10, allow_redirects=False)
 
 

@@ -42,7 +42,11 @@ print(json.dumps({
 
 def run_settings(tmp_path, code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=clean_env(tmp_path, **env), capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=clean_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -79,8 +83,10 @@ def test_filesystem_broker_when_celery_broker_url_unset(defaults):
     """Without CELERY_BROKER_URL Celery uses kombu's filesystem transport, entirely under var/, never eager mode."""
     assert defaults["broker"].startswith("filesystem://")
     assert defaults["always_eager"] is False
-    folders = [defaults["transport"][key] for key in
-               ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")]
+    folders = [
+        defaults["transport"][key]
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+    ]
     assert all(folder.startswith(defaults["var_dir"]) for folder in folders), folders
 
 
@@ -92,7 +98,9 @@ def test_database_and_broker_urls_select_postgresql_and_redis(tmp_path):
         "app.conf.broker_transport_options.get('visibility_timeout')]))"
     )
     result = run_settings(
-        tmp_path, code, DATABASE_URL="postgres://portal@db.example.com:5432/portal",
+        tmp_path,
+        code,
+        DATABASE_URL="postgres://portal@db.example.com:5432/portal",
         CELERY_BROKER_URL="redis://redis.example.com:6379/0",
     )
     assert result.returncode == 0, result.stderr
@@ -113,7 +121,10 @@ def test_defaults_point_at_the_local_portal_and_sandbox(defaults):
 def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
     """PORTAL_PRODUCTION=1 without a real secret stops at import with ImproperlyConfigured, never a default."""
     env = {
-        "PORTAL_PRODUCTION": "1", "SECRET_KEY": "s" * 60, "INFOBIP_API_KEY": "key", "INFOBIP_WEBHOOK_SECRET": "hook",
+        "PORTAL_PRODUCTION": "1",
+        "SECRET_KEY": "s" * 60,
+        "INFOBIP_API_KEY": "key",
+        "INFOBIP_WEBHOOK_SECRET": "hook",
         "ALLOWED_HOSTS": "portal.example.com",
     }
     del env[missing]
@@ -128,6 +139,10 @@ def test_test_settings_fall_back_to_sqlite(tmp_path):
     code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
     forced = run_settings(tmp_path, code, DJANGO_SETTINGS_MODULE="tests.settings", TEST_FORCE_SQLITE="1")
     assert forced.stdout.strip().splitlines()[-1] == "django.db.backends.sqlite3", forced.stderr
-    explicit = run_settings(tmp_path, code, DJANGO_SETTINGS_MODULE="tests.settings",
-                            DATABASE_URL="postgres://postgres@127.0.0.1:5432/anything")
+    explicit = run_settings(
+        tmp_path,
+        code,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/anything",
+    )
     assert explicit.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql", explicit.stderr

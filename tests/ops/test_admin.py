@@ -24,9 +24,15 @@ def admin_client(client):
 
 def test_adding_a_token_shows_its_value_once_and_stores_the_hash(admin_client):
     """The add form creates a token with the chosen permissions; the message carries the value that authenticates."""
-    response = admin_client.post("/admin/campaigns/apitoken/add/", {
-        "name": "Alertmanager prod", "active": "on", "can_create_draft": "on",
-    }, follow=True)
+    response = admin_client.post(
+        "/admin/campaigns/apitoken/add/",
+        {
+            "name": "Alertmanager prod",
+            "active": "on",
+            "can_create_draft": "on",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     (raw,) = TOKEN.findall(" ".join(str(m) for m in get_messages(response.wsgi_request)))
     token = ApiToken.objects.get()
@@ -39,8 +45,9 @@ def test_adding_a_token_shows_its_value_once_and_stores_the_hash(admin_client):
 def test_rotating_replaces_the_value(admin_client):
     """The rotate action issues a new value; the old one stops working."""
     token, old = token_with("can_read_status")
-    response = admin_client.post("/admin/campaigns/apitoken/", {"action": "rotate", "_selected_action": [token.pk]},
-                                 follow=True)
+    response = admin_client.post(
+        "/admin/campaigns/apitoken/", {"action": "rotate", "_selected_action": [token.pk]}, follow=True
+    )
     new = TOKEN.search(" ".join(str(m) for m in get_messages(response.wsgi_request))).group(0)
     assert api_token_authenticate(old) is None and api_token_authenticate(new) == token
 

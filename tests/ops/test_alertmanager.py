@@ -30,18 +30,27 @@ def payload(status: str = "firing", group_key: str = '{}:{service="fibre"}', **l
         "commonLabels": common,
         "commonAnnotations": {"summary": "Fibre down in the North", "description": "OLT north-3 unreachable"},
         "externalURL": "http://alertmanager:9093",
-        "alerts": [{
-            "status": status, "labels": common,
-            "annotations": {"summary": "Fibre down in the North"},
-            "startsAt": "2026-05-03T14:05:00.123456789Z", "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus:9090/graph", "fingerprint": "c0ffee",
-        }],
+        "alerts": [
+            {
+                "status": status,
+                "labels": common,
+                "annotations": {"summary": "Fibre down in the North"},
+                "startsAt": "2026-05-03T14:05:00.123456789Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus:9090/graph",
+                "fingerprint": "c0ffee",
+            }
+        ],
     }
 
 
 def deliver(body, token: str):
-    return HttpClient().post("/api/v1/alertmanager", data=json.dumps(body), content_type="application/json",
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    return HttpClient().post(
+        "/api/v1/alertmanager",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
 
 
 @pytest.fixture
@@ -52,9 +61,14 @@ def raw_token() -> str:
 @pytest.fixture
 def route():
     north, south = BucketFactory(name="North", slug="north"), BucketFactory(name="South", slug="south")
-    return AlertRouteFactory(name="Fibre", matchers={"service": "fibre"}, buckets=[north, south],
-                             channels=["sms", "email"], kind="outage",
-                             template=TemplateVersionFactory(template__name="Fibre first notice").template)
+    return AlertRouteFactory(
+        name="Fibre",
+        matchers={"service": "fibre"},
+        buckets=[north, south],
+        channels=["sms", "email"],
+        kind="outage",
+        template=TemplateVersionFactory(template__name="Fibre first notice").template,
+    )
 
 
 def test_firing_group_opens_an_incident_and_a_draft_for_the_routes_buckets(route, raw_token):
@@ -86,12 +100,13 @@ def test_repeated_firing_notifications_change_nothing(route, raw_token):
 def test_routes_are_tried_by_priority_and_need_every_matcher(raw_token):
     """The first active route whose matchers all fit wins; a partial match does not count."""
     segment = SegmentFactory(name="Business")
-    AlertRouteFactory(name="North fibre", priority=1, matchers={"service": "fibre", "region": "north"},
-                      buckets=[BucketFactory()])
-    AlertRouteFactory(name="Inactive", priority=2, matchers={"service": "fibre"}, active=False,
-                      buckets=[BucketFactory()])
-    AlertRouteFactory(name="Any fibre", priority=3, matchers={"service": "fib.*"}, match_regex=True,
-                      segment=segment)
+    AlertRouteFactory(
+        name="North fibre", priority=1, matchers={"service": "fibre", "region": "north"}, buckets=[BucketFactory()]
+    )
+    AlertRouteFactory(
+        name="Inactive", priority=2, matchers={"service": "fibre"}, active=False, buckets=[BucketFactory()]
+    )
+    AlertRouteFactory(name="Any fibre", priority=3, matchers={"service": "fib.*"}, match_regex=True, segment=segment)
     response = deliver(payload(region="south"), raw_token)
     assert response.status_code == 201
     assert Campaign.objects.get().audience == {"segment": segment.pk}
@@ -155,9 +170,17 @@ def test_route_sends_without_review_only_for_an_allowed_token(route, raw_token):
 
 def test_invalid_payloads_are_400_with_field_paths(raw_token):
     """Wrong version, status, missing group key and bad labels are reported at their paths."""
-    response = deliver({"version": "3", "status": "burning",
-                        "alerts": [{"labels": {"a": 1, "b": "\udc00"}}, 7]}, raw_token)
+    response = deliver(
+        {"version": "3", "status": "burning", "alerts": [{"labels": {"a": 1, "b": "\udc00"}}, 7]}, raw_token
+    )
     assert response.status_code == 400
     paths = {error["path"] for error in response.json()["errors"]}
-    assert paths == {"version", "status", "groupKey", "alerts[0].status", "alerts[0].labels.a",
-                     "alerts[0].labels.b", "alerts[1]"}
+    assert paths == {
+        "version",
+        "status",
+        "groupKey",
+        "alerts[0].status",
+        "alerts[0].labels.a",
+        "alerts[0].labels.b",
+        "alerts[1]",
+    }

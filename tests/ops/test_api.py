@@ -107,15 +107,19 @@ class TestCreateDraft:
         segment = SegmentFactory(name="Key accounts")
         version = TemplateVersionFactory(template__name="Outage first notice")
         _, raw = token_with("can_create_draft")
-        response = post("/api/v1/notices", {
-            "title": "Fibre outage",
-            "kind": "degraded",
-            "incident": {"services": ["fibre"], "severity": "critical", "started_at": "2026-05-03T14:10:00Z"},
-            "audience": {"buckets": ["North", south.pk, "north"], "segment": "Key accounts"},
-            "channels": ["sms", "email", "sms"],
-            "template": "Outage first notice",
-            "variables": {"status_page": "https://status.example.com"},
-        }, raw)
+        response = post(
+            "/api/v1/notices",
+            {
+                "title": "Fibre outage",
+                "kind": "degraded",
+                "incident": {"services": ["fibre"], "severity": "critical", "started_at": "2026-05-03T14:10:00Z"},
+                "audience": {"buckets": ["North", south.pk, "north"], "segment": "Key accounts"},
+                "channels": ["sms", "email", "sms"],
+                "template": "Outage first notice",
+                "variables": {"status_page": "https://status.example.com"},
+            },
+            raw,
+        )
         assert response.status_code == 201, response.content
         body = response.json()
         campaign = Campaign.objects.get(pk=body["id"])
@@ -145,20 +149,32 @@ class TestCreateDraft:
     def test_invalid_input_lists_every_error_at_its_path(self, north):
         """Unknown bucket, bad channel, bad date, unknown variable and unknown field each get their own path."""
         _, raw = token_with("can_create_draft")
-        response = post("/api/v1/notices", {
-            "title": "",
-            "audience": {"buckets": ["North", "Nroth", 0]},
-            "channels": ["sms", "fax"],
-            "incident": {"started_at": "yesterday", "severity": "apocalyptic"},
-            "variables": {"client_secret": "x"},
-            "template": "No such template",
-            "colour": "red",
-        }, raw)
+        response = post(
+            "/api/v1/notices",
+            {
+                "title": "",
+                "audience": {"buckets": ["North", "Nroth", 0]},
+                "channels": ["sms", "fax"],
+                "incident": {"started_at": "yesterday", "severity": "apocalyptic"},
+                "variables": {"client_secret": "x"},
+                "template": "No such template",
+                "colour": "red",
+            },
+            raw,
+        )
         assert response.status_code == 400
         paths = {error["path"] for error in response.json()["errors"]}
-        assert paths == {"title", "audience.buckets[1]", "audience.buckets[2]", "channels[1]",
-                         "incident.started_at", "incident.severity", "variables.client_secret", "template",
-                         "colour"}
+        assert paths == {
+            "title",
+            "audience.buckets[1]",
+            "audience.buckets[2]",
+            "channels[1]",
+            "incident.started_at",
+            "incident.severity",
+            "variables.client_secret",
+            "template",
+            "colour",
+        }
         assert Campaign.objects.count() == 0
 
     @pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b"\xff\xfe", b"", b"null"])
@@ -172,15 +188,27 @@ class TestCreateDraft:
     def test_values_postgres_cannot_store_are_refused(self, north):
         """NUL characters, lone surrogates, ids beyond bigint and out-of-range times are 400, not a database error."""
         _, raw = token_with("can_create_draft")
-        response = post("/api/v1/notices", notice_body(title="a\x00b", audience={"buckets": [2**70]},
-                                                       incident={"internal_note": "half \ud800 a pair",
-                                                                 "started_at": "9999-12-31T23:59:59-23:59",
-                                                                 "expected_resolution_at": "0001-01-01T00:00+05:00"}),
-                        raw)
+        response = post(
+            "/api/v1/notices",
+            notice_body(
+                title="a\x00b",
+                audience={"buckets": [2**70]},
+                incident={
+                    "internal_note": "half \ud800 a pair",
+                    "started_at": "9999-12-31T23:59:59-23:59",
+                    "expected_resolution_at": "0001-01-01T00:00+05:00",
+                },
+            ),
+            raw,
+        )
         assert response.status_code == 400
         assert {error["path"] for error in response.json()["errors"]} == {
-            "title", "audience.buckets[0]", "incident.internal_note", "incident.started_at",
-            "incident.expected_resolution_at"}
+            "title",
+            "audience.buckets[0]",
+            "incident.internal_note",
+            "incident.started_at",
+            "incident.expected_resolution_at",
+        }
 
     def test_send_without_review_confirms_the_notice(self):
         """A token with can_send_without_review and `send: true` confirms the notice: it leaves the draft state."""

@@ -17,14 +17,29 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("compose-spec.json")
 # Read by docker-compose.yml itself (interpolation, the postgres image), not by the portal's settings.
-STACK_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "WEB_PORT", "GUNICORN_WORKERS",
-                   "WORKER_CONCURRENCY"}
+STACK_VARIABLES = {
+    "POSTGRES_PASSWORD",
+    "POSTGRES_USER",
+    "POSTGRES_DB",
+    "WEB_PORT",
+    "GUNICORN_WORKERS",
+    "WORKER_CONCURRENCY",
+}
 # Read by the settings but meaningless in production: laptop and test switches, and an alias.
-DEV_ONLY_VARIABLES = {"DEBUG", "SQLITE_PATH", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SECRET_KEY",
-                      "NOTIFICATIONS_PROVIDER"}
-REQUIRED_IN_PRODUCTION = {"PORTAL_PRODUCTION", "SECRET_KEY", "PORTAL_BASE_URL", "ALLOWED_HOSTS", "DATABASE_URL",
-                          "CELERY_BROKER_URL", "INFOBIP_BASE_URL", "INFOBIP_API_KEY", "INFOBIP_WEBHOOK_SECRET",
-                          "POSTGRES_PASSWORD", "METRICS_TOKEN"}
+DEV_ONLY_VARIABLES = {"DEBUG", "SQLITE_PATH", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SECRET_KEY", "NOTIFICATIONS_PROVIDER"}
+REQUIRED_IN_PRODUCTION = {
+    "PORTAL_PRODUCTION",
+    "SECRET_KEY",
+    "PORTAL_BASE_URL",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "INFOBIP_BASE_URL",
+    "INFOBIP_API_KEY",
+    "INFOBIP_WEBHOOK_SECRET",
+    "POSTGRES_PASSWORD",
+    "METRICS_TOKEN",
+}
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +122,18 @@ def test_docs_mention_every_variable_and_the_operations():
     """docs/production.md documents each variable of .env.example and how to run, scale and point the stack."""
     docs = (ROOT / "docs" / "production.md").read_text()
     assert {name for name in env_example() if name not in docs} == set()
-    for phrase in ("docker compose up", "--scale worker=", "--no-deps", "one beat", "INFOBIP_BASE_URL",
-                   "/healthz", "/readyz", "/metrics", "/api/v1/notices", "/api/v1/alertmanager"):
+    for phrase in (
+        "docker compose up",
+        "--scale worker=",
+        "--no-deps",
+        "one beat",
+        "INFOBIP_BASE_URL",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/notices",
+        "/api/v1/alertmanager",
+    ):
         assert phrase in docs, phrase
 
 

@@ -20,10 +20,15 @@ PRODUCTION_ENV = {
 
 
 def _run(args: list[str], **extra: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(PRODUCTION_ENV, **extra)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_reports_nothing_under_production_settings():
@@ -44,8 +49,9 @@ def test_production_requires_its_secrets():
     """PORTAL_PRODUCTION=1 without SECRET_KEY refuses to start."""
     env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DJANGO_SECRET_KEY")}
     env.update({key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"})
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 

@@ -38,8 +38,13 @@ def worker_alive():
 def broken_database():
     """A connection alias whose server refuses connections (a closed port), for the readiness check to use."""
     default = connections["default"]
-    settings_dict = {**default.settings_dict, "HOST": "127.0.0.1", "PORT": closed_port(), "NAME": "nowhere",
-                     "OPTIONS": {"connect_timeout": 1}}
+    settings_dict = {
+        **default.settings_dict,
+        "HOST": "127.0.0.1",
+        "PORT": closed_port(),
+        "NAME": "nowhere",
+        "OPTIONS": {"connect_timeout": 1},
+    }
     connections["broken"] = default.__class__(settings_dict, alias="broken")
     yield "broken"
     connections["broken"].close()
@@ -61,8 +66,11 @@ def test_readyz_is_200_when_database_broker_and_a_worker_answer(worker_alive, se
     response = HttpClient().get("/readyz")
     assert response.status_code == 200, response.content
     checks = response.json()["checks"]
-    assert {name: check["status"] for name, check in checks.items()} == {"database": "ok", "broker": "ok",
-                                                                         "worker": "ok"}
+    assert {name: check["status"] for name, check in checks.items()} == {
+        "database": "ok",
+        "broker": "ok",
+        "worker": "ok",
+    }
     assert checks["worker"]["hostname"] == "worker@test"
 
 
@@ -82,8 +90,11 @@ def test_readyz_is_503_when_the_broker_is_down(worker_alive):
 def test_readyz_is_503_when_the_database_is_unreachable(worker_alive, broken_database, tmp_path):
     """A database that refuses connections → 503 with database "fail"."""
     (tmp_path / "out").mkdir()
-    with override_settings(READYZ_DATABASE_ALIAS=broken_database, CELERY_BROKER_URL="filesystem://",
-                           CELERY_BROKER_TRANSPORT_OPTIONS={"data_folder_in": str(tmp_path / "out")}):
+    with override_settings(
+        READYZ_DATABASE_ALIAS=broken_database,
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_BROKER_TRANSPORT_OPTIONS={"data_folder_in": str(tmp_path / "out")},
+    ):
         response = HttpClient().get("/readyz")
     assert response.status_code == 503
     checks = response.json()["checks"]

@@ -48,13 +48,19 @@ def test_phone_numbers_and_emails_are_masked_in_messages_and_arguments(json_log)
 def test_secrets_are_never_logged(json_log, settings):
     """Authorization headers, key=value secrets, URL passwords and configured secrets are redacted."""
     logging.getLogger("portal.test").warning(
-        "request headers %s url %s key=%s", {"Authorization": "App 0123456789abcdef-secret"},
-        "redis://:p4ssw0rd@redis:6379/0", settings.INFOBIP_API_KEY,
+        "request headers %s url %s key=%s",
+        {"Authorization": "App 0123456789abcdef-secret"},
+        "redis://:p4ssw0rd@redis:6379/0",
+        settings.INFOBIP_API_KEY,
     )
     logging.getLogger("portal.test").info("webhook secret is %s", settings.INFOBIP_WEBHOOK_SECRETS[0])
     text = json.dumps(json_log())
-    for secret in ("0123456789abcdef-secret", "p4ssw0rd", settings.INFOBIP_API_KEY,
-                   settings.INFOBIP_WEBHOOK_SECRETS[0]):
+    for secret in (
+        "0123456789abcdef-secret",
+        "p4ssw0rd",
+        settings.INFOBIP_API_KEY,
+        settings.INFOBIP_WEBHOOK_SECRETS[0],
+    ):
         assert secret not in text
     assert "[redacted]" in text
 
@@ -94,8 +100,12 @@ def test_context_ids_appear_in_each_line(json_log):
         logger.info("outer")
     logger.info("after")
     inner, outer, after = json_log()
-    assert (inner["request_id"], inner["campaign_id"], inner["send_id"], inner["message_id"]) == ("req-1", "42", "7",
-                                                                                                  "99")
+    assert (inner["request_id"], inner["campaign_id"], inner["send_id"], inner["message_id"]) == (
+        "req-1",
+        "42",
+        "7",
+        "99",
+    )
     assert "message_id" not in outer and outer["campaign_id"] == "42"
     assert "request_id" not in after and current_context() == {}
 

@@ -20,8 +20,15 @@ def test_old_final_messages_lose_their_contents_and_old_reports_their_payload(se
     settings.RETENTION_DAYS = 30
     old = timezone.now() - timedelta(days=31)
     send = SendFactory()
-    old_done = MessageFactory(send=send, state=Message.State.DELIVERED, created_at=old, subject="Outage",
-                              body="Outage at 12 Main St", html="<p>Outage</p>", provider_message_id="p-1")
+    old_done = MessageFactory(
+        send=send,
+        state=Message.State.DELIVERED,
+        created_at=old,
+        subject="Outage",
+        body="Outage at 12 Main St",
+        html="<p>Outage</p>",
+        provider_message_id="p-1",
+    )
     old_pending = MessageFactory(send=send, state=Message.State.PENDING, created_at=old, body="still to send")
     recent = MessageFactory(send=send, state=Message.State.DELIVERED, body="recent")
     old_report = DeliveryReportFactory(message=old_done, received_at=old)

@@ -73,7 +73,11 @@ def test_forwarded_address_is_used_only_behind_trusted_proxies(settings):
     UserFactory(username="alice")
     settings.TRUSTED_PROXY_COUNT = 1
     for _ in range(3):
-        HttpClient().post("/accounts/login/", {"username": "alice", "password": "wrong"},
-                          REMOTE_ADDR="172.16.0.1", HTTP_X_FORWARDED_FOR=f"1.1.1.{_}, 203.0.113.9")
+        HttpClient().post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="172.16.0.1",
+            HTTP_X_FORWARDED_FOR=f"1.1.1.{_}, 203.0.113.9",
+        )
     assert login_lock_remaining(username="alice", address="203.0.113.9") > 0
     assert login_lock_remaining(username="alice", address="172.16.0.1") == 0

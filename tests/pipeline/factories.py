@@ -9,13 +9,19 @@ from notifications.models import Message, Send
 CONTENT = {
     "en": {
         "sms": {"text": "Hi {{ client_name }}, {{ incident_title }} affects {{ service }}."},
-        "email": {"subject": "{{ incident_title }}", "text": "Dear {{ client_name }}, see {{ status_page }}.",
-                  "html": "<p>Dear <b>{{ client_name }}</b></p><a href=\"{{ unsubscribe_url }}\">unsubscribe</a>"},
+        "email": {
+            "subject": "{{ incident_title }}",
+            "text": "Dear {{ client_name }}, see {{ status_page }}.",
+            "html": '<p>Dear <b>{{ client_name }}</b></p><a href="{{ unsubscribe_url }}">unsubscribe</a>',
+        },
     },
     "fr": {
         "sms": {"text": "Bonjour {{ client_name }}, panne : {{ incident_title }}."},
-        "email": {"subject": "Panne : {{ incident_title }}", "text": "Bonjour {{ client_name }}.",
-                  "html": "<p>Bonjour {{ client_name }}</p>"},
+        "email": {
+            "subject": "Panne : {{ incident_title }}",
+            "text": "Bonjour {{ client_name }}.",
+            "html": "<p>Bonjour {{ client_name }}</p>",
+        },
     },
 }
 VARIABLES = {"incident_title": "Fibre cut", "service": "Internet", "status_page": "https://status.example.com"}

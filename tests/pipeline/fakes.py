@@ -40,24 +40,39 @@ class FakeProvider(BaseProvider):
                 raise self.script.pop(0)
             bad = [m for m in messages if m.destination in self.invalid_destinations]
             if bad:
-                raise PermanentProviderError("Request cannot be processed.", http_status=400, code="E400",
-                                             violations=[{"property": "messages[0].destinations[0].to",
-                                                          "violation": "invalid destination"}])
+                raise PermanentProviderError(
+                    "Request cannot be processed.",
+                    http_status=400,
+                    code="E400",
+                    violations=[{"property": "messages[0].destinations[0].to", "violation": "invalid destination"}],
+                )
             for message in messages:
                 self.accepted[message.message_id] += 1
                 self.messages[message.message_id] = message
             if self.accept_then_raise:
                 raise self.accept_then_raise.pop(0)
-            return [SendResult(message_id=m.message_id, accepted=True, provider_message_id=f"p-{m.message_id}",
-                               status_group="PENDING", status_name="PENDING_ACCEPTED", parts=1) for m in messages]
+            return [
+                SendResult(
+                    message_id=m.message_id,
+                    accepted=True,
+                    provider_message_id=f"p-{m.message_id}",
+                    status_group="PENDING",
+                    status_name="PENDING_ACCEPTED",
+                    parts=1,
+                )
+                for m in messages
+            ]
 
     def lookup(self, channel: str, message_ids: list[str]) -> dict[str, StatusReport]:
         with self._lock:
             self.lookups.append(list(message_ids))
             if self.lookup_error is not None:
                 raise self.lookup_error
-            return {mid: StatusReport(message_id=mid, status_group="PENDING", status_name="PENDING_ENROUTE")
-                    for mid in message_ids if self.accepted[mid]}
+            return {
+                mid: StatusReport(message_id=mid, status_group="PENDING", status_name="PENDING_ENROUTE")
+                for mid in message_ids
+                if self.accepted[mid]
+            }
 
     def pull_reports(self, channel: str, *, limit: int = 1000) -> list[StatusReport]:
         return []

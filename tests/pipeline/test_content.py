@@ -12,8 +12,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _render(recipient, language, channel, **kwargs):
-    return render_message(content=CONTENT, language=language, fallback_language="en", channel=channel,
-                          recipient=recipient, variables=VARIABLES, **kwargs)
+    return render_message(
+        content=CONTENT,
+        language=language,
+        fallback_language="en",
+        channel=channel,
+        recipient=recipient,
+        variables=VARIABLES,
+        **kwargs,
+    )
 
 
 def test_renders_in_the_recipients_language():
@@ -64,19 +71,24 @@ def test_sms_stop_line_is_appended_and_counted():
 
 def test_content_errors_are_keyed_by_language_channel_and_field():
     """Every faulty part is reported as lang.channel.field with the template error's line."""
-    content = {"en": {"sms": {"text": "Hi {{ nope }}"}, "email": {"subject": "ok", "text": "{% if %}", "html": ""}},
-               "fr": {"sms": {"text": "Salut {{ client.name }}"}}}
+    content = {
+        "en": {"sms": {"text": "Hi {{ nope }}"}, "email": {"subject": "ok", "text": "{% if %}", "html": ""}},
+        "fr": {"sms": {"text": "Salut {{ client.name }}"}},
+    }
     errors = content_errors(content, ["sms", "email"])
     assert set(errors) == {"en.sms.text", "en.email.text", "fr.sms.text"}
     assert errors["en.sms.text"].startswith("Line 1: unknown variable 'nope'")
     assert content_errors(CONTENT, ["sms", "email"]) == {}
 
 
-@pytest.mark.parametrize(("language", "line"), [
-    ("en", "Reply STOP to opt out"),
-    ("fr", "Répondez STOP pour vous désabonner"),
-    ("de", "Antworten Sie STOP, um sich abzumelden"),
-])
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "Reply STOP to opt out"),
+        ("fr", "Répondez STOP pour vous désabonner"),
+        ("de", "Antworten Sie STOP, um sich abzumelden"),
+    ],
+)
 def test_sms_stop_line_is_in_the_recipients_language(language, line):
     """The optional opt-out line is written in the language of the message it ends."""
     assert sms_stop_line(language) == " " + line

@@ -204,8 +204,9 @@ def test_a_stale_worker_cannot_overwrite_after_reconciliation(provider):
     claim = messages_claim(send_id=send.pk, channel="sms", limit=1, lease_seconds=60)
     Message.objects.filter(send=send).update(lease_until=timezone.now() - timedelta(seconds=1))
     messages_reconcile(provider=provider)  # not found → pending, new token
-    written = messages_record(claim=claim, decisions={claim.rows[0].id: Decision("accepted")}, rendered={},
-                              ambiguous_grace=5)
+    written = messages_record(
+        claim=claim, decisions={claim.rows[0].id: Decision("accepted")}, rendered={}, ambiguous_grace=5
+    )
     assert written == 0 and _states(send) == ["pending"]
 
 

@@ -78,8 +78,11 @@ def test_audience_narrows_the_rows():
     """Only the clients the audience matches get rows."""
     north = ClientFactory(region="North")
     ClientFactory(region="South")
-    send = SendFactory(state=Send.State.QUEUED, channels=["sms"],
-                       audience={"conditions": [{"field": "region", "op": "is", "value": "North"}]})
+    send = SendFactory(
+        state=Send.State.QUEUED,
+        channels=["sms"],
+        audience={"conditions": [{"field": "region", "op": "is", "value": "North"}]},
+    )
     send_materialize(send_id=send.pk)
     assert list(Message.objects.filter(send=send).values_list("client_id", flat=True)) == [north.pk]
 
@@ -90,8 +93,14 @@ def test_test_send_reaches_only_the_chosen_internal_recipients(django_capture_on
     chosen, inactive = TestRecipientFactory(language="fr"), TestRecipientFactory(is_active=False)
     TestRecipientFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        send = test_send_create(label="t", channels=["sms", "email"], content=CONTENT, fallback_language="en",
-                                variables={}, test_recipient_ids=[chosen.pk, inactive.pk])
+        send = test_send_create(
+            label="t",
+            channels=["sms", "email"],
+            content=CONTENT,
+            fallback_language="en",
+            variables={},
+            test_recipient_ids=[chosen.pk, inactive.pk],
+        )
     assert send.is_test and len(callbacks) == 1
     send_materialize(send_id=send.pk)
     rows = _rows(send)
@@ -108,7 +117,12 @@ def test_send_create_enqueues_only_after_commit(django_capture_on_commit_callbac
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         now_send = send_create(label="now", channels=["sms"], audience={}, content=CONTENT)
-        later = send_create(label="later", channels=["sms"], audience={}, content=CONTENT,
-                            scheduled_at=timezone.now() + timedelta(hours=1))
+        later = send_create(
+            label="later",
+            channels=["sms"],
+            audience={},
+            content=CONTENT,
+            scheduled_at=timezone.now() + timedelta(hours=1),
+        )
     assert now_send.state == Send.State.QUEUED and later.state == Send.State.SCHEDULED
     assert len(callbacks) == 1

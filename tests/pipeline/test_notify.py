@@ -26,8 +26,18 @@ def test_all_clients_with_text_prints_counts_and_creates_a_send(django_capture_o
     ClientFactory.create_batch(3)
     ClientFactory(is_active=False)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        out = _notify("--all", "--channel", "both", "--subject", "Outage", "--text", "Hi {{ client_name }}",
-                      "--var", "incident_title=Fibre cut", "--yes")
+        out = _notify(
+            "--all",
+            "--channel",
+            "both",
+            "--subject",
+            "Outage",
+            "--text",
+            "Hi {{ client_name }}",
+            "--var",
+            "incident_title=Fibre cut",
+            "--yes",
+        )
     assert "4 client(s) matched." in out and "sms: 3 to send; excluded: inactive 1" in out
     send = Send.objects.get()
     assert send.state == Send.State.QUEUED and send.channels == ["sms", "email"]
@@ -69,10 +79,17 @@ def test_template_by_name_provides_every_language():
     from campaigns.models import MessageTemplate, TemplateVersion
 
     template = MessageTemplate.objects.create(name="Outage", sms_stop_line=True)
-    TemplateVersion.objects.create(template=template, language="en", sms_text="Down: {{ incident_title }}",
-                                   email_subject="Down", email_text="Down", email_html="<p>Down</p>")
-    TemplateVersion.objects.create(template=template, language="fr", sms_text="Panne", email_subject="Panne",
-                                   email_text="Panne")
+    TemplateVersion.objects.create(
+        template=template,
+        language="en",
+        sms_text="Down: {{ incident_title }}",
+        email_subject="Down",
+        email_text="Down",
+        email_html="<p>Down</p>",
+    )
+    TemplateVersion.objects.create(
+        template=template, language="fr", sms_text="Panne", email_subject="Panne", email_text="Panne"
+    )
     _notify("--all", "--template", "Outage", "--channel", "sms", "--yes")
     send = Send.objects.get()
     assert send.content == {"en": {"sms": {"text": "Down: {{ incident_title }}"}}, "fr": {"sms": {"text": "Panne"}}}

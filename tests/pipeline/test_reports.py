@@ -16,8 +16,9 @@ DONE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _report(message, group, name="", error=""):
-    return StatusReport(message_id=message.message_id, status_group=group, status_name=name, error_name=error,
-                        done_at=DONE)
+    return StatusReport(
+        message_id=message.message_id, status_group=group, status_name=name, error_name=error, done_at=DONE
+    )
 
 
 def _state(message):
@@ -25,15 +26,18 @@ def _state(message):
     return message.state
 
 
-@pytest.mark.parametrize(("group", "name", "state"), [
-    ("DELIVERED", "DELIVERED_TO_HANDSET", "delivered"),
-    ("DELIVERED", "DELIVERED_TO_OPERATOR", "accepted"),
-    ("UNDELIVERABLE", "UNDELIVERABLE_NOT_DELIVERED", "undeliverable"),
-    ("EXPIRED", "EXPIRED_EXPIRED", "expired"),
-    ("REJECTED", "REJECTED_DESTINATION", "rejected"),
-    ("PENDING", "PENDING_ENROUTE", "accepted"),
-    ("NONSENSE", "", None),
-])
+@pytest.mark.parametrize(
+    ("group", "name", "state"),
+    [
+        ("DELIVERED", "DELIVERED_TO_HANDSET", "delivered"),
+        ("DELIVERED", "DELIVERED_TO_OPERATOR", "accepted"),
+        ("UNDELIVERABLE", "UNDELIVERABLE_NOT_DELIVERED", "undeliverable"),
+        ("EXPIRED", "EXPIRED_EXPIRED", "expired"),
+        ("REJECTED", "REJECTED_DESTINATION", "rejected"),
+        ("PENDING", "PENDING_ENROUTE", "accepted"),
+        ("NONSENSE", "", None),
+    ],
+)
 def test_status_groups_map_to_states(group, name, state):
     """Infobip's groups map to our states; DELIVERED_TO_OPERATOR is not final."""
     assert report_state(StatusReport(message_id="x", status_group=group, status_name=name)) == state
@@ -61,8 +65,9 @@ def test_reports_never_touch_other_final_states(final):
 def test_out_of_order_reports_end_in_the_final_state():
     """A delivered report followed by an older pending one leaves the message delivered, whatever the order."""
     first, second = MessageFactory(state="sending"), MessageFactory(state="accepted")
-    reports_record(reports=[_report(first, "PENDING", "PENDING_ENROUTE"),
-                            _report(first, "DELIVERED", "DELIVERED_TO_HANDSET")])
+    reports_record(
+        reports=[_report(first, "PENDING", "PENDING_ENROUTE"), _report(first, "DELIVERED", "DELIVERED_TO_HANDSET")]
+    )
     reports_record(reports=[_report(second, "DELIVERED", "DELIVERED_TO_HANDSET")])
     reports_record(reports=[_report(second, "PENDING", "PENDING_ENROUTE")])
     assert _state(first) == "delivered" and _state(second) == "delivered"
@@ -93,8 +98,12 @@ def test_duplicate_report_is_stored_once_and_changes_nothing():
 def test_unknown_ids_are_kept_as_orphans():
     """A report for an id we never sent is stored as an orphan and changes no message."""
     message = MessageFactory(state="accepted")
-    outcome = reports_record(reports=[StatusReport(message_id="op-99999999", status_group="DELIVERED"),
-                                      StatusReport(message_id="someone-else", status_group="DELIVERED")])
+    outcome = reports_record(
+        reports=[
+            StatusReport(message_id="op-99999999", status_group="DELIVERED"),
+            StatusReport(message_id="someone-else", status_group="DELIVERED"),
+        ]
+    )
     assert outcome.orphans == 2 and outcome.applied == 0
     assert DeliveryReport.objects.filter(is_orphan=True, message__isnull=True).count() == 2
     assert _state(message) == "accepted"

@@ -20,9 +20,16 @@ URL = reverse("notifications:infobip_reports", args=["test-secret"])
 
 
 def _item(message_id, group="DELIVERED", name="DELIVERED_TO_HANDSET", done="2026-03-01T12:00:00.000+0100"):
-    return {"bulkId": "b", "messageId": message_id, "to": "33600000000", "sentAt": done, "doneAt": done,
-            "messageCount": 1, "status": {"groupId": 3, "groupName": group, "id": 5, "name": name},
-            "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False}}
+    return {
+        "bulkId": "b",
+        "messageId": message_id,
+        "to": "33600000000",
+        "sentAt": done,
+        "doneAt": done,
+        "messageCount": 1,
+        "status": {"groupId": 3, "groupName": group, "id": 5, "name": name},
+        "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False},
+    }
 
 
 def _post(body, url=URL, **headers):
@@ -75,21 +82,24 @@ def test_orphans_answer_200():
     assert DeliveryReport.objects.filter(is_orphan=True).count() == 2
 
 
-@pytest.mark.parametrize("body", [
-    b"not json",
-    b"\xff\xfe",
-    "[]",
-    {"results": "x"},
-    {"results": []},
-    {"results": [1]},
-    {"results": [{"status": {"groupName": "DELIVERED"}}]},
-    {"results": [{"messageId": "op-1"}]},
-    {"results": [{"messageId": "op-1", "status": {"groupName": "WHATEVER"}}]},
-    {"results": [{"messageId": 5, "status": {"groupName": "DELIVERED"}}]},
-    {"results": [{"messageId": "op-1", "status": {"groupName": "DELIVERED"}, "doneAt": "yesterday"}]},
-    {"results": [{"messageId": "op-1", "status": {"groupName": "DELIVERED", "name": ["x"]}}]},
-    {"results": [{"messageId": "x" * 300, "status": {"groupName": "DELIVERED"}}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe",
+        "[]",
+        {"results": "x"},
+        {"results": []},
+        {"results": [1]},
+        {"results": [{"status": {"groupName": "DELIVERED"}}]},
+        {"results": [{"messageId": "op-1"}]},
+        {"results": [{"messageId": "op-1", "status": {"groupName": "WHATEVER"}}]},
+        {"results": [{"messageId": 5, "status": {"groupName": "DELIVERED"}}]},
+        {"results": [{"messageId": "op-1", "status": {"groupName": "DELIVERED"}, "doneAt": "yesterday"}]},
+        {"results": [{"messageId": "op-1", "status": {"groupName": "DELIVERED", "name": ["x"]}}]},
+        {"results": [{"messageId": "x" * 300, "status": {"groupName": "DELIVERED"}}]},
+    ],
+)
 def test_junk_answers_400_and_changes_nothing(body):
     """Malformed bodies answer 400, store nothing and move no message."""
     message = MessageFactory(state="accepted")
@@ -124,8 +134,12 @@ def test_wrong_or_missing_secret_answers_401_without_parsing():
     assert _post(body, url=reverse("notifications:infobip_reports", args=["wrong"])).status_code == 401
     assert _post(body, url=reverse("notifications:infobip_reports_plain")).status_code == 401
     assert _post(b"junk", url=reverse("notifications:infobip_reports", args=["wrong"])).status_code == 401
-    assert _post(body, url=reverse("notifications:infobip_reports_plain"),
-                 HTTP_X_HUB_SIGNATURE_256="sha256=" + "0" * 64).status_code == 401
+    assert (
+        _post(
+            body, url=reverse("notifications:infobip_reports_plain"), HTTP_X_HUB_SIGNATURE_256="sha256=" + "0" * 64
+        ).status_code
+        == 401
+    )
     message.refresh_from_db()
     assert message.state == "accepted" and DeliveryReport.objects.count() == 0
 

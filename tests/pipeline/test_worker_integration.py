@@ -16,8 +16,13 @@ from notifications.models import Message, Send, message_id_for
 from notifications.services.sends import send_create
 from tests.pipeline.factories import CONTENT, VARIABLES
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.postgres,
-              pytest.mark.redis, pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.timeout(240),
+]
 CLIENTS = 2000
 S = Message.State
 
@@ -26,11 +31,19 @@ def _clients(n: int = CLIENTS) -> dict[str, int]:
     """n clients, a known share of them ineligible per channel; returns the expected skip counts."""
     rows = []
     for i in range(n):
-        rows.append(Client(
-            external_ref=f"INT-{i:06d}", name=f"Client {i}", language=("fr" if i % 3 == 0 else "en"),
-            phone="" if i % 25 == 0 else f"+3361{i:06d}1", email=f"client{i}@customer.example.com",
-            is_active=i % 20 != 7, email_consent=i % 30 != 11, uses_sms_service=True, uses_email_service=True,
-        ))
+        rows.append(
+            Client(
+                external_ref=f"INT-{i:06d}",
+                name=f"Client {i}",
+                language=("fr" if i % 3 == 0 else "en"),
+                phone="" if i % 25 == 0 else f"+3361{i:06d}1",
+                email=f"client{i}@customer.example.com",
+                is_active=i % 20 != 7,
+                email_consent=i % 30 != 11,
+                uses_sms_service=True,
+                uses_email_service=True,
+            )
+        )
     Client.objects.bulk_create(rows, batch_size=1000)
     return {
         "inactive": sum(1 for i in range(n) if i % 20 == 7) * 2,
@@ -40,8 +53,14 @@ def _clients(n: int = CLIENTS) -> dict[str, int]:
 
 
 def _start() -> Send:
-    return send_create(label="integration", channels=["sms", "email"], audience={"builtin": ["all_clients"]},
-                       content=CONTENT, variables=VARIABLES, reference="it")
+    return send_create(
+        label="integration",
+        channels=["sms", "email"],
+        audience={"builtin": ["all_clients"]},
+        content=CONTENT,
+        variables=VARIABLES,
+        reference="it",
+    )
 
 
 def _wait_until_done(send: Send, worker, timeout: float = 150) -> dict[str, int]:
@@ -81,8 +100,9 @@ def test_campaign_delivered_exactly_once(celery_worker_process, infobip_sandbox)
 
 def test_campaign_survives_provider_faults(celery_worker_factory, infobip_sandbox):
     """With 10% 500s, 5% 429s and 1% timeouts injected, the campaign still delivers everything exactly once."""
-    infobip_sandbox.configure(fail_rate=0.10, throttle_rate=0.05, timeout_rate=0.01, hang_seconds=3, retry_after=1,
-                              seed=7)
+    infobip_sandbox.configure(
+        fail_rate=0.10, throttle_rate=0.05, timeout_rate=0.01, hang_seconds=3, retry_after=1, seed=7
+    )
     worker = celery_worker_factory(INFOBIP_TIMEOUT_READ=2, DISPATCH_BATCH_SIZE=50)
     skips = _clients()
     send = _start()
@@ -94,8 +114,9 @@ def test_campaign_survives_provider_faults(celery_worker_factory, infobip_sandbo
 
 def test_campaign_survives_worker_sigkill(celery_worker_factory, infobip_sandbox):
     """SIGKILL of the worker halfway, then a fresh worker: the campaign completes with no loss and no duplicate."""
-    worker = celery_worker_factory(DISPATCH_SMS_RATE_PER_SECOND=150, DISPATCH_EMAIL_RATE_PER_SECOND=150,
-                                   DISPATCH_BATCH_SIZE=50)
+    worker = celery_worker_factory(
+        DISPATCH_SMS_RATE_PER_SECOND=150, DISPATCH_EMAIL_RATE_PER_SECOND=150, DISPATCH_BATCH_SIZE=50
+    )
     skips = _clients()
     send = _start()
     eligible = CLIENTS * 2 - sum(skips.values())

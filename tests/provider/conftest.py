@@ -13,19 +13,38 @@ from notifications.providers.base import OutboundMessage, SendOptions
 from notifications.providers.infobip import InfobipProvider
 
 
-def sms(n: int, *, prefix: str = "op-sms", destination: str = "+3361234{n:04d}", text: str = "Outage in {n}",
-        **extra) -> list[OutboundMessage]:
-    return [OutboundMessage(message_id=f"{prefix}-{i}", channel="sms", destination=destination.format(n=i),
-                            text=text.format(n=i), **extra) for i in range(n)]
+def sms(
+    n: int, *, prefix: str = "op-sms", destination: str = "+3361234{n:04d}", text: str = "Outage in {n}", **extra
+) -> list[OutboundMessage]:
+    return [
+        OutboundMessage(
+            message_id=f"{prefix}-{i}",
+            channel="sms",
+            destination=destination.format(n=i),
+            text=text.format(n=i),
+            **extra,
+        )
+        for i in range(n)
+    ]
 
 
 def emails(n: int, *, prefix: str = "op-mail", local: str = "client{n}", **extra) -> list[OutboundMessage]:
-    return [OutboundMessage(message_id=f"{prefix}-{i}", channel="email",
-                            destination=f"{local.format(n=i)}@example.com", subject=f"Outage notice {i}",
-                            text=f"Dear client {i}", html=f"<p>Dear client {i}</p>",
-                            headers={"List-Unsubscribe": f"<https://portal.example.com/u/{i}/>",
-                                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, **extra)
-            for i in range(n)]
+    return [
+        OutboundMessage(
+            message_id=f"{prefix}-{i}",
+            channel="email",
+            destination=f"{local.format(n=i)}@example.com",
+            subject=f"Outage notice {i}",
+            text=f"Dear client {i}",
+            html=f"<p>Dear client {i}</p>",
+            headers={
+                "List-Unsubscribe": f"<https://portal.example.com/u/{i}/>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            **extra,
+        )
+        for i in range(n)
+    ]
 
 
 OPTIONS = SendOptions(report_url="https://portal.example.com/webhooks/infobip/reports/tok/", reference="camp-7")
@@ -87,10 +106,12 @@ class CannedServer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def answer(self, status: int = 200, body: bytes | str = b"{}", headers: dict | None = None,
-               drop: bool = False) -> Canned:
-        self.canned = Canned(status=status, headers=headers or {},
-                             body=body.encode() if isinstance(body, str) else body, drop=drop)
+    def answer(
+        self, status: int = 200, body: bytes | str = b"{}", headers: dict | None = None, drop: bool = False
+    ) -> Canned:
+        self.canned = Canned(
+            status=status, headers=headers or {}, body=body.encode() if isinstance(body, str) else body, drop=drop
+        )
         return self.canned
 
 

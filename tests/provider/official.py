@@ -31,8 +31,11 @@ def _compare(dumped: object, original: object, path: str) -> list[str]:
     if isinstance(original, list):
         if not isinstance(dumped, list) or len(dumped) != len(original):
             return [f"{path}: list differs"]
-        return [problem for i, (a, b) in enumerate(zip(dumped, original, strict=True))
-                for problem in _compare(a, b, f"{path}[{i}]")]
+        return [
+            problem
+            for i, (a, b) in enumerate(zip(dumped, original, strict=True))
+            for problem in _compare(a, b, f"{path}[{i}]")
+        ]
     return [] if dumped == original else [f"{path}: {original!r} became {dumped!r}"]
 
 

@@ -157,8 +157,11 @@ def test_connect_timeout_is_retryable():
 def test_retry_after_as_http_date(canned_provider, canned_server):
     """Retry-After given as an HTTP date becomes the seconds until then."""
     when = datetime.now(UTC) + timedelta(seconds=30)
-    canned_server.answer(429, '{"errorCode":"E429","description":"Too many requests sent."}',
-                         {"Retry-After": format_datetime(when, usegmt=True)})
+    canned_server.answer(
+        429,
+        '{"errorCode":"E429","description":"Too many requests sent."}',
+        {"Retry-After": format_datetime(when, usegmt=True)},
+    )
     with pytest.raises(ThrottledProviderError) as caught:
         canned_provider.send("sms", sms(1), OPTIONS)
     assert 25 <= caught.value.retry_after <= 31
@@ -176,11 +179,18 @@ def test_retry_after_is_capped_or_absent(canned_provider, canned_server, header,
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422])
 def test_client_errors_are_permanent(canned_provider, canned_server, status):
     """400/401/403/404/413/422 raise PermanentProviderError with the ApiError code, description and violations."""
-    canned_server.answer(status, json.dumps({
-        "errorCode": f"E{status}", "description": "Request cannot be processed.", "action": "Fix it.",
-        "violations": [{"property": "messages[0].destinations[0].to", "violation": "Invalid +33612345678"}],
-        "resources": [],
-    }))
+    canned_server.answer(
+        status,
+        json.dumps(
+            {
+                "errorCode": f"E{status}",
+                "description": "Request cannot be processed.",
+                "action": "Fix it.",
+                "violations": [{"property": "messages[0].destinations[0].to", "violation": "Invalid +33612345678"}],
+                "resources": [],
+            }
+        ),
+    )
     with pytest.raises(PermanentProviderError) as caught:
         canned_provider.send("sms", sms(1), OPTIONS)
     error = caught.value
@@ -192,9 +202,20 @@ def test_client_errors_are_permanent(canned_provider, canned_server, status):
 
 def test_legacy_error_shape_is_parsed(canned_provider, canned_server):
     """The legacy requestError.serviceException shape gives code, text and validation errors."""
-    canned_server.answer(400, json.dumps({"requestError": {"serviceException": {
-        "messageId": "BAD_REQUEST", "text": "Bad request",
-        "validationErrors": {"messages[0].from": ["must not be null"]}}}}))
+    canned_server.answer(
+        400,
+        json.dumps(
+            {
+                "requestError": {
+                    "serviceException": {
+                        "messageId": "BAD_REQUEST",
+                        "text": "Bad request",
+                        "validationErrors": {"messages[0].from": ["must not be null"]},
+                    }
+                }
+            }
+        ),
+    )
     with pytest.raises(PermanentProviderError) as caught:
         canned_provider.send("sms", sms(1), OPTIONS)
     assert caught.value.code == "BAD_REQUEST" and "Bad request" in str(caught.value)
@@ -236,11 +257,25 @@ def test_200_missing_some_ids_is_ambiguous(canned_provider, canned_server):
 
 def test_rejected_group_in_answer_is_not_accepted(canned_provider, canned_server):
     """A REJECTED status group in the send answer gives accepted=False with the reason; others stay accepted."""
-    rejected = {"groupId": 5, "groupName": "REJECTED", "id": 6, "name": "REJECTED_NETWORK",
-                "description": "Network not covered for +33612340001"}
-    canned_server.answer(200, json.dumps({"bulkId": "b", "messages": [
-        {"messageId": "op-sms-0", "status": ACCEPTED, "destination": "33612340000"},
-        {"messageId": "op-sms-1", "status": rejected, "destination": "33612340001"}]}))
+    rejected = {
+        "groupId": 5,
+        "groupName": "REJECTED",
+        "id": 6,
+        "name": "REJECTED_NETWORK",
+        "description": "Network not covered for +33612340001",
+    }
+    canned_server.answer(
+        200,
+        json.dumps(
+            {
+                "bulkId": "b",
+                "messages": [
+                    {"messageId": "op-sms-0", "status": ACCEPTED, "destination": "33612340000"},
+                    {"messageId": "op-sms-1", "status": rejected, "destination": "33612340001"},
+                ],
+            }
+        ),
+    )
     first, second = canned_provider.send("sms", sms(2), OPTIONS)
     assert first.accepted and first.error_code == ""
     assert not second.accepted and second.status_group == "REJECTED" and second.error_code == "REJECTED_NETWORK"

@@ -12,8 +12,9 @@ from tests.provider.conftest import emails, sms
 def test_lookup_shows_pending_then_final_status(provider, infobip_sandbox):
     """Logs show PENDING until the report is due, then the final group, keyed by our message id."""
     infobip_sandbox.configure(report_delay=0.4)
-    provider.send("sms", sms(2, destination="+33612340{n:03d}") + sms(1, prefix="x", destination="+33600000666"),
-                  SendOptions())
+    provider.send(
+        "sms", sms(2, destination="+33612340{n:03d}") + sms(1, prefix="x", destination="+33600000666"), SendOptions()
+    )
     early = provider.lookup("sms", ["op-sms-0", "x-0"])
     assert {k: v.status_group for k, v in early.items()} == {"op-sms-0": "PENDING", "x-0": "PENDING"}
     time.sleep(0.5)
@@ -65,20 +66,41 @@ def test_reports_with_failing_webhook_become_pullable(provider, infobip_sandbox,
 
 def test_report_from_webhook_result_parses_infobip_example():
     """A v3 SMS webhook result (Infobip's documented example) becomes a StatusReport."""
-    report = report_from_result({
-        "bulkId": "BULK-ID-123-xyz", "messageId": "MESSAGE-ID-123-xyz", "to": "41793026727",
-        "sentAt": "2019-11-09T16:00:00.000+0100", "doneAt": "2019-11-09T16:00:00.000+0100", "messageCount": 1,
-        "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
-        "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False},
-    })
+    report = report_from_result(
+        {
+            "bulkId": "BULK-ID-123-xyz",
+            "messageId": "MESSAGE-ID-123-xyz",
+            "to": "41793026727",
+            "sentAt": "2019-11-09T16:00:00.000+0100",
+            "doneAt": "2019-11-09T16:00:00.000+0100",
+            "messageCount": 1,
+            "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
+            "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False},
+        }
+    )
     assert (report.message_id, report.status_group, report.status_name, report.error_name, report.parts) == (
-        "MESSAGE-ID-123-xyz", "DELIVERED", "DELIVERED_TO_HANDSET", "", 1)
+        "MESSAGE-ID-123-xyz",
+        "DELIVERED",
+        "DELIVERED_TO_HANDSET",
+        "",
+        1,
+    )
     assert report.done_at.isoformat() == "2019-11-09T16:00:00+01:00"
 
 
 def test_report_from_result_uses_group_id_and_email_sms_count():
     """Without groupName the group comes from groupId; email reports count parts in smsCount."""
-    report = report_from_result({"messageId": "m", "smsCount": 2, "status": {"groupId": 4, "id": 15},
-                                 "error": {"id": 4000, "name": "EXPIRED_TTL", "description": "Expired"}})
+    report = report_from_result(
+        {
+            "messageId": "m",
+            "smsCount": 2,
+            "status": {"groupId": 4, "id": 15},
+            "error": {"id": 4000, "name": "EXPIRED_TTL", "description": "Expired"},
+        }
+    )
     assert (report.status_group, report.parts, report.error_name, report.error_text) == (
-        "EXPIRED", 2, "EXPIRED_TTL", "Expired")
+        "EXPIRED",
+        2,
+        "EXPIRED_TTL",
+        "Expired",
+    )

@@ -50,8 +50,15 @@ def test_logs_carry_no_key_number_or_address(provider, infobip_sandbox, caplog, 
         provider.send("sms", sms(1), SendOptions())
     logged = caplog.text
     assert "infobip sms" in logged and "HTTP 401" in logged
-    for secret in ("33612345600", "33612345601", "33699999999", "john.smith0@", "example.com>",
-                   infobip_sandbox.api_key, "wrong-key-123"):
+    for secret in (
+        "33612345600",
+        "33612345601",
+        "33699999999",
+        "john.smith0@",
+        "example.com>",
+        infobip_sandbox.api_key,
+        "wrong-key-123",
+    ):
         assert secret not in logged
 
 

@@ -33,8 +33,11 @@ def test_sms_body_matches_official_model():
     assert_faithful(SmsRequest, body)
     first = body["messages"][0]
     assert first["destinations"] == [{"to": "33612340000", "messageId": "op-sms-0"}]
-    assert first["webhooks"] == {"delivery": {"url": OPTIONS.report_url}, "contentType": "application/json",
-                                 "callbackData": "send-9"}
+    assert first["webhooks"] == {
+        "delivery": {"url": OPTIONS.report_url},
+        "contentType": "application/json",
+        "callbackData": "send-9",
+    }
     assert first["options"] == {"campaignReferenceId": "camp-7"}
     assert body["options"] == {"includeSmsCountInResponse": True}
     assert [m["content"]["text"] for m in body["messages"]] == ["Outage in 0", "Outage in 1", "Outage in 2"]
@@ -69,12 +72,35 @@ def test_email_body_with_bulk_id_matches_official_model():
 @pytest.mark.parametrize(
     ("model", "body"),
     [
-        (SmsRequest, {"messages": [{"sender": "X", "destinations": [{"to": "1", "messageID": "a"}],
-                                    "content": {"text": "t"}}]}),
-        (SmsRequest, {"messages": [{"sender": "X", "destinations": [{"to": "1"}], "content": {"text": "t"},
-                                    "webhooks": {"delivery": {"url": "u", "contentType": "application/json"}}}]}),
-        (EmailRequest, {"messages": [{"sender": "a@b.c", "destinations": [{"to": [{"destination": "d@e.f"}]}],
-                                      "content": {"subject": "s", "text": "t", "header": "{}"}}]}),
+        (
+            SmsRequest,
+            {"messages": [{"sender": "X", "destinations": [{"to": "1", "messageID": "a"}], "content": {"text": "t"}}]},
+        ),
+        (
+            SmsRequest,
+            {
+                "messages": [
+                    {
+                        "sender": "X",
+                        "destinations": [{"to": "1"}],
+                        "content": {"text": "t"},
+                        "webhooks": {"delivery": {"url": "u", "contentType": "application/json"}},
+                    }
+                ]
+            },
+        ),
+        (
+            EmailRequest,
+            {
+                "messages": [
+                    {
+                        "sender": "a@b.c",
+                        "destinations": [{"to": [{"destination": "d@e.f"}]}],
+                        "content": {"subject": "s", "text": "t", "header": "{}"},
+                    }
+                ]
+            },
+        ),
     ],
 )
 def test_mistyped_field_is_caught(model, body):
@@ -92,8 +118,10 @@ def test_sandbox_received_what_the_provider_sent(provider, infobip_sandbox):
         model = SmsRequest if item["channel"] == "sms" else EmailRequest
         assert_faithful(model, {"messages": [item["message"]]})
     headers = json.loads(received[2]["message"]["content"]["headers"])
-    assert headers == {"List-Unsubscribe": "<https://portal.example.com/u/0/>",
-                       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    assert headers == {
+        "List-Unsubscribe": "<https://portal.example.com/u/0/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _api(sandbox, method: str, path: str, **kwargs) -> requests.Response:
@@ -125,8 +153,11 @@ def test_sandbox_answers_match_official_models(infobip_sandbox, report_receiver)
 def test_sandbox_email_webhook_report_matches_official_model(infobip_sandbox, report_receiver):
     """The email delivery report the sandbox POSTs is faithful to Infobip's email webhook model."""
     infobip_sandbox.configure(report_delay=0.05)
-    body = email_request_body(emails(2, callback_data="cb"), SendOptions(report_url=report_receiver.url,
-                                                                          reference="r"), sender=SENDERS["email"])
+    body = email_request_body(
+        emails(2, callback_data="cb"),
+        SendOptions(report_url=report_receiver.url, reference="r"),
+        sender=SENDERS["email"],
+    )
     assert _api(infobip_sandbox, "POST", "/email/4/messages", json=body).status_code == 200
     report_receiver.wait_for(2)
     assert_faithful(EmailWebhookDLRReportResponse, report_receiver.bodies[0])

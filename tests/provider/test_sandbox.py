@@ -53,29 +53,88 @@ def test_reads_need_the_key_but_control_paths_do_not(infobip_sandbox):
     [
         ("/sms/3/messages", {}, "messages"),
         ("/sms/3/messages", {"messages": []}, "messages"),
-        ("/sms/3/messages", {"messages": [{"sender": "X", "destinations": [], "content": {"text": "t"}}]},
-         "messages[0].destinations"),
-        ("/sms/3/messages", {"messages": [{"sender": "X", "destinations": [{"to": "336"}], "content": {}}]},
-         "messages[0].content.text"),
-        ("/sms/3/messages", {"messages": [{"destinations": [{"to": "336"}], "content": {"text": "t"}}]},
-         "messages[0].sender"),
-        ("/sms/3/messages", {"messages": [{"sender": "X", "destinations": [{"to": ""}], "content": {"text": "t"}}]},
-         "messages[0].destinations[0].to"),
-        ("/sms/3/messages", {"messages": [{"sender": "X", "destinations": [{"to": "1", "messageId": "x" * 201}],
-                                           "content": {"text": "t"}}]}, "messages[0].destinations[0].messageId"),
-        ("/email/4/messages", {"messages": [{"sender": "a@b.c", "destinations": [{"to": [{"destination": "d@e.f"}]}],
-                                             "content": {"text": "t"}}]}, "messages[0].content.subject"),
-        ("/email/4/messages", {"messages": [{"sender": "a@b.c", "destinations": [{"to": [{"destination": "d@e.f"}]}],
-                                             "content": {"subject": "s"}}]}, "messages[0].content"),
-        ("/email/4/messages", {"messages": [{"sender": "a@b.c", "destinations": [{"to": [{"destination": "nope"}]}],
-                                             "content": {"subject": "s", "text": "t"}}]},
-         "messages[0].destinations[0].to[0].destination"),
-        ("/email/4/messages", {"messages": [{"sender": "a@b.c", "destinations": [{"to": [{"destination": "d@e.f"}]}],
-                                             "content": {"subject": "s", "text": "t", "headers": "List-Unsub"}}]},
-         "messages[0].content.headers"),
-        ("/email/4/messages", {"messages": [{"sender": "a@b.c", "destinations": [{"to": []}],
-                                             "content": {"subject": "s", "text": "t"}}]},
-         "messages[0].destinations[0].to"),
+        (
+            "/sms/3/messages",
+            {"messages": [{"sender": "X", "destinations": [], "content": {"text": "t"}}]},
+            "messages[0].destinations",
+        ),
+        (
+            "/sms/3/messages",
+            {"messages": [{"sender": "X", "destinations": [{"to": "336"}], "content": {}}]},
+            "messages[0].content.text",
+        ),
+        (
+            "/sms/3/messages",
+            {"messages": [{"destinations": [{"to": "336"}], "content": {"text": "t"}}]},
+            "messages[0].sender",
+        ),
+        (
+            "/sms/3/messages",
+            {"messages": [{"sender": "X", "destinations": [{"to": ""}], "content": {"text": "t"}}]},
+            "messages[0].destinations[0].to",
+        ),
+        (
+            "/sms/3/messages",
+            {
+                "messages": [
+                    {"sender": "X", "destinations": [{"to": "1", "messageId": "x" * 201}], "content": {"text": "t"}}
+                ]
+            },
+            "messages[0].destinations[0].messageId",
+        ),
+        (
+            "/email/4/messages",
+            {
+                "messages": [
+                    {"sender": "a@b.c", "destinations": [{"to": [{"destination": "d@e.f"}]}], "content": {"text": "t"}}
+                ]
+            },
+            "messages[0].content.subject",
+        ),
+        (
+            "/email/4/messages",
+            {
+                "messages": [
+                    {
+                        "sender": "a@b.c",
+                        "destinations": [{"to": [{"destination": "d@e.f"}]}],
+                        "content": {"subject": "s"},
+                    }
+                ]
+            },
+            "messages[0].content",
+        ),
+        (
+            "/email/4/messages",
+            {
+                "messages": [
+                    {
+                        "sender": "a@b.c",
+                        "destinations": [{"to": [{"destination": "nope"}]}],
+                        "content": {"subject": "s", "text": "t"},
+                    }
+                ]
+            },
+            "messages[0].destinations[0].to[0].destination",
+        ),
+        (
+            "/email/4/messages",
+            {
+                "messages": [
+                    {
+                        "sender": "a@b.c",
+                        "destinations": [{"to": [{"destination": "d@e.f"}]}],
+                        "content": {"subject": "s", "text": "t", "headers": "List-Unsub"},
+                    }
+                ]
+            },
+            "messages[0].content.headers",
+        ),
+        (
+            "/email/4/messages",
+            {"messages": [{"sender": "a@b.c", "destinations": [{"to": []}], "content": {"subject": "s", "text": "t"}}]},
+            "messages[0].destinations[0].to",
+        ),
     ],
 )
 def test_invalid_requests_get_400_with_violations(infobip_sandbox, path, body, prop):
@@ -122,7 +181,9 @@ def test_outcome_rules(infobip_sandbox, report_receiver):
     numbers = ["+33600000666", "+33600000777", "+33600000123"]
     body = sms_request_body(
         [sms(1, prefix=f"s{i}", destination=number)[0] for i, number in enumerate(numbers)],
-        SendOptions(report_url=report_receiver.url), sender="OutageInfo")
+        SendOptions(report_url=report_receiver.url),
+        sender="OutageInfo",
+    )
     assert post(infobip_sandbox, "/sms/3/messages", body).status_code == 200
     mails = [emails(1, prefix=f"e{i}", local=local)[0] for i, local in enumerate(["bounce.me", "Reject-x", "ann"])]
     body = email_request_body(mails, SendOptions(report_url=report_receiver.url), sender="ops@example.com")
@@ -130,8 +191,12 @@ def test_outcome_rules(infobip_sandbox, report_receiver):
     results = {r["messageId"]: r for r in report_receiver.wait_for(6)}
     groups = {mid: (r["status"]["groupId"], r["status"]["groupName"]) for mid, r in results.items()}
     assert groups == {
-        "s0-0": (2, "UNDELIVERABLE"), "s1-0": (5, "REJECTED"), "s2-0": (3, "DELIVERED"),
-        "e0-0": (2, "UNDELIVERABLE"), "e1-0": (5, "REJECTED"), "e2-0": (3, "DELIVERED"),
+        "s0-0": (2, "UNDELIVERABLE"),
+        "s1-0": (5, "REJECTED"),
+        "s2-0": (3, "DELIVERED"),
+        "e0-0": (2, "UNDELIVERABLE"),
+        "e1-0": (5, "REJECTED"),
+        "e2-0": (3, "DELIVERED"),
     }
     assert results["s2-0"]["status"]["name"] == "DELIVERED_TO_HANDSET" and results["s2-0"]["error"]["id"] == 0
     assert results["s0-0"]["to"] == "33600000666" and results["s0-0"]["sender"] == "OutageInfo"
@@ -184,8 +249,14 @@ def test_reset_forgets_everything_and_restores_config(infobip_sandbox):
 
 def test_config_rejects_unknown_or_bad_settings(infobip_sandbox):
     """POST /_sandbox/config answers 400 for unknown keys, bad types and rates out of range."""
-    for bad in ({"fail_ratio": 1}, {"fail_rate": "high"}, {"fail_rate": 1.5}, {"fail_rate": 0.6, "throttle_rate": 0.6},
-                {"api_key": "x"}, {"faults_on_reads": 1}):
+    for bad in (
+        {"fail_ratio": 1},
+        {"fail_rate": "high"},
+        {"fail_rate": 1.5},
+        {"fail_rate": 0.6, "throttle_rate": 0.6},
+        {"api_key": "x"},
+        {"faults_on_reads": 1},
+    ):
         response = requests.post(infobip_sandbox.url + "/_sandbox/config", data=json.dumps(bad), timeout=10)
         assert response.status_code == 400, bad
     assert infobip_sandbox.stats()["config"]["fail_rate"] == 0.0
@@ -206,8 +277,9 @@ def test_logs_reflect_accept_then_fail(infobip_sandbox):
     infobip_sandbox.configure(accept_then_fail_rate=1.0)
     assert post(infobip_sandbox, "/sms/3/messages", sms_body(2)).status_code == 500
     headers = {"Authorization": f"App {infobip_sandbox.api_key}"}
-    logs = requests.get(infobip_sandbox.url + "/sms/3/logs", params=[("messageId", "op-sms-0,op-sms-1")],
-                        headers=headers, timeout=10).json()
+    logs = requests.get(
+        infobip_sandbox.url + "/sms/3/logs", params=[("messageId", "op-sms-0,op-sms-1")], headers=headers, timeout=10
+    ).json()
     assert sorted(r["messageId"] for r in logs["results"]) == ["op-sms-0", "op-sms-1"]
     assert infobip_sandbox.stats()["faults"] == {"accept_then_fail": 1}
 
@@ -259,6 +331,7 @@ def test_accept_then_fail_records_reports_and_answers_500(infobip_sandbox, repor
 
 def test_seeded_faults_repeat(infobip_sandbox):
     """The same seed gives the same sequence of faults; rates mix as configured."""
+
     def statuses() -> list[int]:
         infobip_sandbox.configure(seed=7, fail_rate=0.3, throttle_rate=0.3)
         return [post(infobip_sandbox, "/sms/3/messages", sms_body(1)).status_code for _ in range(30)]
@@ -281,8 +354,9 @@ def test_in_process_server_starts_and_stops():
     """SandboxServer runs in-process on a free port for benchmarks and scripts."""
     server = SandboxServer(SandboxConfig(api_key="k"), port=0).start()
     try:
-        response = requests.post(server.url + "/sms/3/messages", json=sms_body(2),
-                                 headers={"Authorization": "App k"}, timeout=10)
+        response = requests.post(
+            server.url + "/sms/3/messages", json=sms_body(2), headers={"Authorization": "App k"}, timeout=10
+        )
         assert response.status_code == 200 and len(response.json()["messages"]) == 2
     finally:
         server.stop()

@@ -33,9 +33,26 @@ class RedisServer:
     def start(self) -> None:
         log = open(Path(self._dir.name) / "redis.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", self._dir.name, "--maxmemory-policy", "noeviction"],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                self._dir.name,
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         self._wait(up=True)
 
@@ -62,8 +79,10 @@ class RedisServer:
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not start: "
-                           f"{(Path(self._dir.name) / 'redis.log').read_text(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"redis-server on port {self.port} did not start: "
+            f"{(Path(self._dir.name) / 'redis.log').read_text(errors='replace')[-2000:]}"
+        )
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -29,9 +29,16 @@ SENT_FINAL_STATES = (S.DELIVERED, S.UNDELIVERABLE, S.REJECTED, S.EXPIRED)
 def clients_create(count: int, *, prefix: str = "REL", email: bool = True) -> int:
     """``count`` active clients with a phone (and an email); every 10th opted out of SMS. Returns eligible SMS."""
     rows = [
-        Client(external_ref=f"{prefix}-{i:06d}", name=f"Client {i}", language="fr" if i % 3 == 0 else "en",
-               phone=f"+3362{i:07d}", email=f"c{i}@customer.example.com" if email else "",
-               sms_consent=i % 10 != 4, uses_sms_service=True, uses_email_service=email)
+        Client(
+            external_ref=f"{prefix}-{i:06d}",
+            name=f"Client {i}",
+            language="fr" if i % 3 == 0 else "en",
+            phone=f"+3362{i:07d}",
+            email=f"c{i}@customer.example.com" if email else "",
+            sms_consent=i % 10 != 4,
+            uses_sms_service=True,
+            uses_email_service=email,
+        )
         for i in range(count)
     ]
     Client.objects.bulk_create(rows, batch_size=2000)
@@ -41,8 +48,15 @@ def clients_create(count: int, *, prefix: str = "REL", email: bool = True) -> in
 def send_start(*, channels: Iterable[str] = ("sms",), in_seconds: float = 0.0, label: str = "reliability") -> Send:
     """A send to every client; ``in_seconds`` > 0 makes it scheduled so a worker's own beat starts it."""
     scheduled_at = timezone.now() + timedelta(seconds=in_seconds) if in_seconds else None
-    return send_create(label=label, channels=list(channels), audience={"builtin": ["all_clients"]},
-                       content=CONTENT, variables=VARIABLES, reference="reliability", scheduled_at=scheduled_at)
+    return send_create(
+        label=label,
+        channels=list(channels),
+        audience={"builtin": ["all_clients"]},
+        content=CONTENT,
+        variables=VARIABLES,
+        reference="reliability",
+        scheduled_at=scheduled_at,
+    )
 
 
 def state_counts(send: Send) -> dict[str, int]:

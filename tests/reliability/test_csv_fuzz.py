@@ -21,14 +21,19 @@ from clients.models import Bucket, BucketMembership, Client, ConsentEvent
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres, pytest.mark.django_db]
 HEADER = ["external_ref", "name", "email", "phone", "buckets", "tags", "sms_consent"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 def _footprint() -> tuple[int, ...]:
     """Row counts of everything an import may write."""
-    return (Client.objects.count(), ConsentEvent.objects.count(), Bucket.objects.count(),
-            BucketMembership.objects.count())
+    return (
+        Client.objects.count(),
+        ConsentEvent.objects.count(),
+        Bucket.objects.count(),
+        BucketMembership.objects.count(),
+    )
 
 
 def _csv(rows: list[list[str]], delimiter: str = ",") -> str:
@@ -38,24 +43,29 @@ def _csv(rows: list[list[str]], delimiter: str = ",") -> str:
 
 
 names = st.text(alphabet=string.ascii_letters + " éèàüß'", min_size=1, max_size=30).filter(str.strip)
-formulas = st.sampled_from(["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(1)", "=cmd|' /C calc'!A0", "\t=1", "=HYPERLINK(\"x\")"])
+formulas = st.sampled_from(["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(1)", "=cmd|' /C calc'!A0", "\t=1", '=HYPERLINK("x")'])
 good_text = names.map(lambda name: f"{name} é")  # always one non-ASCII letter
 
 
 def _good_rows(count: int, prefix: str) -> list[list[str]]:
-    return [[f"{prefix}-{i}", f"Client {i} é", f"c{i}@example.com", f"+33612{i:06d}", "North", "vip", "yes"]
-            for i in range(count)]
+    return [
+        [f"{prefix}-{i}", f"Client {i} é", f"c{i}@example.com", f"+33612{i:06d}", "North", "vip", "yes"]
+        for i in range(count)
+    ]
 
 
 unusable_files = st.one_of(
     # Latin-1 and UTF-16 (what spreadsheets write when asked for "CSV" in the wrong way).
-    st.tuples(st.just("latin-1"), good_text).map(lambda t: _csv([HEADER, ["L-1", t[1], "", "", "", "", ""]])
-                                                    .encode("latin-1")),
-    st.tuples(st.just("utf-16"), good_text).map(lambda t: _csv([HEADER, ["U-1", t[1], "", "", "", "", ""]])
-                                                   .encode(t[0])),
+    st.tuples(st.just("latin-1"), good_text).map(
+        lambda t: _csv([HEADER, ["L-1", t[1], "", "", "", "", ""]]).encode("latin-1")
+    ),
+    st.tuples(st.just("utf-16"), good_text).map(
+        lambda t: _csv([HEADER, ["U-1", t[1], "", "", "", "", ""]]).encode(t[0])
+    ),
     # A required column missing, or a column nobody knows.
-    st.sampled_from([["external_ref", "email"], ["name", "phone"], ["email", "phone"], ["external_ref", "nmae"]])
-    .map(lambda header: _csv([header, ["X-1", "x"]]).encode()),
+    st.sampled_from([["external_ref", "email"], ["name", "phone"], ["email", "phone"], ["external_ref", "nmae"]]).map(
+        lambda header: _csv([header, ["X-1", "x"]]).encode()
+    ),
     # Separators the importer does not guess: the header reads as one unknown column.
     st.sampled_from(["\t", "|", ":", " "]).map(lambda sep: _csv([HEADER, *_good_rows(3, "S")], sep).encode()),
     # A field over the CSV reader's limit (131,072 characters).
@@ -103,10 +113,14 @@ def _bad_row(kind: int, index: int, huge: int) -> list[str]:
     ][kind]
 
 
-rows = st.lists(st.one_of(
-    st.tuples(st.just("good"), names, st.one_of(st.none(), formulas)),
-    st.tuples(st.just("bad"), st.integers(0, 7), st.integers(1, 5000)),
-), min_size=1, max_size=25)
+rows = st.lists(
+    st.one_of(
+        st.tuples(st.just("good"), names, st.one_of(st.none(), formulas)),
+        st.tuples(st.just("bad"), st.integers(0, 7), st.integers(1, 5000)),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @FUZZ

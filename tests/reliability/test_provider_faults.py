@@ -13,13 +13,23 @@ import pytest
 from notifications.models import DeliveryReport, ProviderCall
 from tests.reliability.helpers import assert_exactly_once, clients_create, send_start, wait_until_settled
 
-pytestmark = [pytest.mark.reliability, pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 CLIENTS = 500
 # A read timeout (2 s) shorter than the sandbox's hang (3 s), small batches so many requests meet a fault, and a
 # sweeper every second (the reconciler every two) with a 1 s grace before an unknown outcome is looked up.
-WORKER = {"DISPATCH_BATCH_SIZE": 25, "INFOBIP_TIMEOUT_READ": 2, "DISPATCH_SWEEP_SECONDS": 1,
-          "DISPATCH_AMBIGUOUS_GRACE_SECONDS": 1}
+WORKER = {
+    "DISPATCH_BATCH_SIZE": 25,
+    "INFOBIP_TIMEOUT_READ": 2,
+    "DISPATCH_SWEEP_SECONDS": 1,
+    "DISPATCH_AMBIGUOUS_GRACE_SECONDS": 1,
+}
 OUTCOME = ProviderCall.Outcome
 
 
@@ -29,8 +39,16 @@ def _calls(**filters) -> int:
 
 def test_fault_mix_delivers_everything_once(celery_worker_factory, infobip_sandbox):
     """15 % 500s, 10 % 429s (Retry-After 1 s), 5 % timeouts and 10 % slow answers: every message sent exactly once."""
-    infobip_sandbox.configure(fail_rate=0.15, throttle_rate=0.10, retry_after=1, timeout_rate=0.05, hang_seconds=3,
-                              slow_rate=0.10, slow_seconds=1.0, seed=11)
+    infobip_sandbox.configure(
+        fail_rate=0.15,
+        throttle_rate=0.10,
+        retry_after=1,
+        timeout_rate=0.05,
+        hang_seconds=3,
+        slow_rate=0.10,
+        slow_seconds=1.0,
+        seed=11,
+    )
     worker = celery_worker_factory(**WORKER)
     eligible = clients_create(CLIENTS) + CLIENTS
     send = send_start(channels=["sms", "email"])
@@ -49,8 +67,14 @@ AMBIGUOUS_CASES = {
     "stored-then-500-or-hang": {"accept_then_fail_rate": 0.2, "timeout_rate": 0.1, "hang_seconds": 3},
     # Hangs that stored nothing (the lookup finds nothing: send again, once), while 10 % of every request,
     # lookups included, fail with a 500 (a failed lookup must not lead to a blind resend).
-    "hang-unstored-and-lookups-failing": {"timeout_rate": 0.15, "hang_seconds": 3, "timeout_accepts": False,
-                                          "accept_then_fail_rate": 0.15, "fail_rate": 0.1, "faults_on_reads": True},
+    "hang-unstored-and-lookups-failing": {
+        "timeout_rate": 0.15,
+        "hang_seconds": 3,
+        "timeout_accepts": False,
+        "accept_then_fail_rate": 0.15,
+        "fail_rate": 0.1,
+        "faults_on_reads": True,
+    },
 }
 
 

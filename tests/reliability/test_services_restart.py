@@ -23,8 +23,14 @@ from tests.reliability.helpers import (
     wait_until_settled,
 )
 
-pytestmark = [pytest.mark.reliability, pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 CLIENTS = 2000
 # Rate-limited so the campaign lasts long enough to be interrupted (about 10 s for 3,800 messages).
 WORKER = {"DISPATCH_BATCH_SIZE": 100, "DISPATCH_SMS_RATE_PER_SECOND": 200, "DISPATCH_EMAIL_RATE_PER_SECOND": 200}
@@ -57,8 +63,10 @@ def test_redis_restarted_mid_campaign(celery_worker_factory, infobip_sandbox, ow
 
 def _terminate_test_backends() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         return cursor.fetchone()[0]
 
 

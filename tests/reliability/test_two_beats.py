@@ -20,8 +20,14 @@ from notifications.models import Send
 from notifications.services.sends import send_start_due
 from tests.reliability.helpers import assert_exactly_once, clients_create, send_start, wait_until_settled
 
-pytestmark = [pytest.mark.reliability, pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(180),
+]
 CLIENTS = 1000
 THREADS = 6
 MATERIALIZE_RECEIVED = re.compile(rb"Task notifications\.tasks\.materialize_task\[[0-9a-f-]+\] received")

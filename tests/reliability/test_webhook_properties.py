@@ -48,8 +48,13 @@ class Report:
     by_id: bool  # send the group as groupId instead of groupName
 
 
-reports = st.builds(Report, target=st.integers(-2, 5), status=st.integers(0, len(STATUSES) - 1),
-                    done=st.integers(0, len(DONE_AT) - 1), by_id=st.booleans())
+reports = st.builds(
+    Report,
+    target=st.integers(-2, 5),
+    status=st.integers(0, len(STATUSES) - 1),
+    done=st.integers(0, len(DONE_AT) - 1),
+    by_id=st.booleans(),
+)
 
 
 def _item(message_id: str, report: Report) -> dict:
@@ -57,8 +62,14 @@ def _item(message_id: str, report: Report) -> dict:
     status = {"groupId": group_id, "id": 5, "name": name}
     if not report.by_id:
         status["groupName"] = group
-    item = {"bulkId": "b-1", "messageId": message_id, "to": "33600000000", "messageCount": 1, "status": status,
-            "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False}}
+    item = {
+        "bulkId": "b-1",
+        "messageId": message_id,
+        "to": "33600000000",
+        "messageCount": 1,
+        "status": status,
+        "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "permanent": False},
+    }
     if DONE_AT[report.done] is not None:
         item["doneAt"] = DONE_AT[report.done]
     return item
@@ -100,12 +111,17 @@ posts = st.lists(
     st.one_of(
         st.tuples(st.just("batch"), st.lists(reports, min_size=1, max_size=8)),
         st.tuples(st.just("replay"), st.integers(0, 20)),
-        st.tuples(st.just("spoiled"), st.lists(reports, min_size=1, max_size=4), st.integers(0, len(SPOILERS) - 1),
-                  st.integers(0, 3)),
+        st.tuples(
+            st.just("spoiled"),
+            st.lists(reports, min_size=1, max_size=4),
+            st.integers(0, len(SPOILERS) - 1),
+            st.integers(0, 3),
+        ),
         st.tuples(st.just("junk"), junk_bodies),
         st.tuples(st.just("unauthenticated"), st.lists(reports, min_size=1, max_size=3)),
     ),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 )
 
 

@@ -21,8 +21,14 @@ from tests.reliability.helpers import (
     wait_until_settled,
 )
 
-pytestmark = [pytest.mark.reliability, pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+]
 RECIPIENTS = 20_000
 LEASE_SECONDS = 10
 FAST = {"DISPATCH_BATCH_SIZE": 500, "DISPATCH_LEASE_SECONDS": LEASE_SECONDS, "DISPATCH_SMS_RATE_PER_SECOND": 2000}

@@ -28,8 +28,14 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     title = factory.LazyAttribute(lambda c: c.incident.title)
     channels = factory.LazyFunction(lambda: ["sms", "email"])
     audience = factory.LazyFunction(lambda: {"builtin": ["all_clients"]})
-    content = factory.LazyFunction(lambda: {"en": {"sms": {"text": "Outage: {{ incident_title }}"},
-                                                  "email": {"subject": "Outage", "text": "Outage", "html": ""}}})
+    content = factory.LazyFunction(
+        lambda: {
+            "en": {
+                "sms": {"text": "Outage: {{ incident_title }}"},
+                "email": {"subject": "Outage", "text": "Outage", "html": ""},
+            }
+        }
+    )
 
 
 class SendFactory(factory.django.DjangoModelFactory):
@@ -54,8 +60,13 @@ class MessageFactory(factory.django.DjangoModelFactory):
     state = Message.State.PENDING
 
 
-def campaign_with_send(*, send_state: str = Send.State.SENDING, role: str = CampaignSend.Role.MAIN,
-                       campaign: Campaign | None = None, **campaign_fields) -> tuple[Campaign, Send]:
+def campaign_with_send(
+    *,
+    send_state: str = Send.State.SENDING,
+    role: str = CampaignSend.Role.MAIN,
+    campaign: Campaign | None = None,
+    **campaign_fields,
+) -> tuple[Campaign, Send]:
     """A notice with a send linked in ``role`` (main by default)."""
     campaign = campaign or CampaignFactory(state=Campaign.State.SENDING, **campaign_fields)
     send = SendFactory(state=send_state, is_test=role == CampaignSend.Role.TEST)
@@ -72,8 +83,12 @@ def add_messages(send: Send, states: dict[str, int], *, channel: str = "sms", cl
         for _ in range(count):
             client = clients.pop(0) if clients else ClientFactory()
             fields = {}
-            if state in (Message.State.ACCEPTED, Message.State.DELIVERED, Message.State.UNDELIVERABLE,
-                         Message.State.EXPIRED):
+            if state in (
+                Message.State.ACCEPTED,
+                Message.State.DELIVERED,
+                Message.State.UNDELIVERABLE,
+                Message.State.EXPIRED,
+            ):
                 fields["accepted_at"] = now - timedelta(seconds=30)
             if state in Message.FINAL_STATES and state != Message.State.SKIPPED:
                 fields["done_at"] = now - timedelta(seconds=10)

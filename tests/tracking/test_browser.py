@@ -20,20 +20,39 @@ from notifications.models import Message
 from tests.conftest import browser_login
 from tests.factories import ClientFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 
 S = Message.State
 CONTENT = {"en": {"sms": {"text": "{{ incident_title }}: we are on it. Next update within the hour."}}}
 
 
-def start_notice(*, ops, clients: list[Client], kind: str = IncidentKind.OUTAGE, incident: Incident | None = None,
-                 parent: Campaign | None = None, draft: Campaign | None = None) -> Campaign:
+def start_notice(
+    *,
+    ops,
+    clients: list[Client],
+    kind: str = IncidentKind.OUTAGE,
+    incident: Incident | None = None,
+    parent: Campaign | None = None,
+    draft: Campaign | None = None,
+) -> Campaign:
     """Draft a notice to exactly these clients by SMS and confirm it, as the outage form's last step does."""
     if draft is None:
-        draft = campaign_draft_create(incident=incident, incident_fields={"title": "Fibre cut, Lyon north"},
-                                      kind=kind, title="Fibre cut, Lyon north", channels=["sms"],
-                                      audience={"clients": [c.pk for c in clients]}, created_by=ops)
+        draft = campaign_draft_create(
+            incident=incident,
+            incident_fields={"title": "Fibre cut, Lyon north"},
+            kind=kind,
+            title="Fibre cut, Lyon north",
+            channels=["sms"],
+            audience={"clients": [c.pk for c in clients]},
+            created_by=ops,
+        )
     draft.content = CONTENT
     draft.parent = parent or draft.parent
     draft.save(update_fields=["content", "parent"])
@@ -133,8 +152,9 @@ def test_pause_and_resume(page, live_server, celery_worker_factory, infobip_sand
     assert actions.index("paused") < actions.index("resumed")
 
 
-def test_resolved_follow_up_reaches_exactly_the_first_recipients(page, live_server, celery_worker_process,
-                                                                 infobip_sandbox, ops):
+def test_resolved_follow_up_reaches_exactly_the_first_recipients(
+    page, live_server, celery_worker_process, infobip_sandbox, ops
+):
     """'Send resolved' opens the outage form on a draft whose send reaches exactly the first notice's recipients."""
     reached = ClientFactory.create_batch(5)
     unreachable = ClientFactory(phone="")

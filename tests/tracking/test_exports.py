@@ -23,10 +23,20 @@ def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("=1+1", "'=1+1"), ("+33612345678", "'+33612345678"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("Jeanne", "Jeanne"), (None, ""), (3, "3"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33612345678", "'+33612345678"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Jeanne", "Jeanne"),
+        (None, ""),
+        (3, "3"),
+    ],
+)
 def test_safe_cell_prefixes_formula_starts(value, expected):
     """Cells starting with = + - @ tab or CR get a leading apostrophe; others are left alone."""
     assert safe_cell(value) == expected

@@ -66,8 +66,7 @@ def test_cancel_a_draft_without_send(ops):
 def test_retry_requeues_failed_and_expired_only_by_default(ops, django_capture_on_commit_callbacks):
     """A retry puts failed and expired messages back to pending; delivered, accepted, rejected stay as they are."""
     campaign, send = campaign_with_send(send_state=Send.State.COMPLETED)
-    add_messages(send, {S.DELIVERED: 3, S.ACCEPTED: 1, S.FAILED: 2, S.EXPIRED: 1, S.REJECTED: 1,
-                        S.UNDELIVERABLE: 1})
+    add_messages(send, {S.DELIVERED: 3, S.ACCEPTED: 1, S.FAILED: 2, S.EXPIRED: 1, S.REJECTED: 1, S.UNDELIVERABLE: 1})
     with django_capture_on_commit_callbacks(execute=False):
         count = lifecycle.campaign_retry_failed(campaign=campaign, actor=ops)
     assert count == 3
@@ -84,11 +83,13 @@ def test_retry_with_explicit_choice_includes_rejected_and_undeliverable(ops, dja
     delivered = add_messages(send, {S.DELIVERED: 2})
     add_messages(send, {S.REJECTED: 1, S.UNDELIVERABLE: 2})
     with django_capture_on_commit_callbacks(execute=False):
-        count = lifecycle.campaign_retry_failed(campaign=campaign, actor=ops,
-                                                include=("rejected", "undeliverable", "delivered"))
+        count = lifecycle.campaign_retry_failed(
+            campaign=campaign, actor=ops, include=("rejected", "undeliverable", "delivered")
+        )
     assert count == 3
     assert set(Message.objects.filter(pk__in=[m.pk for m in delivered]).values_list("state", flat=True)) == {
-        S.DELIVERED}
+        S.DELIVERED
+    }
 
 
 def test_follow_up_reaches_exactly_the_parents_recipients(ops):

@@ -53,11 +53,17 @@ def test_completed_send_with_accepted_messages_still_waits_for_reports():
     assert selectors.campaign_progress(campaign).is_complete is False
 
 
-@pytest.mark.parametrize(("send_state", "shown"), [
-    (Send.State.SCHEDULED, Campaign.State.SCHEDULED), (Send.State.QUEUED, Campaign.State.SENDING),
-    (Send.State.SENDING, Campaign.State.SENDING), (Send.State.PAUSED, Campaign.State.PAUSED),
-    (Send.State.COMPLETED, Campaign.State.COMPLETED), (Send.State.CANCELLED, Campaign.State.CANCELLED),
-])
+@pytest.mark.parametrize(
+    ("send_state", "shown"),
+    [
+        (Send.State.SCHEDULED, Campaign.State.SCHEDULED),
+        (Send.State.QUEUED, Campaign.State.SENDING),
+        (Send.State.SENDING, Campaign.State.SENDING),
+        (Send.State.PAUSED, Campaign.State.PAUSED),
+        (Send.State.COMPLETED, Campaign.State.COMPLETED),
+        (Send.State.CANCELLED, Campaign.State.CANCELLED),
+    ],
+)
 def test_campaign_state_follows_its_main_send(send_state, shown):
     """The state shown comes from the main send, whatever the campaign row says."""
     campaign, _ = campaign_with_send(send_state=send_state)

@@ -35,8 +35,9 @@ def sent():
     return campaign, send
 
 
-@pytest.mark.parametrize("name", ["list", "detail", "progress", "recipients", "failures", "export_recipients",
-                                  "export_failures", "incident"])
+@pytest.mark.parametrize(
+    "name", ["list", "detail", "progress", "recipients", "failures", "export_recipients", "export_failures", "incident"]
+)
 def test_anonymous_users_are_sent_to_login(client, sent, name):
     """Every tracking page redirects an anonymous visitor to the login page."""
     campaign, _ = sent
@@ -181,8 +182,7 @@ def test_list_filters_and_links_drafts_to_the_wizard(ops_client, sent):
 def test_incident_page_shows_the_thread(ops_client, sent):
     """The incident page lists each notice of the incident with its delivery summary and events."""
     campaign, _ = sent
-    follow = CampaignFactory(incident=campaign.incident, parent=campaign, kind=IncidentKind.UPDATE,
-                             title="Update one")
+    follow = CampaignFactory(incident=campaign.incident, parent=campaign, kind=IncidentKind.UPDATE, title="Update one")
     CampaignEvent.objects.create(campaign=follow, action="drafted")
     page = ops_client.get(reverse("campaigns:incident", args=[campaign.incident_id])).content.decode()
     assert f'data-campaign="{campaign.pk}"' in page and f'data-campaign="{follow.pk}"' in page

@@ -39,8 +39,11 @@ def content_for(*languages: str) -> dict:
     return {
         language: {
             "sms": {"text": f"[{language}] {{{{ client_name }}}}: {{{{ service }}}} is down."},
-            "email": {"subject": f"[{language}] {{{{ incident_title }}}}", "text": f"[{language}] Down.",
-                      "html": f"<p>[{language}] Hello {{{{ client_name }}}}</p>"},
+            "email": {
+                "subject": f"[{language}] {{{{ incident_title }}}}",
+                "text": f"[{language}] Down.",
+                "html": f"<p>[{language}] Hello {{{{ client_name }}}}</p>",
+            },
         }
         for language in languages
     }

@@ -87,7 +87,10 @@ def build_notice(page, live_server, walk, *, check_back=True):
     save_and_continue(walk)
 
     page.wait_for_url("**/wizard/message/")
-    walk.fill(page.locator("#id_en_sms_text"), "{{ client_name }}: SMS delivery is delayed. Fix expected {{ expected_resolution }}.")
+    walk.fill(
+        page.locator("#id_en_sms_text"),
+        "{{ client_name }}: SMS delivery is delayed. Fix expected {{ expected_resolution }}.",
+    )
     walk.fill(page.locator("#id_en_email_subject"), "SMS delivery delayed")
     walk.fill(page.locator("#id_en_email_text"), "Hello {{ client_name }}, SMS delivery is delayed.")
     walk.fill(page.locator("#id_en_email_html"), "<p>Hello <b>{{ client_name }}</b>, SMS delivery is delayed.</p>")
@@ -97,7 +100,9 @@ def build_notice(page, live_server, walk, *, check_back=True):
     walk.fill(page.locator("#id_fr_email_text"), "Bonjour {{ client_name }}, les SMS sont retardés.")
     save_and_continue(walk)
     # The unknown variable is caught at this step, beside its field, on the French tab.
-    error = page.locator("#id_fr_sms_text ~ .invalid-feedback, #error_1_id_fr_sms_text, .lang-pane[data-lang=fr] .invalid-feedback").first
+    error = page.locator(
+        "#id_fr_sms_text ~ .invalid-feedback, #error_1_id_fr_sms_text, .lang-pane[data-lang=fr] .invalid-feedback"
+    ).first
     error.wait_for()
     assert "unknown variable 'nom'" in error.inner_text()
     walk.shot("3-message-error")
@@ -130,7 +135,10 @@ def build_notice(page, live_server, walk, *, check_back=True):
     assert page.locator("#reach-recipients").inner_text() == "5"
     assert page.locator('.sample[data-channel="sms"][data-language="fr"]').count() == 2
     assert page.frame_locator("iframe").first.locator("b").inner_text().startswith("Client EN")
-    assert "les SMS sont retardés" in page.locator('.sample[data-channel="email"][data-language="fr"] .email-text').first.inner_text()
+    assert (
+        "les SMS sont retardés"
+        in page.locator('.sample[data-channel="email"][data-language="fr"] .email-text').first.inner_text()
+    )
     walk.shot("5-preview")
     walk.click(page.get_by_role("button", name="Looks right — continue"))
     page.wait_for_url("**/wizard/test/")
@@ -159,8 +167,10 @@ def test_ops_builds_and_sends_a_notice_end_to_end(page, live_server, paris, caps
     send = Send.objects.get(is_test=False)
     assert set(send.content) == {"en", "fr"} and send.channels == ["sms", "email"]
     with capsys.disabled():
-        sys.stdout.write(f"\n[wizard walk] {walk.clicks} clicks, {walk.fields} typed fields, {walk.seconds:.1f} s "
-                         "(incl. a deliberate template error and a Back/forward check)\n")
+        sys.stdout.write(
+            f"\n[wizard walk] {walk.clicks} clicks, {walk.fields} typed fields, {walk.seconds:.1f} s "
+            "(incl. a deliberate template error and a Back/forward check)\n"
+        )
 
 
 def test_fastest_walk_for_a_bucket(page, live_server, paris, capsys):
@@ -188,8 +198,9 @@ def test_fastest_walk_for_a_bucket(page, live_server, paris, capsys):
     assert Send.objects.filter(is_test=False).count() == 1
     assert walk.seconds < 120
     with capsys.disabled():
-        sys.stdout.write(f"\n[wizard fastest walk] {walk.clicks} clicks, {walk.fields} typed fields, "
-                         f"{walk.seconds:.1f} s\n")
+        sys.stdout.write(
+            f"\n[wizard fastest walk] {walk.clicks} clicks, {walk.fields} typed fields, {walk.seconds:.1f} s\n"
+        )
 
 
 def test_draft_resumed_after_logout_in_the_browser(page, live_server, paris):
@@ -271,8 +282,9 @@ def test_approval_path_in_the_browser(page, live_server, paris, settings):
 @pytest.mark.worker
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_test_send_delivered_then_real_send_delivered(page, live_server, paris, celery_worker_process,
-                                                      infobip_sandbox, capsys):
+def test_test_send_delivered_then_real_send_delivered(
+    page, live_server, paris, celery_worker_process, infobip_sandbox, capsys
+):
     """Through the real worker and the sandbox: the test's statuses arrive on the page as delivered, then the notice
     is sent and the browser lands on its page while its messages are delivered."""
     from notifications.models import Message
@@ -291,7 +303,9 @@ def test_test_send_delivered_then_real_send_delivered(page, live_server, paris, 
     walk.shot("6-test")
     test_send = Send.objects.get(is_test=True)
     assert set(Message.objects.filter(send=test_send).values_list("test_recipient__name", flat=True)) == {
-        "Dana (on call)", "Sam (support)"}
+        "Dana (on call)",
+        "Sam (support)",
+    }
     assert not Message.objects.filter(send=test_send, client__isnull=False).exists()
     walk.click(page.get_by_role("button", name="Continue"))
     page.wait_for_url("**/wizard/send/")
@@ -307,5 +321,7 @@ def test_test_send_delivered_then_real_send_delivered(page, live_server, paris, 
     page.reload()
     walk.shot("8-campaign")
     with capsys.disabled():
-        sys.stdout.write(f"\n[wizard walk with test send, real worker] {walk.clicks} clicks, {walk.fields} typed "
-                         f"fields, {walk.seconds:.1f} s until the campaign page showed all 10 delivered\n")
+        sys.stdout.write(
+            f"\n[wizard walk with test send, real worker] {walk.clicks} clicks, {walk.fields} typed "
+            f"fields, {walk.seconds:.1f} s until the campaign page showed all 10 delivered\n"
+        )

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.django_db
 def test_draft_create_makes_incident_campaign_and_event():
     """Without an incident, campaign_draft_create makes one from incident_fields and logs a 'drafted' event."""
     user = UserFactory()
-    campaign = campaign_draft_create(incident_fields={"services": ["SMS service"], "severity": "critical"},
-                                     kind="outage", title="SMS down", created_by=user, source="api")
+    campaign = campaign_draft_create(
+        incident_fields={"services": ["SMS service"], "severity": "critical"},
+        kind="outage",
+        title="SMS down",
+        created_by=user,
+        source="api",
+    )
     assert campaign.state == Campaign.State.DRAFT
     assert campaign.wizard_step == "audience"
     assert campaign.incident.title == "SMS down"
@@ -35,9 +40,15 @@ def test_draft_create_with_audience_and_template_opens_at_message_with_content()
     version = TemplateVersionFactory(language="fr")
     TemplateVersionFactory(template=version.template, language="en")
     incident = Incident.objects.create(title="Email slow", services=["Email service"])
-    campaign = campaign_draft_create(incident=incident, kind="degraded", title="Email slow",
-                                     audience={"buckets": [1]}, channels=["email"], template=version.template,
-                                     variables={"status_page": "https://status.example.com"})
+    campaign = campaign_draft_create(
+        incident=incident,
+        kind="degraded",
+        title="Email slow",
+        audience={"buckets": [1]},
+        channels=["email"],
+        template=version.template,
+        variables={"status_page": "https://status.example.com"},
+    )
     assert campaign.wizard_step == "message"
     assert set(campaign.content) == {"en", "fr"}
     assert campaign.content["fr"]["sms"]["text"] == version.sms_text
@@ -69,12 +80,18 @@ def test_message_update_changes_template_only_when_saving_as_template():
     """Editing content leaves the saved template alone; 'save as template' writes its versions."""
     version = TemplateVersionFactory(language="en", sms_text="Original")
     campaign = CampaignFactory(template=version.template)
-    campaign_message_update(campaign=campaign, content=content_for("en"), fallback_language="en", variables={},
-                            template=version.template)
+    campaign_message_update(
+        campaign=campaign, content=content_for("en"), fallback_language="en", variables={}, template=version.template
+    )
     version.refresh_from_db()
     assert version.sms_text == "Original"
-    campaign_message_update(campaign=campaign, content=content_for("en", "fr"), fallback_language="en",
-                            variables={}, save_as_template=version.template.name)
+    campaign_message_update(
+        campaign=campaign,
+        content=content_for("en", "fr"),
+        fallback_language="en",
+        variables={},
+        save_as_template=version.template.name,
+    )
     version.refresh_from_db()
     assert version.sms_text.startswith("[en]")
     assert version.template.versions.count() == 2

@@ -27,8 +27,9 @@ def ready(ops):
     bucket = BucketFactory()
     for language in ("en", "en", "fr"):
         bucket.clients.add(ClientFactory(language=language))
-    return CampaignFactory(wizard_step="send", audience={"buckets": [bucket.pk]}, content=content_for("en", "fr"),
-                           created_by=ops)
+    return CampaignFactory(
+        wizard_step="send", audience={"buckets": [bucket.pk]}, content=content_for("en", "fr"), created_by=ops
+    )
 
 
 def test_confirm_requires_the_count_ticked(client, ready):
@@ -140,8 +141,13 @@ def test_skip_test_in_one_click(client, ready):
 def test_viewers_cannot_open_the_wizard(client, ready):
     """A Viewer gets 403 on every wizard page; an anonymous visitor is sent to log in."""
     client.force_login(UserFactory(username="vic", groups=["Viewers"]))
-    for url in (reverse("campaigns:new"), step_url(ready, "incident"), step_url(ready, "send"),
-                reverse("campaigns:wizard_counts", args=[ready.pk]), reverse("campaigns:templates") + "new/"):
+    for url in (
+        reverse("campaigns:new"),
+        step_url(ready, "incident"),
+        step_url(ready, "send"),
+        reverse("campaigns:wizard_counts", args=[ready.pk]),
+        reverse("campaigns:templates") + "new/",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(step_url(ready, "send"), {"expected": "3", "confirm": "on"}).status_code == 403
     client.logout()
@@ -159,8 +165,12 @@ def test_ops_without_send_permission_cannot_send(client, ready):
     page = client.get(step_url(ready, "send"))
     assert page.status_code == 200 and b"send-button" not in page.content
     assert client.post(step_url(ready, "send"), {"expected": "3", "confirm": "on", "_send": "1"}).status_code == 403
-    assert client.post(step_url(ready, "test"), {"test_recipients": [TestRecipientFactory().pk],
-                                                 "_send_test": "1"}).status_code == 403
+    assert (
+        client.post(
+            step_url(ready, "test"), {"test_recipients": [TestRecipientFactory().pk], "_send_test": "1"}
+        ).status_code
+        == 403
+    )
     assert not Send.objects.exists()
 
 
@@ -189,8 +199,9 @@ def test_reminders_start_once_per_due_time(ready, ops):
     campaign_confirm(campaign=ready, actor=ops)
     ready.refresh_from_db()
     due = ready.next_run_at
-    Campaign.objects.filter(pk=ready.pk).update(next_run_at=timezone.now() - timedelta(minutes=1),
-                                                repeat_until=timezone.now() + timedelta(hours=1))
+    Campaign.objects.filter(pk=ready.pk).update(
+        next_run_at=timezone.now() - timedelta(minutes=1), repeat_until=timezone.now() + timedelta(hours=1)
+    )
     assert reminders_due_task() == 1
     assert reminders_due_task() == 0
     assert CampaignSend.objects.filter(campaign=ready, role="reminder").count() == 1

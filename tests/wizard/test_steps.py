@@ -27,9 +27,18 @@ def bucket():
 
 
 def incident_post(**overrides):
-    data = {"title": "SMS delayed", "kind": "outage", "services": ["SMS service"], "other_services": "",
-            "started_at": "2026-01-10T09:00", "expected_resolution_at": "2026-01-10T12:00", "severity": "major",
-            "internal_note": "", "tz": "Europe/Paris", "_next": "1"}
+    data = {
+        "title": "SMS delayed",
+        "kind": "outage",
+        "services": ["SMS service"],
+        "other_services": "",
+        "started_at": "2026-01-10T09:00",
+        "expected_resolution_at": "2026-01-10T12:00",
+        "severity": "major",
+        "internal_note": "",
+        "tz": "Europe/Paris",
+        "_next": "1",
+    }
     data.update(overrides)
     return data
 
@@ -47,8 +56,9 @@ def test_incident_step_creates_incident_and_draft(client, ops):
 
 def test_incident_step_errors_are_shown_beside_fields(client, ops):
     """Missing title and services and an end before the start are reported beside each field; nothing is saved."""
-    response = client.post(reverse("campaigns:new"), incident_post(title="", services=[],
-                                                                   expected_resolution_at="2026-01-10T08:00"))
+    response = client.post(
+        reverse("campaigns:new"), incident_post(title="", services=[], expected_resolution_at="2026-01-10T08:00")
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert set(form.errors) == {"title", "services", "expected_resolution_at"}
@@ -66,8 +76,14 @@ def test_a_step_not_reached_redirects_to_the_furthest_step(client, ops):
 def test_audience_step_saves_definition_and_counts(client, ops, bucket):
     """Choosing a bucket and both channels saves the audience and shows per-channel counts."""
     campaign = CampaignFactory(wizard_step="audience", audience={}, channels=[])
-    data = {"buckets": [bucket.pk], "match": "all", "channels": ["sms", "email"], "cond-TOTAL_FORMS": "1",
-            "cond-INITIAL_FORMS": "0", "_next": "1"}
+    data = {
+        "buckets": [bucket.pk],
+        "match": "all",
+        "channels": ["sms", "email"],
+        "cond-TOTAL_FORMS": "1",
+        "cond-INITIAL_FORMS": "0",
+        "_next": "1",
+    }
     response = client.post(step_url(campaign, "audience"), data)
     assert response.status_code == 302 and response.url == step_url(campaign, "message")
     campaign.refresh_from_db()
@@ -82,9 +98,17 @@ def test_audience_with_nobody_reachable_is_an_error(client, ops):
     empty = BucketFactory()
     empty.clients.add(ClientFactory(phone=""))
     campaign = CampaignFactory(wizard_step="audience", audience={}, channels=[])
-    response = client.post(step_url(campaign, "audience"), {
-        "buckets": [empty.pk], "match": "all", "channels": ["sms"], "cond-TOTAL_FORMS": "1",
-        "cond-INITIAL_FORMS": "0", "_next": "1"})
+    response = client.post(
+        step_url(campaign, "audience"),
+        {
+            "buckets": [empty.pk],
+            "match": "all",
+            "channels": ["sms"],
+            "cond-TOTAL_FORMS": "1",
+            "cond-INITIAL_FORMS": "0",
+            "_next": "1",
+        },
+    )
     assert response.status_code == 200
     assert "channels" in response.context["form"].errors
     assert response.context["counts"].per_channel["sms"].excluded["no_phone"] == 1
@@ -93,11 +117,20 @@ def test_audience_with_nobody_reachable_is_an_error(client, ops):
 def test_audience_conditions_and_unknown_field(client, ops, bucket):
     """Conditions narrow the audience; an unknown field is reported on the form."""
     campaign = CampaignFactory(wizard_step="audience", audience={}, channels=[])
-    base = {"buckets": [bucket.pk], "match": "all", "channels": ["sms"], "cond-TOTAL_FORMS": "2",
-            "cond-INITIAL_FORMS": "0", "cond-0-field": "language", "cond-0-op": "is", "cond-0-value": "fr",
-            "_next": "1"}
-    bad = client.post(step_url(campaign, "audience"), {**base, "cond-1-field": "shoe_size", "cond-1-op": "is",
-                                                       "cond-1-value": "42"})
+    base = {
+        "buckets": [bucket.pk],
+        "match": "all",
+        "channels": ["sms"],
+        "cond-TOTAL_FORMS": "2",
+        "cond-INITIAL_FORMS": "0",
+        "cond-0-field": "language",
+        "cond-0-op": "is",
+        "cond-0-value": "fr",
+        "_next": "1",
+    }
+    bad = client.post(
+        step_url(campaign, "audience"), {**base, "cond-1-field": "shoe_size", "cond-1-op": "is", "cond-1-value": "42"}
+    )
     assert bad.status_code == 200 and "shoe_size" in str(bad.context["form"].non_field_errors())
     good = client.post(step_url(campaign, "audience"), base)
     assert good.status_code == 302
@@ -112,9 +145,17 @@ def test_csv_upload_matches_clients_and_lists_unmatched(client, ops):
     first, second = ClientFactory(external_ref="A-1"), ClientFactory(email="Known@Example.com")
     campaign = CampaignFactory(wizard_step="audience", audience={}, channels=["email"])
     upload = SimpleUploadedFile("list.csv", b"reference\nA-1\nknown@example.com\nNOPE-9\n", "text/csv")
-    response = client.post(step_url(campaign, "audience"), {
-        "match": "all", "channels": ["email"], "cond-TOTAL_FORMS": "1", "cond-INITIAL_FORMS": "0",
-        "csv_file": upload, "_upload": "1"})
+    response = client.post(
+        step_url(campaign, "audience"),
+        {
+            "match": "all",
+            "channels": ["email"],
+            "cond-TOTAL_FORMS": "1",
+            "cond-INITIAL_FORMS": "0",
+            "csv_file": upload,
+            "_upload": "1",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].csv_unmatched == ["NOPE-9"]
     campaign.refresh_from_db()
@@ -122,11 +163,21 @@ def test_csv_upload_matches_clients_and_lists_unmatched(client, ops):
 
 
 def message_post(**overrides):
-    data = {"fallback_language": "en", "var_service": "SMS service", "var_expected_resolution": "12:00",
-            "var_status_page": "", "en_sms_text": "{{ client_name }}: SMS delayed.",
-            "en_email_subject": "SMS delayed", "en_email_text": "Hello {{ client_name }}", "en_email_html": "",
-            "fr_sms_text": "{{ client_name }} : SMS retardés.", "fr_email_subject": "SMS retardés",
-            "fr_email_text": "Bonjour", "fr_email_html": "", "_next": "1"}
+    data = {
+        "fallback_language": "en",
+        "var_service": "SMS service",
+        "var_expected_resolution": "12:00",
+        "var_status_page": "",
+        "en_sms_text": "{{ client_name }}: SMS delayed.",
+        "en_email_subject": "SMS delayed",
+        "en_email_text": "Hello {{ client_name }}",
+        "en_email_html": "",
+        "fr_sms_text": "{{ client_name }} : SMS retardés.",
+        "fr_email_subject": "SMS retardés",
+        "fr_email_text": "Bonjour",
+        "fr_email_html": "",
+        "_next": "1",
+    }
     data.update(overrides)
     return data
 
@@ -180,8 +231,7 @@ def test_when_step_rejects_past_times(client, ops):
     """A time in the past is refused with a clear error beside the field."""
     campaign = CampaignFactory(wizard_step="when")
     past = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(step_url(campaign, "when"), {"send_mode": "at", "send_at": past, "tz": "UTC",
-                                                        "_next": "1"})
+    response = client.post(step_url(campaign, "when"), {"send_mode": "at", "send_at": past, "tz": "UTC", "_next": "1"})
     assert "already passed" in response.context["form"].errors["send_at"][0]
 
 
@@ -191,8 +241,10 @@ def test_when_step_repeat_needs_interval_and_end(client, ops):
     response = client.post(step_url(campaign, "when"), {"send_mode": "repeat", "tz": "UTC", "_next": "1"})
     assert set(response.context["form"].errors) == {"repeat_every_hours", "repeat_until"}
     until = (timezone.now() + timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M")
-    ok = client.post(step_url(campaign, "when"), {"send_mode": "repeat", "repeat_every_hours": "2",
-                                                  "repeat_until": until, "tz": "UTC", "_next": "1"})
+    ok = client.post(
+        step_url(campaign, "when"),
+        {"send_mode": "repeat", "repeat_every_hours": "2", "repeat_until": until, "tz": "UTC", "_next": "1"},
+    )
     assert ok.url == step_url(campaign, "preview")
     campaign.refresh_from_db()
     assert campaign.repeat_every_hours == 2 and campaign.send_at is None
@@ -202,17 +254,21 @@ def test_preview_renders_real_recipients_per_language_and_channel(client, ops, b
     """The preview renders real recipients' messages per language and channel, with SMS parts and email HTML."""
     from tests.wizard.factories import content_for
 
-    campaign = CampaignFactory(wizard_step="preview", audience={"buckets": [bucket.pk]},
-                               content=content_for("en", "fr"))
+    campaign = CampaignFactory(
+        wizard_step="preview", audience={"buckets": [bucket.pk]}, content=content_for("en", "fr")
+    )
     response = client.get(step_url(campaign, "preview"))
     samples = response.context["samples"]
     assert {(s["channel"], s["rendered"].language) for s in samples} == {
-        ("sms", "en"), ("sms", "fr"), ("email", "en"), ("email", "fr")}
+        ("sms", "en"),
+        ("sms", "fr"),
+        ("email", "en"),
+        ("email", "fr"),
+    }
     fr = next(s for s in samples if s["channel"] == "sms" and s["rendered"].language == "fr")
     assert fr["rendered"].text.startswith(f"[fr] {fr['client'].name}:")
     assert b"srcdoc=" in response.content and b'sandbox=""' in response.content
-    search = client.get(reverse("campaigns:wizard_recipients", args=[campaign.pk]),
-                        {"q": fr["client"].external_ref})
+    search = client.get(reverse("campaigns:wizard_recipients", args=[campaign.pk]), {"q": fr["client"].external_ref})
     assert [row["client"] for row in search.context["rows"]] == [fr["client"]]
 
 
@@ -220,13 +276,15 @@ def test_follow_up_shows_same_recipients_and_cannot_change_them(client, ops):
     """A follow-up's audience reads 'Same recipients as …' and a submitted audience does not replace it."""
     parent = CampaignFactory(state="completed", title="SMS down")
     clients = [ClientFactory(), ClientFactory()]
-    follow_up = CampaignFactory(parent=parent, audience={"clients": [c.pk for c in clients]},
-                                wizard_step="audience", channels=["sms"])
+    follow_up = CampaignFactory(
+        parent=parent, audience={"clients": [c.pk for c in clients]}, wizard_step="audience", channels=["sms"]
+    )
     page = client.get(step_url(follow_up, "audience"))
     assert "Same recipients as “SMS down” (2 clients)" in page.content.decode()
     assert "builtin" not in page.context["form"].fields
-    client.post(step_url(follow_up, "audience"), {"builtin": ["all_clients"], "channels": ["sms", "email"],
-                                                  "_next": "1"})
+    client.post(
+        step_url(follow_up, "audience"), {"builtin": ["all_clients"], "channels": ["sms", "email"], "_next": "1"}
+    )
     follow_up.refresh_from_db()
     assert follow_up.audience == {"clients": [c.pk for c in clients]}
     assert follow_up.channels == ["sms", "email"]
@@ -235,7 +293,8 @@ def test_follow_up_shows_same_recipients_and_cannot_change_them(client, ops):
 def test_preview_warns_about_shared_values_the_message_uses_but_nobody_filled(client):
     """A message using {{ expected_resolution }} with no expected time shows a warning before anything is sent."""
     campaign = CampaignFactory(
-        channels=["sms"], wizard_step="preview",
+        channels=["sms"],
+        wizard_step="preview",
         content={"en": {"sms": {"text": "Fixed by {{ expected_resolution }}. {{ service }}"}}},
         variables={"expected_resolution": "", "service": "SMS service"},
     )

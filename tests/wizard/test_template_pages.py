@@ -13,9 +13,17 @@ pytestmark = pytest.mark.django_db
 def test_ops_create_a_template_with_two_languages(client):
     """A template saved from the page holds one version per language filled in."""
     client.force_login(UserFactory(groups=["Ops"]))
-    response = client.post(reverse("campaigns:template_new"), {
-        "name": "SMS outage", "kind": "outage", "description": "", "en_sms_text": "{{ client_name }}: SMS down",
-        "fr_sms_text": "{{ client_name }} : SMS en panne", "en_email_subject": "SMS down"})
+    response = client.post(
+        reverse("campaigns:template_new"),
+        {
+            "name": "SMS outage",
+            "kind": "outage",
+            "description": "",
+            "en_sms_text": "{{ client_name }}: SMS down",
+            "fr_sms_text": "{{ client_name }} : SMS en panne",
+            "en_email_subject": "SMS down",
+        },
+    )
     assert response.status_code == 302
     template = MessageTemplate.objects.get(name="SMS outage")
     assert sorted(template.versions.values_list("language", flat=True)) == ["en", "fr"]
@@ -26,8 +34,10 @@ def test_template_error_is_shown_beside_the_field(client):
     """A tag in a template is refused with the line and the reason beside the field."""
     client.force_login(UserFactory(groups=["Ops"]))
     version = TemplateVersionFactory()
-    response = client.post(reverse("campaigns:template_edit", args=[version.template.pk]), {
-        "name": version.template.name, "kind": "outage", "en_sms_text": "{% if x %}hi{% endif %}"})
+    response = client.post(
+        reverse("campaigns:template_edit", args=[version.template.pk]),
+        {"name": version.template.name, "kind": "outage", "en_sms_text": "{% if x %}hi{% endif %}"},
+    )
     assert response.status_code == 200
     assert "tags" in response.context["form"].errors["en_sms_text"][0]
 

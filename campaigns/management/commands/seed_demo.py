@@ -41,12 +41,18 @@ REGIONS = ["North", "South", "East", "West", "Paris"]
 PLANS = ["Home", "Business", "Enterprise"]
 NETWORKS = ["Orange", "SFR", "Bouygues", "Free"]
 NAMES = {
-    "en": (["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Grace", "Leo", "Ruby"],
-           ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Walker", "Wright", "Hughes"]),
-    "fr": (["Léa", "Hugo", "Chloé", "Louis", "Manon", "Gabriel", "Inès", "Jules", "Camille", "Arthur", "Zoé"],
-           ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]),
-    "de": (["Lena", "Lukas", "Mia", "Finn", "Hannah", "Jonas", "Emma", "Paul", "Sophie", "Felix", "Marie"],
-           ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann"]),
+    "en": (
+        ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Grace", "Leo", "Ruby"],
+        ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Walker", "Wright", "Hughes"],
+    ),
+    "fr": (
+        ["Léa", "Hugo", "Chloé", "Louis", "Manon", "Gabriel", "Inès", "Jules", "Camille", "Arthur", "Zoé"],
+        ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"],
+    ),
+    "de": (
+        ["Lena", "Lukas", "Mia", "Finn", "Hannah", "Jonas", "Emma", "Paul", "Sophie", "Felix", "Marie"],
+        ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann"],
+    ),
 }
 COMPANIES = ["Atelier", "Boulangerie", "Garage", "Cabinet", "Studio", "Logistik", "Consulting", "Pharmacie", "Hotel"]
 # Client numbers whose mobile ends in 666 (the sandbox reports them UNDELIVERABLE) and whose email starts "bounce".
@@ -84,8 +90,10 @@ def _client_values(n: int, rng: random.Random) -> dict:
         "plan": plan,
         "tags": tags,
         "muted_kinds": ["maintenance"] if n % 41 == 3 else [],
-        "attributes": {"last_visit": last_visit.isoformat(),
-                       "monthly_spend": round(rng.uniform(12, 180) * (4 if plan == "Enterprise" else 1), 2)},
+        "attributes": {
+            "last_visit": last_visit.isoformat(),
+            "monthly_spend": round(rng.uniform(12, 180) * (4 if plan == "Enterprise" else 1), 2),
+        },
     }
 
 
@@ -93,8 +101,9 @@ def _clients() -> list[Client]:
     rng = random.Random(2026)
     clients = [Client(external_ref=f"{REF_PREFIX}{n:04d}", **_client_values(n, rng)) for n in range(CLIENT_COUNT)]
     fields = list(_client_values(0, random.Random(0)))  # every seeded field; consent is left as it is
-    Client.objects.bulk_create(clients, update_conflicts=True, unique_fields=["external_ref"],
-                               update_fields=[*fields, "updated_at"])
+    Client.objects.bulk_create(
+        clients, update_conflicts=True, unique_fields=["external_ref"], update_fields=[*fields, "updated_at"]
+    )
     return list(Client.objects.filter(external_ref__startswith=REF_PREFIX).order_by("external_ref"))
 
 
@@ -112,29 +121,44 @@ def _buckets(clients: list[Client]) -> dict[str, Bucket]:
     descriptions["Key accounts"] = "Enterprise customers with an account manager."
     descriptions["Pilot group"] = "Customers who try new services first."
     for name, description in descriptions.items():
-        buckets[name], _ = Bucket.objects.update_or_create(slug=slugify(name),
-                                                           defaults={"name": name, "description": description})
+        buckets[name], _ = Bucket.objects.update_or_create(
+            slug=slugify(name), defaults={"name": name, "description": description}
+        )
     members = [(buckets[client.region], client) for client in clients]
     members += [(buckets["Key accounts"], client) for client in clients if client.plan == "Enterprise"]
     members += [(buckets["Pilot group"], client) for client in clients[::23]]
-    BucketMembership.objects.bulk_create([BucketMembership(bucket=bucket, client=client) for bucket, client in members],
-                                         ignore_conflicts=True)
+    BucketMembership.objects.bulk_create(
+        [BucketMembership(bucket=bucket, client=client) for bucket, client in members], ignore_conflicts=True
+    )
     return buckets
 
 
 def _segments(buckets: dict[str, Bucket]) -> None:
-    Segment.objects.update_or_create(name="High spenders on SMS", defaults={
-        "description": "SMS clients spending more than 150 a month.",
-        "definition": {"builtin": ["sms_clients"], "match": "all",
-                       "conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 150}]},
-    })
-    Segment.objects.update_or_create(name="Paris businesses not seen since spring", defaults={
-        "description": "Business and enterprise clients in the Paris bucket whose last visit was before June 2026.",
-        "definition": {"buckets": [buckets["Paris"].pk], "match": "all", "conditions": [
-            {"field": "plan", "op": "in", "value": ["Business", "Enterprise"]},
-            {"field": "attributes.last_visit", "op": "before", "value": "2026-06-01"},
-        ]},
-    })
+    Segment.objects.update_or_create(
+        name="High spenders on SMS",
+        defaults={
+            "description": "SMS clients spending more than 150 a month.",
+            "definition": {
+                "builtin": ["sms_clients"],
+                "match": "all",
+                "conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 150}],
+            },
+        },
+    )
+    Segment.objects.update_or_create(
+        name="Paris businesses not seen since spring",
+        defaults={
+            "description": "Business and enterprise clients in the Paris bucket whose last visit was before June 2026.",
+            "definition": {
+                "buckets": [buckets["Paris"].pk],
+                "match": "all",
+                "conditions": [
+                    {"field": "plan", "op": "in", "value": ["Business", "Enterprise"]},
+                    {"field": "attributes.last_visit", "op": "before", "value": "2026-06-01"},
+                ],
+            },
+        },
+    )
 
 
 def _test_recipients() -> None:
@@ -143,17 +167,21 @@ def _test_recipients() -> None:
         ("Support desk (FR)", "support-fr@example.com", "+33610009002", "fr"),
         ("Support desk (DE)", "support-de@example.com", "+33610009003", "de"),
     ):
-        TestRecipient.objects.update_or_create(name=name, defaults={"email": email, "phone": phone,
-                                                                    "language": language, "is_active": True})
+        TestRecipient.objects.update_or_create(
+            name=name, defaults={"email": email, "phone": phone, "language": language, "is_active": True}
+        )
 
 
 def _templates() -> None:
     for spec in TEMPLATES:
-        template, _ = MessageTemplate.objects.update_or_create(name=spec["name"], defaults={
-            "kind": spec["kind"], "description": spec["description"], "sms_stop_line": spec["sms_stop_line"]})
+        template, _ = MessageTemplate.objects.update_or_create(
+            name=spec["name"],
+            defaults={"kind": spec["kind"], "description": spec["description"], "sms_stop_line": spec["sms_stop_line"]},
+        )
         for language, text in spec["versions"].items():
-            TemplateVersion.objects.update_or_create(template=template, language=language,
-                                                     defaults=version_fields(language, text))
+            TemplateVersion.objects.update_or_create(
+                template=template, language=language, defaults=version_fields(language, text)
+            )
 
 
 def _users() -> None:
@@ -178,18 +206,32 @@ def _demo_notices() -> list[Campaign]:
     ops = User.objects.get(username="ops")
     pilot = Bucket.objects.get(name="Pilot group")
     now = timezone.now()
-    incident_fields = {"title": "Email delivery delayed", "kind": "outage", "services": ["Email service"],
-                       "started_at": now - timedelta(hours=3), "expected_resolution_at": now - timedelta(hours=1),
-                       "severity": "major"}
+    incident_fields = {
+        "title": "Email delivery delayed",
+        "kind": "outage",
+        "services": ["Email service"],
+        "started_at": now - timedelta(hours=3),
+        "expected_resolution_at": now - timedelta(hours=1),
+        "severity": "major",
+    }
     sent = []
     incident = None
-    for template_name, kind, title in (("Outage: service down", "outage", "Email delivery delayed"),
-                                       ("Service restored", "resolved", "Email delivery restored")):
+    for template_name, kind, title in (
+        ("Outage: service down", "outage", "Email delivery delayed"),
+        ("Service restored", "resolved", "Email delivery restored"),
+    ):
         campaign = campaign_draft_create(
-            incident=incident, incident_fields=incident_fields, kind=kind, title=title,
-            audience={"buckets": [pilot.pk]}, channels=["sms", "email"],
+            incident=incident,
+            incident_fields=incident_fields,
+            kind=kind,
+            title=title,
+            audience={"buckets": [pilot.pk]},
+            channels=["sms", "email"],
             template=MessageTemplate.objects.get(name=template_name),
-            variables={"status_page": "https://status.example.com"}, created_by=ops, source="demo")
+            variables={"status_page": "https://status.example.com"},
+            created_by=ops,
+            source="demo",
+        )
         incident = campaign.incident
         if sent:
             campaign.parent = sent[-1]
@@ -200,8 +242,10 @@ def _demo_notices() -> list[Campaign]:
 
 
 def demo_present() -> bool:
-    return Client.objects.filter(external_ref__startswith=REF_PREFIX).exists() and User.objects.filter(
-        username="ops").exists()
+    return (
+        Client.objects.filter(external_ref__startswith=REF_PREFIX).exists()
+        and User.objects.filter(username="ops").exists()
+    )
 
 
 class Command(BaseCommand):
@@ -209,8 +253,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="do nothing if the demo data is already there")
-        parser.add_argument("--notices", action="store_true",
-                            help="also send two demo notices to the pilot group (a worker delivers them)")
+        parser.add_argument(
+            "--notices",
+            action="store_true",
+            help="also send two demo notices to the pilot group (a worker delivers them)",
+        )
 
     def handle(self, *args, once: bool, notices: bool = False, **options) -> None:
         if once and demo_present():
@@ -226,9 +273,12 @@ class Command(BaseCommand):
                 _users()
                 if notices:
                     _demo_notices()
-            self.stdout.write(self.style.SUCCESS(
-                f"Demo data: {len(clients)} clients, {len(buckets)} buckets, 2 segments, 3 test recipients, "
-                f"{len(TEMPLATES)} templates in en/fr/de."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data: {len(clients)} clients, {len(buckets)} buckets, 2 segments, 3 test recipients, "
+                    f"{len(TEMPLATES)} templates in en/fr/de."
+                )
+            )
         self.stdout.write("Demo logins:")
         for username, password, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<9} {password:<20} {role}")

@@ -62,16 +62,28 @@ def step_url(campaign: Campaign, step: str) -> str:
 
 def steps_nav(campaign: Campaign, current: str) -> list[dict]:
     reached = drafts.step_index(campaign.wizard_step)
-    return [{"name": step, "title": drafts.STEP_TITLES[step], "number": index + 1,
-             "url": step_url(campaign, step), "reachable": index <= reached, "current": step == current}
-            for index, step in enumerate(drafts.STEPS)]
+    return [
+        {
+            "name": step,
+            "title": drafts.STEP_TITLES[step],
+            "number": index + 1,
+            "url": step_url(campaign, step),
+            "reachable": index <= reached,
+            "current": step == current,
+        }
+        for index, step in enumerate(drafts.STEPS)
+    ]
 
 
 def draft_counts(campaign: Campaign):
     if not campaign.audience or not campaign.channels:
         return None
-    return audience_counts(campaign.audience, campaign.channels, notice_kind=sending.campaign_notice_kind(campaign),
-                           mandatory=campaign.mandatory)
+    return audience_counts(
+        campaign.audience,
+        campaign.channels,
+        notice_kind=sending.campaign_notice_kind(campaign),
+        mandatory=campaign.mandatory,
+    )
 
 
 def follow_up_note(campaign: Campaign) -> str:
@@ -97,15 +109,28 @@ class NewNoticeView(StaffPermissionMixin, View):
         if not form.is_valid():
             return self._render(request, form)
         fields = form.incident_fields()
-        campaign = drafts.campaign_draft_create(incident_fields=fields, kind=fields["kind"], title=fields["title"],
-                                                created_by=request.user, source="web")
+        campaign = drafts.campaign_draft_create(
+            incident_fields=fields, kind=fields["kind"], title=fields["title"], created_by=request.user, source="web"
+        )
         return redirect(step_url(campaign, "audience"))
 
     def _render(self, request, form):
-        steps = [{"name": s, "title": drafts.STEP_TITLES[s], "number": i + 1, "url": "", "reachable": False,
-                  "current": s == "incident"} for i, s in enumerate(drafts.STEPS)]
-        return render(request, "campaigns/wizard/incident.html", {"form": form, "steps": steps, "step": "incident",
-                                                                  "campaign": None})
+        steps = [
+            {
+                "name": s,
+                "title": drafts.STEP_TITLES[s],
+                "number": i + 1,
+                "url": "",
+                "reachable": False,
+                "current": s == "incident",
+            }
+            for i, s in enumerate(drafts.STEPS)
+        ]
+        return render(
+            request,
+            "campaigns/wizard/incident.html",
+            {"form": form, "steps": steps, "step": "incident", "campaign": None},
+        )
 
 
 class StepView(StaffPermissionMixin, View):
@@ -122,9 +147,13 @@ class StepView(StaffPermissionMixin, View):
         if not self.has_permission():
             return self.handle_no_permission()
         if self.campaign.state != Campaign.State.DRAFT and not (
-                self.allow_when_awaiting_approval and self.campaign.state == Campaign.State.AWAITING_APPROVAL):
-            messages.info(request, f"This notice is already {self.campaign.get_state_display()}; "
-                                   "nothing was sent twice. Here is its page.")
+            self.allow_when_awaiting_approval and self.campaign.state == Campaign.State.AWAITING_APPROVAL
+        ):
+            messages.info(
+                request,
+                f"This notice is already {self.campaign.get_state_display()}; "
+                "nothing was sent twice. Here is its page.",
+            )
             return redirect("campaigns:detail", pk=self.campaign.pk)
         if drafts.step_index(self.step) > drafts.step_index(self.campaign.wizard_step):
             return redirect(step_url(self.campaign, self.campaign.wizard_step))
@@ -163,7 +192,8 @@ class StepView(StaffPermissionMixin, View):
             if going_back:
                 return redirect(step_url(self.campaign, self.previous_step()))
             if "_preview" in request.POST and drafts.step_index(self.campaign.wizard_step) >= drafts.step_index(
-                    "preview"):
+                "preview"
+            ):
                 return redirect(step_url(self.campaign, "preview"))
             drafts.campaign_step_reach(campaign=self.campaign, step=self.next_step())
             return redirect(step_url(self.campaign, self.next_step()))
@@ -184,5 +214,3 @@ class StepView(StaffPermissionMixin, View):
             **self.extra_context(form),
         }
         return render(self.request, f"campaigns/wizard/{self.step}.html", context, status=status)
-
-

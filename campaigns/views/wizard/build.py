@@ -23,8 +23,7 @@ class IncidentStepView(StepView):
         return IncidentForm(data, initial=IncidentForm.initial_for(self.campaign.incident))
 
     def save(self, form) -> None:
-        drafts.campaign_incident_update(campaign=self.campaign, fields=form.incident_fields(),
-                                        actor=self.request.user)
+        drafts.campaign_incident_update(campaign=self.campaign, fields=form.incident_fields(), actor=self.request.user)
 
 
 class AudienceStepView(StepView):
@@ -36,14 +35,19 @@ class AudienceStepView(StepView):
         return AudienceForm(data, files, campaign=self.campaign)
 
     def save(self, form) -> None:
-        drafts.campaign_audience_update(campaign=self.campaign, audience=form.cleaned_data["definition"],
-                                        channels=list(form.cleaned_data["channels"]),
-                                        mandatory=form.cleaned_data.get("mandatory", False))
+        drafts.campaign_audience_update(
+            campaign=self.campaign,
+            audience=form.cleaned_data["definition"],
+            channels=list(form.cleaned_data["channels"]),
+            mandatory=form.cleaned_data.get("mandatory", False),
+        )
         if form.csv_unmatched:
             shown = ", ".join(form.csv_unmatched[:20])
             more = f" and {len(form.csv_unmatched) - 20} more" if len(form.csv_unmatched) > 20 else ""
-            messages.warning(self.request, f"{len(form.csv_unmatched)} row(s) of the list match no client and were "
-                                           f"left out: {shown}{more}.")
+            messages.warning(
+                self.request,
+                f"{len(form.csv_unmatched)} row(s) of the list match no client and were left out: {shown}{more}.",
+            )
 
     def post(self, request, pk):
         if "_upload" not in request.POST:
@@ -52,9 +56,12 @@ class AudienceStepView(StepView):
         form.is_valid()
         if "definition" not in form.cleaned_data or form.has_error("csv_file"):
             return self.render(form)
-        drafts.campaign_audience_update(campaign=self.campaign, audience=form.cleaned_data["definition"],
-                                        channels=list(form.cleaned_data.get("channels") or self.campaign.channels),
-                                        mandatory=form.cleaned_data.get("mandatory", False))
+        drafts.campaign_audience_update(
+            campaign=self.campaign,
+            audience=form.cleaned_data["definition"],
+            channels=list(form.cleaned_data.get("channels") or self.campaign.channels),
+            mandatory=form.cleaned_data.get("mandatory", False),
+        )
         self.campaign.refresh_from_db()
         fresh = self.get_form()
         fresh.csv_unmatched = form.csv_unmatched
@@ -62,9 +69,13 @@ class AudienceStepView(StepView):
 
     def extra_context(self, form) -> dict:
         counts = form.counts if form.is_bound else draft_counts(self.campaign)
-        return {"counts": counts, "reason_labels": REASON_LABELS, "follow_up_note": follow_up_note(self.campaign),
-                "field_suggestions": field_suggestions(),
-                "csv_client_count": len(self.campaign.audience.get("clients") or [])}
+        return {
+            "counts": counts,
+            "reason_labels": REASON_LABELS,
+            "follow_up_note": follow_up_note(self.campaign),
+            "field_suggestions": field_suggestions(),
+            "csv_client_count": len(self.campaign.audience.get("clients") or []),
+        }
 
 
 class MessageStepView(StepView):
@@ -89,8 +100,9 @@ class MessageStepView(StepView):
 
     def get_form(self, data=None, files=None):
         languages = self.languages()
-        return MessageForm(data, campaign=self.campaign, languages=languages,
-                           initial=MessageForm.initial_for(self.campaign, languages))
+        return MessageForm(
+            data, campaign=self.campaign, languages=languages, initial=MessageForm.initial_for(self.campaign, languages)
+        )
 
     def post(self, request, pk):
         if "_load_template" in request.POST:
@@ -100,41 +112,62 @@ class MessageStepView(StepView):
                 messages.warning(request, "Choose a template to start from.")
             else:
                 drafts.campaign_template_apply(campaign=self.campaign, template=template)
-                messages.success(request, f"The text of “{template.name}” was filled in; edit it freely — the "
-                                          "saved template does not change.")
+                messages.success(
+                    request,
+                    f"The text of “{template.name}” was filled in; edit it freely — the "
+                    "saved template does not change.",
+                )
             return redirect(step_url(self.campaign, self.step))
         return super().post(request, pk)
 
     def save(self, form) -> None:
         data = form.cleaned_data
         drafts.campaign_message_update(
-            campaign=self.campaign, content=data["content"], fallback_language=data["fallback_language"],
-            variables=data["variables"], sms_stop_line=data["sms_stop_line"], template=data.get("template"),
+            campaign=self.campaign,
+            content=data["content"],
+            fallback_language=data["fallback_language"],
+            variables=data["variables"],
+            sms_stop_line=data["sms_stop_line"],
+            template=data.get("template"),
             save_as_template=data["template_name"].strip() if data.get("save_as_template") else "",
-            actor=self.request.user)
+            actor=self.request.user,
+        )
 
     def keep(self, form) -> None:
-        drafts.campaign_content_keep(campaign=self.campaign, content=form.raw_content(),
-                                     variables=form.raw_variables())
+        drafts.campaign_content_keep(campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables())
 
     def extra_context(self, form) -> dict:
         counts = self.counts()
         names = dict(settings.LANGUAGES)
         tabs = []
         for language in form.languages:
-            per_channel = {channel: (counts.per_channel[channel].per_language.get(language, 0) if counts else 0)
-                           for channel in form.channels}
+            per_channel = {
+                channel: (counts.per_channel[channel].per_language.get(language, 0) if counts else 0)
+                for channel in form.channels
+            }
             sms_text = form._raw(f"{language}_sms_text")
             count = sms_count(sms_text)
-            tabs.append({
-                "code": language, "name": names.get(language, language), "per_channel": per_channel,
-                "recipients": max(per_channel.values(), default=0), "fields": form.language_fields(language),
-                "has_errors": any(form.has_error(bf.name) for bfs in form.language_fields(language).values()
-                                  for bf in bfs) if form.is_bound else False,
-                "sms": count, "sms_estimate": count.parts * per_channel.get("sms", 0),
-            })
-        return {"tabs": tabs, "variables": VARIABLES,
-                "variable_fields": [form[f"var_{name}"] for name in EDITABLE_VARIABLES]}
+            tabs.append(
+                {
+                    "code": language,
+                    "name": names.get(language, language),
+                    "per_channel": per_channel,
+                    "recipients": max(per_channel.values(), default=0),
+                    "fields": form.language_fields(language),
+                    "has_errors": any(
+                        form.has_error(bf.name) for bfs in form.language_fields(language).values() for bf in bfs
+                    )
+                    if form.is_bound
+                    else False,
+                    "sms": count,
+                    "sms_estimate": count.parts * per_channel.get("sms", 0),
+                }
+            )
+        return {
+            "tabs": tabs,
+            "variables": VARIABLES,
+            "variable_fields": [form[f"var_{name}"] for name in EDITABLE_VARIABLES],
+        }
 
 
 class WhenStepView(StepView):
@@ -145,12 +178,13 @@ class WhenStepView(StepView):
 
     def save(self, form) -> None:
         data = form.cleaned_data
-        drafts.campaign_schedule_update(campaign=self.campaign, send_mode=data["send_mode"],
-                                        send_at=data.get("send_at"),
-                                        repeat_every_hours=data.get("repeat_every_hours"),
-                                        repeat_until=data.get("repeat_until"))
+        drafts.campaign_schedule_update(
+            campaign=self.campaign,
+            send_mode=data["send_mode"],
+            send_at=data.get("send_at"),
+            repeat_every_hours=data.get("repeat_every_hours"),
+            repeat_until=data.get("repeat_until"),
+        )
 
     def extra_context(self, form) -> dict:
         return {"zone": timezone.get_current_timezone_name()}
-
-

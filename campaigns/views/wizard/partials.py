@@ -12,6 +12,7 @@ from campaigns.views.wizard.review import latest_test_summary, recipients_contex
 
 # Partials (htmx) ---------------------------------------------------------------------------------------------------
 
+
 class AudienceCountsView(StaffPermissionMixin, View):
     """The live counts beside the audience form, computed from the form as it stands (nothing is saved)."""
 
@@ -19,8 +20,11 @@ class AudienceCountsView(StaffPermissionMixin, View):
         campaign = get_object_or_404(Campaign, pk=pk)
         form = AudienceForm(request.POST, campaign=campaign)
         form.is_valid()
-        return render(request, "campaigns/wizard/_counts.html",
-                      {"counts": form.counts, "reason_labels": REASON_LABELS, "form": form, "live": True})
+        return render(
+            request,
+            "campaigns/wizard/_counts.html",
+            {"counts": form.counts, "reason_labels": REASON_LABELS, "form": form, "live": True},
+        )
 
 
 class PreviewRecipientsView(StaffPermissionMixin, View):
@@ -42,7 +46,8 @@ class TestStatusView(StaffPermissionMixin, View):
 
     def get(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
-        return render(request, "campaigns/wizard/_test_status.html",
-                      {"campaign": campaign, "test_summary": latest_test_summary(campaign)})
-
-
+        return render(
+            request,
+            "campaigns/wizard/_test_status.html",
+            {"campaign": campaign, "test_summary": latest_test_summary(campaign)},
+        )

@@ -74,36 +74,62 @@ def recipient_samples(campaign: Campaign) -> list[dict]:
     samples = []
     own_languages = [language for language in campaign.content]
     for channel in campaign.channels:
-        eligible = audience_queryset(campaign.audience).annotate(
-            reason=exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)).filter(reason="")
+        eligible = (
+            audience_queryset(campaign.audience)
+            .annotate(reason=exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory))
+            .filter(reason="")
+        )
         groups = [(language, eligible.filter(language=language)) for language in own_languages]
         groups.append((None, eligible.exclude(language__in=own_languages)))
         for language, queryset in groups:
             for client in queryset.order_by("pk")[:SAMPLES_PER_LANGUAGE]:
-                rendered = render_message(content=campaign.content, language=client.language,
-                                          fallback_language=campaign.fallback_language, channel=channel,
-                                          recipient=client, variables=campaign.variables,
-                                          sms_stop_line=campaign.sms_stop_line)
-                samples.append({"channel": channel, "client": client, "rendered": rendered,
-                                "group": language or f"other languages → {campaign.fallback_language}"})
+                rendered = render_message(
+                    content=campaign.content,
+                    language=client.language,
+                    fallback_language=campaign.fallback_language,
+                    channel=channel,
+                    recipient=client,
+                    variables=campaign.variables,
+                    sms_stop_line=campaign.sms_stop_line,
+                )
+                samples.append(
+                    {
+                        "channel": channel,
+                        "client": client,
+                        "rendered": rendered,
+                        "group": language or f"other languages → {campaign.fallback_language}",
+                    }
+                )
     return samples
 
 
 def recipients_context(campaign: Campaign, params) -> dict:
     """The first recipients the audience matches, searchable and paginated, and why any channel excludes them."""
     kind = sending.campaign_notice_kind(campaign)
-    reasons = {f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
-               for channel in campaign.channels}
+    reasons = {
+        f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
+        for channel in campaign.channels
+    }
     queryset = audience_queryset(campaign.audience).annotate(**reasons).order_by("name", "pk")
     search = (params.get("q") or "").strip()
     if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(account__icontains=search)
-                                   | Q(external_ref__icontains=search) | Q(email__icontains=search)
-                                   | Q(phone__icontains=search))
+        queryset = queryset.filter(
+            Q(name__icontains=search)
+            | Q(account__icontains=search)
+            | Q(external_ref__icontains=search)
+            | Q(email__icontains=search)
+            | Q(phone__icontains=search)
+        )
     page = Paginator(queryset, RECIPIENTS_PER_PAGE).get_page(params.get("page"))
-    rows = [{"client": client,
-             "channels": [(channel, REASON_LABELS.get(getattr(client, f"reason_{channel}"), ""))
-                          for channel in campaign.channels]} for client in page.object_list]
+    rows = [
+        {
+            "client": client,
+            "channels": [
+                (channel, REASON_LABELS.get(getattr(client, f"reason_{channel}"), "")) for channel in campaign.channels
+            ],
+        }
+        for client in page.object_list
+    ]
     return {"campaign": campaign, "page": page, "rows": rows, "search": search}
 
 
@@ -121,8 +147,11 @@ class PreviewStepView(StepView):
         return super().post(request, pk)
 
     def extra_context(self, form) -> dict:
-        errors = content_errors(self.campaign.content, self.campaign.channels) if self.campaign.content else {
-            "content": "No message yet."}
+        errors = (
+            content_errors(self.campaign.content, self.campaign.channels)
+            if self.campaign.content
+            else {"content": "No message yet."}
+        )
         reach = sending.campaign_reach(self.campaign)
         user = self.request.user
         return {
@@ -131,8 +160,9 @@ class PreviewStepView(StepView):
             "reach": reach,
             "reason_labels": REASON_LABELS,
             "content_errors": errors,
-            "empty_variables": [drafts.SHARED_VARIABLE_LABELS[name]
-                                for name in drafts.campaign_empty_variables(self.campaign)],
+            "empty_variables": [
+                drafts.SHARED_VARIABLE_LABELS[name] for name in drafts.campaign_empty_variables(self.campaign)
+            ],
             "samples": [] if errors else recipient_samples(self.campaign),
             "schedule_text": schedule_text(self.campaign),
             "audience_text": audience_text(self.campaign),
@@ -150,9 +180,14 @@ def latest_test_summary(campaign: Campaign) -> dict | None:
     if link is None:
         return None
     rows = list(Message.objects.filter(send_id=link.send_id).select_related("test_recipient").order_by("id"))
-    return {"send": link.send, "messages": rows, "delivered": sum(m.state == Message.State.DELIVERED for m in rows),
-            "failed": sum(m.is_final and m.state != Message.State.DELIVERED for m in rows),
-            "pending": sum(not m.is_final for m in rows), "total": len(rows)}
+    return {
+        "send": link.send,
+        "messages": rows,
+        "delivered": sum(m.state == Message.State.DELIVERED for m in rows),
+        "failed": sum(m.is_final and m.state != Message.State.DELIVERED for m in rows),
+        "pending": sum(not m.is_final for m in rows),
+        "total": len(rows),
+    }
 
 
 class TestStepView(StepView):
@@ -160,8 +195,12 @@ class TestStepView(StepView):
     step = "test"
 
     def get_form(self, data=None, files=None):
-        return TestSendForm(data, initial={"test_recipients": list(
-            TestRecipient.objects.filter(is_active=True).values_list("pk", flat=True)[:3])})
+        return TestSendForm(
+            data,
+            initial={
+                "test_recipients": list(TestRecipient.objects.filter(is_active=True).values_list("pk", flat=True)[:3])
+            },
+        )
 
     def post(self, request, pk):
         if "_send_test" not in request.POST:
@@ -175,8 +214,11 @@ class TestStepView(StepView):
         if not form.is_valid():
             return self.render(form)
         try:
-            sending.campaign_test_send(campaign=self.campaign, actor=request.user,
-                                       test_recipient_ids=[r.pk for r in form.cleaned_data["test_recipients"]])
+            sending.campaign_test_send(
+                campaign=self.campaign,
+                actor=request.user,
+                test_recipient_ids=[r.pk for r in form.cleaned_data["test_recipients"]],
+            )
         except sending.CampaignNotReady as error:
             form.add_error(None, str(error))
             return self.render(form)
@@ -216,9 +258,12 @@ class SendStepView(StepView):
             form.add_error(None, str(error))
             return self.render(form)
         if campaign.state == Campaign.State.AWAITING_APPROVAL:
-            messages.warning(request, f"{campaign.audience_size} recipients is above the approval threshold "
-                                      f"({settings.APPROVAL_THRESHOLD}); a second person with the approve "
-                                      "permission must approve it from the preview page.")
+            messages.warning(
+                request,
+                f"{campaign.audience_size} recipients is above the approval threshold "
+                f"({settings.APPROVAL_THRESHOLD}); a second person with the approve "
+                "permission must approve it from the preview page.",
+            )
         elif campaign.state == Campaign.State.SCHEDULED:
             messages.success(request, f"Scheduled: {schedule_text(campaign)}, to {campaign.audience_size} recipients.")
         else:
@@ -236,7 +281,6 @@ class SendStepView(StepView):
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
             "content_errors": content_errors(self.campaign.content, self.campaign.channels),
         }
-
 
 
 class ApproveView(StaffPermissionMixin, View):
@@ -257,8 +301,7 @@ class ApproveView(StaffPermissionMixin, View):
             messages.error(request, str(error))
             return redirect(step_url(campaign, "preview"))
         else:
-            messages.success(request, f"Approved: {campaign.get_state_display()} to {campaign.audience_size} "
-                                      "recipients.")
+            messages.success(
+                request, f"Approved: {campaign.get_state_display()} to {campaign.audience_size} recipients."
+            )
         return redirect("campaigns:detail", pk=campaign.pk)
-
-

@@ -29,14 +29,23 @@ class Command(BaseCommand):
         parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds on 429")
         parser.add_argument("--slow-rate", type=float, default=0.0, help="share answered after --slow-seconds")
         parser.add_argument("--slow-seconds", type=float, default=2.0)
-        parser.add_argument("--timeout-rate", type=float, default=0.0,
-                            help="share that hang --hang-seconds and then drop the connection")
-        parser.add_argument("--hang-seconds", type=float, default=None,
-                            help="defaults to settings.INFOBIP_TIMEOUT_READ + 5")
-        parser.add_argument("--timeout-drops", action="store_true",
-                            help="timed-out sends are not recorded (default: recorded, then the hang)")
-        parser.add_argument("--accept-then-fail-rate", type=float, default=0.0,
-                            help="share recorded and reported, but answered 500")
+        parser.add_argument(
+            "--timeout-rate",
+            type=float,
+            default=0.0,
+            help="share that hang --hang-seconds and then drop the connection",
+        )
+        parser.add_argument(
+            "--hang-seconds", type=float, default=None, help="defaults to settings.INFOBIP_TIMEOUT_READ + 5"
+        )
+        parser.add_argument(
+            "--timeout-drops",
+            action="store_true",
+            help="timed-out sends are not recorded (default: recorded, then the hang)",
+        )
+        parser.add_argument(
+            "--accept-then-fail-rate", type=float, default=0.0, help="share recorded and reported, but answered 500"
+        )
         parser.add_argument("--faults-on-reads", action="store_true", help="inject faults into logs/reports too")
         parser.add_argument("--seed", type=int, default=None, help="seed of the fault dice")
         parser.add_argument("--report-workers", type=int, default=4, help="threads POSTing reports")

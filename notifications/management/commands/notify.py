@@ -53,8 +53,7 @@ def _template_content(name: str, channels: list[str]) -> tuple[dict, bool]:
         if Channel.SMS in channels and version.sms_text:
             parts["sms"] = {"text": version.sms_text}
         if Channel.EMAIL in channels and (version.email_subject or version.email_text):
-            parts["email"] = {"subject": version.email_subject, "text": version.email_text,
-                              "html": version.email_html}
+            parts["email"] = {"subject": version.email_subject, "text": version.email_text, "html": version.email_html}
         if parts:
             content[version.language] = parts
     return content, bool(getattr(template, "sms_stop_line", False))
@@ -93,8 +92,13 @@ class Command(BaseCommand):
         parser.add_argument("--template", metavar="NAME", help="A message template by name.")
         parser.add_argument("--subject", default="", help="Email subject (with --text).")
         parser.add_argument("--text", default="", help="Message text for SMS and the email body.")
-        parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                            help="Template variable, e.g. incident_title=Fibre cut (repeatable).")
+        parser.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="Template variable, e.g. incident_title=Fibre cut (repeatable).",
+        )
         parser.add_argument("--kind", default="", help="Notice kind (outage, maintenance, update).")
         parser.add_argument("--mandatory", action="store_true", help="Ignore clients' muted notice kinds.")
         parser.add_argument("--at", metavar="ISO-TIME", help="Start at this time instead of now.")
@@ -151,14 +155,22 @@ class Command(BaseCommand):
             if not self._confirm(options):
                 raise CommandError("Cancelled.")
             with transaction.atomic():
-                send = test_send_create(label=label, channels=channels, content=content, fallback_language=fallback,
-                                        variables=variables, test_recipient_ids=testers, sms_stop_line=stop_line)
+                send = test_send_create(
+                    label=label,
+                    channels=channels,
+                    content=content,
+                    fallback_language=fallback,
+                    variables=variables,
+                    test_recipient_ids=testers,
+                    sms_stop_line=stop_line,
+                )
         else:
             audience = self._audience(options)
             try:
                 audience_validate(audience)
-                counts = audience_counts(audience, channels, notice_kind=options["kind"],
-                                         mandatory=options["mandatory"])
+                counts = audience_counts(
+                    audience, channels, notice_kind=options["kind"], mandatory=options["mandatory"]
+                )
             except AudienceError as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(f"{counts.matched} client(s) matched.")
@@ -168,10 +180,18 @@ class Command(BaseCommand):
             if not self._confirm(options):
                 raise CommandError("Cancelled.")
             with transaction.atomic():
-                send = send_create(label=label, channels=channels, audience=audience, content=content,
-                                   fallback_language=fallback, variables=variables, notice_kind=options["kind"],
-                                   mandatory=options["mandatory"], sms_stop_line=stop_line,
-                                   scheduled_at=_when(options["at"]))
+                send = send_create(
+                    label=label,
+                    channels=channels,
+                    audience=audience,
+                    content=content,
+                    fallback_language=fallback,
+                    variables=variables,
+                    notice_kind=options["kind"],
+                    mandatory=options["mandatory"],
+                    sms_stop_line=stop_line,
+                    scheduled_at=_when(options["at"]),
+                )
         self.stdout.write(f"Send {send.pk} {send.state}.")
         if options["wait"]:
             self._wait(send, options["timeout"])
@@ -182,8 +202,10 @@ class Command(BaseCommand):
         while True:
             counts = send_counts(send)
             state = Send.objects.filter(pk=send.pk).values_list("state", flat=True).first()
-            line = (f"  {counts['total']} messages: {counts['in_flight']} in flight, {counts['accepted']} accepted, "
-                    f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['skipped']} skipped")
+            line = (
+                f"  {counts['total']} messages: {counts['in_flight']} in flight, {counts['accepted']} accepted, "
+                f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['skipped']} skipped"
+            )
             if line != last:
                 self.stdout.write(line)
                 last = line

@@ -74,8 +74,9 @@ def demo_logins() -> list[tuple[str, str, str]]:
         return []
     declared = list(getattr(module, "DEMO_LOGINS", []))
     try:
-        present = set(User.objects.filter(username__in=[login[0] for login in declared]).values_list(
-            "username", flat=True))
+        present = set(
+            User.objects.filter(username__in=[login[0] for login in declared]).values_list("username", flat=True)
+        )
     except DatabaseError:  # not migrated yet
         return []
     return [login for login in declared if login[0] in present]
@@ -129,27 +130,46 @@ class Command(BaseCommand):
         python, manage = sys.executable, str(Path(settings.BASE_DIR) / "manage.py")
         children = []
         if not options["no_sandbox"]:
-            children.append(Child(
-                name="sandbox",
-                argv=[python, manage, "infobip_sandbox", "--port", str(options["sandbox_port"])],
-                port=options["sandbox_port"],
-            ))
+            children.append(
+                Child(
+                    name="sandbox",
+                    argv=[python, manage, "infobip_sandbox", "--port", str(options["sandbox_port"])],
+                    port=options["sandbox_port"],
+                )
+            )
         if not options["no_worker"]:
-            children.append(Child(
-                name="worker",
-                argv=[
-                    python, "-m", "celery", "-A", "outage_portal", "worker", "-B", "-l", "info",
-                    "--concurrency", str(options["concurrency"]), "-n", f"embedded-{options['port']}@%h",
-                    # One worker, no cluster: skip the broadcast chatter the filesystem broker has no use for.
-                    "--without-gossip", "--without-mingle", "--without-heartbeat",
-                ],
-                ready_line=WORKER_READY,
-            ))
-        children.append(Child(
-            name="web",
-            argv=[python, manage, "runserver", "--noreload", f"{self.host}:{options['port']}"],
-            port=options["port"],
-        ))
+            children.append(
+                Child(
+                    name="worker",
+                    argv=[
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "outage_portal",
+                        "worker",
+                        "-B",
+                        "-l",
+                        "info",
+                        "--concurrency",
+                        str(options["concurrency"]),
+                        "-n",
+                        f"embedded-{options['port']}@%h",
+                        # One worker, no cluster: skip the broadcast chatter the filesystem broker has no use for.
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                    ],
+                    ready_line=WORKER_READY,
+                )
+            )
+        children.append(
+            Child(
+                name="web",
+                argv=[python, manage, "runserver", "--noreload", f"{self.host}:{options['port']}"],
+                port=options["port"],
+            )
+        )
         return children
 
     def _request_stop(self, signum: int, frame) -> None:
