@@ -72,7 +72,7 @@ worker: $(RUN_STAMP) ## One Celery worker (production-style; set CELERY_BROKER_U
 	$(VENV)/bin/celery -A outage_portal worker -l info
 
 sandbox: $(RUN_STAMP) ## The bundled Infobip sandbox on port 8025
-	$(PY) manage.py infobip_sandbox --port 8025
+	$(PY) -m infobip_sandbox --port $(SANDBOX_PORT)
 
 check-deploy: $(STAMP) ## Django's deployment checklist under production settings
 	PORTAL_PRODUCTION=1 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-but-long-enough-for-django \

@@ -228,13 +228,13 @@ class Sandbox:
 
 
 def start_sandbox(stack: Stack, env: dict[str, str], *, report_delay: float) -> Sandbox:
-    """``manage.py infobip_sandbox``; a long report delay keeps delivery reports out of the send measurements."""
+    """``python -m infobip_sandbox``; a long report delay keeps delivery reports out of the send measurements."""
     port = free_port()
     child = stack.start(
         "sandbox",
         [
             sys.executable,
-            "manage.py",
+            "-m",
             "infobip_sandbox",
             "--port",
             str(port),

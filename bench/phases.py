@@ -669,9 +669,9 @@ def phase_floor(ctx: Ctx) -> None:
 
 def report_bodies(count: int) -> list[bytes]:
     """Infobip SMS delivery reports (built by the sandbox's own report code) for the accepted messages, 100 a POST."""
+    from infobip_sandbox.protocol import outcome
+    from infobip_sandbox.records import Record
     from notifications.models import Message, message_id_for
-    from notifications.sandbox.protocol import outcome
-    from notifications.sandbox.records import Record
 
     now = time.time()
     rows = list(Message.objects.filter(state="accepted").order_by("pk").values_list("pk", "destination")[:count])

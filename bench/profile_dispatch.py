@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://…/op_perf .venv/bin/python bench/profile_dispatch.py [--clients 20000] [--batch 1000]
 
-Migrates the given database, creates the clients once, starts ``manage.py infobip_sandbox`` on a free port (its
+Migrates the given database, creates the clients once, starts ``python -m infobip_sandbox`` on a free port (its
 reports go to a closed port after a long delay, so they cost nothing here), materializes a fresh SMS + email send
 and runs ``dispatch_run`` for each channel under cProfile, serially (``DISPATCH_PIPELINE`` off, so every step is
 in the profiled thread). Prints messages per second, CPU microseconds per message and the top functions.
@@ -46,7 +46,7 @@ def main() -> None:
     sandbox = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "manage.py"),
+            "-m",
             "infobip_sandbox",
             "--port",
             str(port),

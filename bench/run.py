@@ -201,7 +201,7 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
         "no beat, log level WARNING",
         "engine settings": f"defaults of outage_portal/settings.py (DISPATCH_BATCH_SIZE {settings.DISPATCH_BATCH_SIZE},"
         f" DISPATCH_PARALLELISM {settings.DISPATCH_PARALLELISM})",
-        "sandbox": "`manage.py infobip_sandbox`, delivery reports held back (report delay 1 day) during sends",
+        "sandbox": "`python -m infobip_sandbox`, delivery reports held back (report delay 1 day) during sends",
         "services": "PostgreSQL (the configured server, a throw-away database), a private redis-server, gunicorn "
         "and an aiosmtpd sink, all on free ports of 127.0.0.1",
     }

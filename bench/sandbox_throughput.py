@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sandbox_throughput.py [--requests 40] [--batch 500] [--threads 1 4] [--reports]
 
-Starts ``manage.py infobip_sandbox`` as its own process on a free port (or uses ``--url``), pre-encodes the bodies
+Starts ``python -m infobip_sandbox`` as its own process on a free port (or uses ``--url``), pre-encodes the bodies
 so the client does as little as possible, and prints messages per second for each thread count. With
 ``--reports`` every message carries a webhook URL served by a small sink process, so the sandbox also POSTs
 delivery reports while it accepts (as in a real campaign).
@@ -124,7 +124,7 @@ def main() -> None:
             subprocess.Popen(
                 [
                     sys.executable,
-                    str(ROOT / "manage.py"),
+                    "-m",
                     "infobip_sandbox",
                     "--port",
                     str(port),

@@ -250,7 +250,7 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # INFOBIP
 # ------------------------------------------------------------------------------
-# API facts and sources: docs/infobip.md. The default points at the bundled sandbox (manage.py infobip_sandbox).
+# API facts and sources: docs/infobip.md. The default points at the bundled sandbox (python -m infobip_sandbox).
 INFOBIP_BASE_URL = env("INFOBIP_BASE_URL", "http://127.0.0.1:8025")
 INFOBIP_API_KEY = env("INFOBIP_API_KEY")
 if not INFOBIP_API_KEY:

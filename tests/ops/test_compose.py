@@ -98,7 +98,7 @@ def test_services_and_their_commands(compose):
     assert beat[:4] == ["celery", "-A", "outage_portal", "beat"]
     assert beat[beat.index("--scheduler") + 1] == "django_celery_beat.schedulers:DatabaseScheduler"
     assert services["sandbox"]["profiles"] == ["dev"]
-    assert services["sandbox"]["command"][:3] == ["python", "manage.py", "infobip_sandbox"]
+    assert services["sandbox"]["command"][:3] == ["python", "-m", "infobip_sandbox"]
     for name in ("migrate", "web", "worker", "beat", "sandbox"):
         assert services[name]["env_file"] == ".env", name
 

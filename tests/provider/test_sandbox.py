@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
+from infobip_sandbox import SandboxConfig, SandboxServer
 from notifications.providers.base import SendOptions
 from notifications.providers.infobip import email_request_body, sms_request_body
-from notifications.sandbox import SandboxConfig, SandboxServer
 from tests.provider.conftest import emails, sms
 
 

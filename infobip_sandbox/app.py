@@ -10,11 +10,11 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qs
 
-from notifications.sandbox import protocol
-from notifications.sandbox.config import FaultDice, SandboxConfig
-from notifications.sandbox.records import Record
-from notifications.sandbox.reporter import Reporter
-from notifications.sandbox.store import Store
+from infobip_sandbox import protocol
+from infobip_sandbox.config import FaultDice, SandboxConfig
+from infobip_sandbox.records import Record
+from infobip_sandbox.reporter import Reporter
+from infobip_sandbox.store import Store
 
 SEND_PATHS = {"/sms/3/messages": "sms", "/email/4/messages": "email"}
 REPORT_PATHS = {"/sms/3/reports": "sms", "/email/4/reports": "email"}

@@ -3,7 +3,7 @@
 It needs no Django: ``SandboxServer(SandboxConfig(...), port=0).start()`` serves from a thread.
 """
 
-from notifications.sandbox.config import SandboxConfig
-from notifications.sandbox.server import SandboxServer
+from infobip_sandbox.config import SandboxConfig
+from infobip_sandbox.server import SandboxServer
 
 __all__ = ["SandboxConfig", "SandboxServer"]

@@ -20,9 +20,9 @@ from collections.abc import Callable
 import requests
 from requests.adapters import HTTPAdapter
 
-from notifications.sandbox.config import SandboxConfig
-from notifications.sandbox.records import Record
-from notifications.sandbox.store import Store
+from infobip_sandbox.config import SandboxConfig
+from infobip_sandbox.records import Record
+from infobip_sandbox.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from notifications.sandbox.app import Answer, Sandbox
-from notifications.sandbox.config import SandboxConfig
+from infobip_sandbox.app import Answer, Sandbox
+from infobip_sandbox.config import SandboxConfig
 
 MAX_BODY = 64 * 1024 * 1024
 

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter, deque
 
-from notifications.sandbox.records import Record
+from infobip_sandbox.records import Record
 
 RECEIVED_KEPT = 2000
 

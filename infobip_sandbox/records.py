@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from notifications.sandbox.protocol import NO_ERROR, OUTCOMES, PENDING_ACCEPTED, PRICE, infobip_time
+from infobip_sandbox.protocol import NO_ERROR, OUTCOMES, PENDING_ACCEPTED, PRICE, infobip_time
 
 
 class Record:
