@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.api.tokens import api_token_rotate, token_issue
-from campaigns.models_api import AlertLink, AlertRoute, ApiToken
+from campaigns.models import AlertLink, AlertRoute, ApiToken
 
 
 def _show_once(request, token: ApiToken, raw: str) -> None:

@@ -8,8 +8,7 @@ a main send exists, then the send's; counts come from grouped queries on ``Messa
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
@@ -19,6 +18,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident
 from clients.models import Client
 from notifications.models import Message, Send
+from notifications.selectors import Progress, progress_for_sends, send_progress_of
 
 # A send's state → the state its campaign shows.
 STATE_FROM_SEND = {
@@ -32,13 +32,7 @@ STATE_FROM_SEND = {
 # Campaign states that the campaign row decides even when a send exists.
 OWN_STATES = (Campaign.State.FAILED,)
 
-FAILURE_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED, Message.State.EXPIRED, Message.State.FAILED)
-# Failures a retry handles by default: engine errors and expiry. Rejected and undeliverable numbers are retried only
-# on an explicit choice, since the same request to the same number usually fails the same way.
-RETRY_DEFAULT_STATES = (Message.State.FAILED, Message.State.EXPIRED)
-RETRY_OPTIONAL_STATES = (Message.State.UNDELIVERABLE, Message.State.REJECTED)
 SEARCH_CLIENTS_INLINE = 2000
-IN_FLIGHT_STATES = (Message.State.PENDING, Message.State.SENDING, Message.State.ACCEPTED)
 
 PAUSABLE = (Campaign.State.SENDING,)
 RESUMABLE = (Campaign.State.PAUSED,)
@@ -50,87 +44,6 @@ CANCELLABLE = (
     Campaign.State.PAUSED,
 )
 FOLLOW_UP_FROM = (Campaign.State.SENDING, Campaign.State.PAUSED, Campaign.State.COMPLETED)
-
-
-@dataclass
-class Progress:
-    """How far one send got: counts per state, per channel and state, and the shares the page shows."""
-
-    send_id: int | None = None
-    send_state: str = ""
-    materialized: bool = False
-    by_state: dict[str, int] = field(default_factory=dict)
-    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_state.values())
-
-    @property
-    def skipped(self) -> int:
-        return self.by_state.get(Message.State.SKIPPED, 0)
-
-    @property
-    def to_send(self) -> int:
-        """Messages meant to go out: every row except those skipped before sending."""
-        return self.total - self.skipped
-
-    @property
-    def delivered(self) -> int:
-        return self.by_state.get(Message.State.DELIVERED, 0)
-
-    @property
-    def failed(self) -> int:
-        return sum(self.by_state.get(state, 0) for state in FAILURE_STATES)
-
-    @property
-    def in_flight(self) -> int:
-        return sum(self.by_state.get(state, 0) for state in IN_FLIGHT_STATES)
-
-    @property
-    def done(self) -> int:
-        """Messages sent out and settled (delivered, failed, cancelled); skipped rows are not counted."""
-        return self.to_send - self.in_flight
-
-    @property
-    def is_complete(self) -> bool:
-        """Cancelled, or every message settled: a completed send still waits for the reports of accepted ones."""
-        if self.send_state == Send.State.CANCELLED:
-            return True
-        settled = self.in_flight == 0
-        return settled and (self.materialized or self.send_state == Send.State.COMPLETED)
-
-    @property
-    def done_share(self) -> float:
-        if not self.to_send:
-            return 1.0 if self.is_complete else 0.0
-        return self.done / self.to_send
-
-    @property
-    def delivered_share(self) -> float:
-        return self.delivered / self.to_send if self.to_send else 0.0
-
-    def percent(self, state: str) -> float:
-        """Width of one state's slice of the progress bar, in percent of the messages meant to go out."""
-        return 100.0 * self.by_state.get(state, 0) / self.to_send if self.to_send else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "send": self.send_id,
-            "send_state": self.send_state,
-            "total": self.total,
-            "to_send": self.to_send,
-            "skipped": self.skipped,
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "in_flight": self.in_flight,
-            "done": self.done,
-            "done_share": round(self.done_share, 4),
-            "delivered_share": round(self.delivered_share, 4),
-            "complete": self.is_complete,
-            "by_state": self.by_state,
-            "by_channel": self.by_channel,
-        }
 
 
 def _main_send_subquery(column: str) -> Subquery:
@@ -199,43 +112,9 @@ def campaign_test_sends(campaign: Campaign) -> list[Send]:
     ]
 
 
-def sends_state_counts(send_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Counts per state for several sends in one grouped query: {send_id: {state: n}}."""
-    counts: dict[int, dict[str, int]] = {send_id: {} for send_id in send_ids}
-    if not send_ids:
-        return counts
-    rows = Message.objects.filter(send_id__in=send_ids).values_list("send_id", "state").annotate(n=Count("id"))
-    for send_id, state, n in rows.order_by():
-        counts[send_id][state] = n
-    return counts
-
-
-def send_progress_of(send: Send | None) -> Progress:
-    """One send's progress from a single query grouped by channel and state."""
-    if send is None:
-        return Progress()
-    progress = Progress(send_id=send.pk, send_state=send.state, materialized=send.materialized_at is not None)
-    by_state: Counter[str] = Counter()
-    rows = Message.objects.filter(send=send).values_list("channel", "state").annotate(n=Count("id")).order_by()
-    for channel, state, n in rows:
-        by_state[state] += n
-        progress.by_channel.setdefault(channel, {})[state] = n
-    progress.by_state = dict(by_state)
-    return progress
-
-
 def campaign_progress(campaign: Campaign) -> Progress:
     """Progress of the notice's main send; test sends never count."""
     return send_progress_of(campaign_main_send(campaign))
-
-
-def progress_for_sends(send_rows: list[tuple[int, str, bool]]) -> dict[int, Progress]:
-    """Progress for several sends at once, given (id, state, materialized) for each: one query in all."""
-    counts = sends_state_counts([send_id for send_id, _, _ in send_rows])
-    return {
-        send_id: Progress(send_id=send_id, send_state=state, materialized=materialized, by_state=counts[send_id])
-        for send_id, state, materialized in send_rows
-    }
 
 
 def _granularity(start: datetime, end: datetime) -> str:
@@ -291,7 +170,7 @@ def campaign_messages(send: Send, *, search: str = "", state: str = "", channel:
     """
     messages = Message.objects.filter(send=send).select_related("client").order_by("id")
     if state == "failures":
-        messages = messages.filter(state__in=FAILURE_STATES)
+        messages = messages.filter(state__in=Message.FAILURE_STATES)
     elif state:
         messages = messages.filter(state=state)
     if channel:
@@ -315,7 +194,7 @@ def campaign_messages(send: Send, *, search: str = "", state: str = "", channel:
 
 def retry_states(include: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
     """The failure states a retry moves: failed and expired always, rejected/undeliverable only when included."""
-    return tuple(RETRY_DEFAULT_STATES) + tuple(s for s in RETRY_OPTIONAL_STATES if s in include)
+    return tuple(Message.RETRY_DEFAULT_STATES) + tuple(s for s in Message.RETRY_OPTIONAL_STATES if s in include)
 
 
 def retry_candidates(send: Send | None, include: tuple[str, ...] | list[str] = ()) -> int:
@@ -340,7 +219,7 @@ def send_failure_groups(send: Send | None) -> list[FailureGroup]:
     if send is None:
         return []
     rows = (
-        Message.objects.filter(send=send, state__in=FAILURE_STATES)
+        Message.objects.filter(send=send, state__in=Message.FAILURE_STATES)
         .values("state", "status_name", "error_code")
         .annotate(n=Count("id"), example=Max("error_text"))
         .order_by("-n", "state", "status_name", "error_code")
@@ -352,7 +231,7 @@ def send_failure_groups(send: Send | None) -> list[FailureGroup]:
             code=row["error_code"],
             count=row["n"],
             example=row["example"] or "",
-            retry_by_default=row["state"] in RETRY_DEFAULT_STATES,
+            retry_by_default=row["state"] in Message.RETRY_DEFAULT_STATES,
         )
         for row in rows
     ]

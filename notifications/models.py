@@ -88,6 +88,8 @@ class Message(models.Model):
         OPTED_OUT = "opted_out", _("opted out of this channel")
         MUTED_KIND = "muted_kind", _("does not want this kind of notice")
 
+    # The one vocabulary of message states; every module asks these, none keeps a list of its own.
+    # Final: nothing will ever change the row again.
     FINAL_STATES = (
         State.DELIVERED,
         State.UNDELIVERABLE,
@@ -97,8 +99,16 @@ class Message(models.Model):
         State.SKIPPED,
         State.CANCELLED,
     )
-    # A report may move a message forward along this order, never back; finals never move.
-    PROGRESS = {State.PENDING: 0, State.SENDING: 1, State.ACCEPTED: 2}
+    # Still moving: waiting for a worker, out with a worker, or accepted and waiting for its report.
+    IN_FLIGHT_STATES = (State.PENDING, State.SENDING, State.ACCEPTED)
+    # Final states a provider's report can set (reports never fail, skip or cancel a message).
+    REPORTED_FINAL_STATES = (State.DELIVERED, State.UNDELIVERABLE, State.EXPIRED, State.REJECTED)
+    # Sent but not delivered: what the failures page lists and a person may retry.
+    FAILURE_STATES = (State.UNDELIVERABLE, State.REJECTED, State.EXPIRED, State.FAILED)
+    # Retried by default: engine errors and expiry. Rejected and undeliverable numbers only on an explicit choice,
+    # since the same request to the same number usually fails the same way.
+    RETRY_DEFAULT_STATES = (State.FAILED, State.EXPIRED)
+    RETRY_OPTIONAL_STATES = (State.UNDELIVERABLE, State.REJECTED)
 
     # No index of its own: the (send, state, channel) index and the unique constraints lead with send_id.
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="messages", db_index=False)

@@ -1,68 +1,129 @@
-"""Reading sends and their messages: progress counts and the filtered message list. No writes."""
+"""Reading sends and their messages: the one computation of a send's progress. No writes.
+
+Counts come from grouped queries on ``Message`` that the ``(send, state, channel)`` index answers without touching the
+table. Which states count as failed, in flight or final is ``Message``'s vocabulary, never a list kept here.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count
 
 from notifications.models import Message, Send
 
-S = Message.State
-# Done = nothing more will happen without a person: final, or accepted and waiting only for its report.
-DONE_STATES = (*Message.FINAL_STATES, S.ACCEPTED)
+
+@dataclass
+class Progress:
+    """How far one send got: counts per state, per channel and state, and the shares the page shows."""
+
+    send_id: int | None = None
+    send_state: str = ""
+    materialized: bool = False
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    @property
+    def skipped(self) -> int:
+        return self.by_state.get(Message.State.SKIPPED, 0)
+
+    @property
+    def to_send(self) -> int:
+        """Messages meant to go out: every row except those skipped before sending."""
+        return self.total - self.skipped
+
+    @property
+    def delivered(self) -> int:
+        return self.by_state.get(Message.State.DELIVERED, 0)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.by_state.get(state, 0) for state in Message.FAILURE_STATES)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self.by_state.get(state, 0) for state in Message.IN_FLIGHT_STATES)
+
+    @property
+    def done(self) -> int:
+        """Messages sent out and settled (delivered, failed, cancelled); skipped rows are not counted."""
+        return self.to_send - self.in_flight
+
+    @property
+    def is_complete(self) -> bool:
+        """Cancelled, or every message settled: a completed send still waits for the reports of accepted ones."""
+        if self.send_state == Send.State.CANCELLED:
+            return True
+        settled = self.in_flight == 0
+        return settled and (self.materialized or self.send_state == Send.State.COMPLETED)
+
+    @property
+    def done_share(self) -> float:
+        if not self.to_send:
+            return 1.0 if self.is_complete else 0.0
+        return self.done / self.to_send
+
+    @property
+    def delivered_share(self) -> float:
+        return self.delivered / self.to_send if self.to_send else 0.0
+
+    def percent(self, state: str) -> float:
+        """Width of one state's slice of the progress bar, in percent of the messages meant to go out."""
+        return 100.0 * self.by_state.get(state, 0) / self.to_send if self.to_send else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "send": self.send_id,
+            "send_state": self.send_state,
+            "total": self.total,
+            "to_send": self.to_send,
+            "skipped": self.skipped,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "in_flight": self.in_flight,
+            "done": self.done,
+            "done_share": round(self.done_share, 4),
+            "delivered_share": round(self.delivered_share, 4),
+            "complete": self.is_complete,
+            "by_state": self.by_state,
+            "by_channel": self.by_channel,
+        }
 
 
-def send_progress(send: Send) -> dict:
-    """Counts per state and per channel (state counts inside), and the share of rows no longer in flight."""
-    rows = Message.objects.filter(send_id=send.pk).order_by().values("channel", "state").annotate(n=Count("pk"))
-    by_state: dict[str, int] = dict.fromkeys(S.values, 0)
-    by_channel: dict[str, dict[str, int]] = {}
-    total = 0
-    for row in rows:
-        total += row["n"]
-        by_state[row["state"]] += row["n"]
-        channel = by_channel.setdefault(row["channel"], {"total": 0})
-        channel["total"] += row["n"]
-        channel[row["state"]] = channel.get(row["state"], 0) + row["n"]
-    done = sum(by_state[state] for state in DONE_STATES)
+def sends_state_counts(send_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Counts per state for several sends in one grouped query: {send_id: {state: n}}."""
+    counts: dict[int, dict[str, int]] = {send_id: {} for send_id in send_ids}
+    if not send_ids:
+        return counts
+    rows = Message.objects.filter(send_id__in=send_ids).values_list("send_id", "state").annotate(n=Count("id"))
+    for send_id, state, n in rows.order_by():
+        counts[send_id][state] = n
+    return counts
+
+
+def send_progress_of(send: Send | None) -> Progress:
+    """One send's progress from a single query grouped by channel and state."""
+    if send is None:
+        return Progress()
+    progress = Progress(send_id=send.pk, send_state=send.state, materialized=send.materialized_at is not None)
+    by_state: Counter[str] = Counter()
+    rows = Message.objects.filter(send=send).values_list("channel", "state").annotate(n=Count("id")).order_by()
+    for channel, state, n in rows:
+        by_state[state] += n
+        progress.by_channel.setdefault(channel, {})[state] = n
+    progress.by_state = dict(by_state)
+    return progress
+
+
+def progress_for_sends(send_rows: list[tuple[int, str, bool]]) -> dict[int, Progress]:
+    """Progress for several sends at once, given (id, state, materialized) for each: one query in all."""
+    counts = sends_state_counts([send_id for send_id, _, _ in send_rows])
     return {
-        "total": total,
-        "by_state": by_state,
-        "by_channel": by_channel,
-        "done_share": (done / total) if total else 0.0,
+        send_id: Progress(send_id=send_id, send_state=state, materialized=materialized, by_state=counts[send_id])
+        for send_id, state, materialized in send_rows
     }
-
-
-def messages_for_send(send: Send, *, search: str = "", state: str = "", channel: str = "") -> QuerySet[Message]:
-    """A send's messages, optionally narrowed by state, channel and a search on address, name or message id."""
-    queryset = Message.objects.filter(send_id=send.pk).select_related("client", "test_recipient")
-    if state:
-        queryset = queryset.filter(state=state)
-    if channel:
-        queryset = queryset.filter(channel=channel)
-    search = (search or "").strip()
-    if search:
-        q = (
-            Q(destination__icontains=search)
-            | Q(client__name__icontains=search)
-            | Q(client__external_ref__iexact=search)
-            | Q(provider_message_id=search)
-        )
-        tail = search.rsplit("-", 1)[-1]
-        if tail.isdigit() and len(tail) < 19:
-            q |= Q(pk=int(tail))
-        queryset = queryset.filter(q)
-    return queryset.order_by("pk")
-
-
-def send_counts(send: Send) -> dict[str, int]:
-    """Delivered / failed / skipped / open totals, as ``notify --wait`` prints them."""
-    failed = (S.FAILED, S.UNDELIVERABLE, S.EXPIRED, S.REJECTED)
-    return Message.objects.filter(send_id=send.pk).aggregate(
-        delivered=Count("pk", filter=Q(state=S.DELIVERED)),
-        failed=Count("pk", filter=Q(state__in=failed)),
-        skipped=Count("pk", filter=Q(state=S.SKIPPED)),
-        cancelled=Count("pk", filter=Q(state=S.CANCELLED)),
-        in_flight=Count("pk", filter=Q(state__in=(S.PENDING, S.SENDING))),
-        accepted=Count("pk", filter=Q(state=S.ACCEPTED)),
-        total=Count("pk"),
-    )

@@ -18,8 +18,7 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.api.notices import api_notice_confirm
 from campaigns.api.validation import Reader, storable_text
-from campaigns.models import Campaign, IncidentKind, Severity
-from campaigns.models_api import AlertLink, AlertRoute, ApiToken
+from campaigns.models import AlertLink, AlertRoute, ApiToken, Campaign, IncidentKind, Severity
 from campaigns.services.drafts import campaign_draft_create, campaign_message_update, template_content
 from campaigns.services.lifecycle import campaign_follow_up
 

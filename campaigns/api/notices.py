@@ -13,8 +13,7 @@ from django.urls import NoReverseMatch, reverse
 
 from campaigns import selectors
 from campaigns.api.validation import Reader
-from campaigns.models import Campaign, Incident, IncidentKind, MessageTemplate, Severity
-from campaigns.models_api import ApiToken
+from campaigns.models import ApiToken, Campaign, Incident, IncidentKind, MessageTemplate, Severity
 from campaigns.services.drafts import campaign_draft_create
 from campaigns.services.sending import CampaignAlreadySent, CampaignNotReady, campaign_confirm
 from clients.models import Bucket, BuiltinAudience, Channel, Segment

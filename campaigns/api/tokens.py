@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from campaigns.models_api import ApiToken
+from campaigns.models import ApiToken
 
 TOKEN_PREFIX = "opt_"
 # last_used_at is written at most this often, so a busy monitor does not write on every request.

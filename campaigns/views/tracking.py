@@ -227,8 +227,8 @@ def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "rows": _message_rows(request, sample),
             "retry_default": selectors.retry_candidates(send),
-            "retry_all": selectors.retry_candidates(send, selectors.RETRY_OPTIONAL_STATES),
-            "optional_states": selectors.RETRY_OPTIONAL_STATES,
+            "retry_all": selectors.retry_candidates(send, Message.RETRY_OPTIONAL_STATES),
+            "optional_states": Message.RETRY_OPTIONAL_STATES,
             "can_retry": context["can_send"] and send is not None and context["state"] != Campaign.State.CANCELLED,
         }
     )

@@ -33,9 +33,9 @@ GROUP_STATES = {
     "REJECTED": S.REJECTED,
 }
 NOT_FINAL_NAMES = {"DELIVERED_TO_OPERATOR"}
-# A report may move a message out of these states only.
-OPEN_STATES = (S.PENDING, S.SENDING, S.ACCEPTED)
-REPORT_FINAL_STATES = (S.DELIVERED, S.UNDELIVERABLE, S.EXPIRED, S.REJECTED)
+# A report may move a message out of the in-flight states only, into one of the final states reports can set.
+OPEN_STATES = Message.IN_FLIGHT_STATES
+REPORT_FINAL_STATES = Message.REPORTED_FINAL_STATES
 
 
 def report_state(report: StatusReport) -> str | None:

@@ -146,23 +146,13 @@ def send_cancel(*, send: Send) -> Send:
     return send
 
 
-RETRYABLE_STATES = (Message.State.FAILED, Message.State.UNDELIVERABLE)
-# The only states a retry may move; delivered, accepted and skipped rows never go back to pending.
-RETRY_ALLOWED_STATES = (
-    Message.State.FAILED,
-    Message.State.UNDELIVERABLE,
-    Message.State.EXPIRED,
-    Message.State.REJECTED,
-)
+def send_retry_failed(*, send: Send, states: tuple[str, ...] = Message.RETRY_DEFAULT_STATES) -> int:
+    """Put failed and expired rows (or the failure ``states`` chosen) back to pending.
 
-
-def send_retry_failed(*, send: Send, states: tuple[str, ...] = RETRYABLE_STATES) -> int:
-    """Put failed and undeliverable rows (or the failure ``states`` chosen) back to pending.
-
-    A person's decision; reports never do this. States outside RETRY_ALLOWED_STATES are ignored.
+    A person's decision; reports never do this. States outside Message.FAILURE_STATES are ignored.
     """
     now = timezone.now()
-    states = tuple(state for state in states if state in RETRY_ALLOWED_STATES)
+    states = tuple(state for state in states if state in Message.FAILURE_STATES)
     with transaction.atomic():
         count = Message.objects.filter(send_id=send.pk, state__in=states).update(
             state=Message.State.PENDING,

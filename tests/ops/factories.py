@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from campaigns.api.tokens import api_token_create
-from campaigns.models_api import AlertRoute
+from campaigns.models import AlertRoute
 from notifications.models import DeliveryReport, ProviderCall
 
 

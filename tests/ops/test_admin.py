@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from campaigns.api.tokens import api_token_authenticate, token_hash
-from campaigns.models_api import AlertLink, AlertRoute, ApiToken
+from campaigns.models import AlertLink, AlertRoute, ApiToken
 from tests.factories import UserFactory
 from tests.ops.factories import AlertRouteFactory, token_with
 

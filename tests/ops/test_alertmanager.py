@@ -7,8 +7,7 @@ import json
 import pytest
 from django.test import Client as HttpClient
 
-from campaigns.models import Campaign, CampaignSend, Incident
-from campaigns.models_api import AlertLink
+from campaigns.models import AlertLink, Campaign, CampaignSend, Incident
 from tests.factories import BucketFactory, ClientFactory, SegmentFactory
 from tests.ops.factories import AlertRouteFactory, token_with
 from tests.tracking.factories import SendFactory, add_messages

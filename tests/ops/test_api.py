@@ -7,8 +7,7 @@ import json
 import pytest
 from django.test import Client as HttpClient
 
-from campaigns.models import Campaign, CampaignEvent, Incident
-from campaigns.models_api import ApiToken
+from campaigns.models import ApiToken, Campaign, CampaignEvent, Incident
 from tests.factories import BucketFactory, ClientFactory, SegmentFactory
 from tests.ops.factories import token_with
 from tests.tracking.factories import add_messages, campaign_with_send

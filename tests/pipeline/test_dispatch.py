@@ -232,16 +232,20 @@ def test_cancel_turns_pending_into_cancelled(provider):
 
 
 def test_retry_failed_puts_failed_rows_back(provider, django_capture_on_commit_callbacks):
-    """retry_failed returns failed and undeliverable rows to pending and reopens the send."""
+    """retry_failed returns failed and expired rows to pending and reopens the send; undeliverable stays unless named."""
     send = _send(3)
     dispatch_run(send_id=send.pk, channel="sms", provider=provider)
-    first, second, _ = Message.objects.filter(send=send).order_by("pk")
+    first, second, third = Message.objects.filter(send=send).order_by("pk")
     Message.objects.filter(pk=first.pk).update(state="failed")
-    Message.objects.filter(pk=second.pk).update(state="undeliverable")
+    Message.objects.filter(pk=second.pk).update(state="expired")
+    Message.objects.filter(pk=third.pk).update(state="undeliverable")
     with django_capture_on_commit_callbacks(execute=False):
         assert sends.send_retry_failed(send=send) == 2
     send.refresh_from_db()
-    assert send.state == Send.State.SENDING and _states(send) == ["accepted", "pending", "pending"]
+    assert send.state == Send.State.SENDING and _states(send) == ["pending", "pending", "undeliverable"]
+    with django_capture_on_commit_callbacks(execute=False):
+        assert sends.send_retry_failed(send=send, states=Message.RETRY_OPTIONAL_STATES) == 1
+    assert _states(send) == ["pending", "pending", "pending"]
 
 
 def test_scheduled_send_starts_once(django_capture_on_commit_callbacks):

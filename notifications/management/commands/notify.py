@@ -22,8 +22,8 @@ from django.utils import timezone
 from clients.models import Bucket, Channel, Segment, TestRecipient
 from clients.selectors import AudienceError, audience_counts, audience_validate
 from notifications.content import content_errors
-from notifications.models import Send
-from notifications.selectors import send_counts
+from notifications.models import Message, Send
+from notifications.selectors import send_progress_of
 from notifications.services.sends import send_create, test_send_create
 
 
@@ -200,20 +200,20 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         last = None
         while True:
-            counts = send_counts(send)
-            state = Send.objects.filter(pk=send.pk).values_list("state", flat=True).first()
+            send.refresh_from_db()
+            progress = send_progress_of(send)
+            accepted = progress.by_state.get(Message.State.ACCEPTED, 0)
             line = (
-                f"  {counts['total']} messages: {counts['in_flight']} in flight, {counts['accepted']} accepted, "
-                f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['skipped']} skipped"
+                f"  {progress.total} messages: {progress.in_flight - accepted} in flight, {accepted} accepted, "
+                f"{progress.delivered} delivered, {progress.failed} failed, {progress.skipped} skipped"
             )
             if line != last:
                 self.stdout.write(line)
                 last = line
-            started = state not in (Send.State.SCHEDULED, Send.State.QUEUED)
-            if started and counts["total"] and not counts["in_flight"] and not counts["accepted"]:
+            if progress.total and progress.is_complete:
                 break
-            if state == Send.State.CANCELLED or time.monotonic() > deadline:
+            if send.state == Send.State.CANCELLED or time.monotonic() > deadline:
                 self.stderr.write("Stopped waiting (cancelled or timed out).")
                 break
             time.sleep(1)
-        self.stdout.write(f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['skipped']} skipped")
+        self.stdout.write(f"{progress.delivered} delivered, {progress.failed} failed, {progress.skipped} skipped")

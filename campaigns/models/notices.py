@@ -212,6 +212,3 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.action}"
-
-
-from campaigns.models_api import AlertLink, AlertRoute, ApiToken  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """The monitoring API's models: tokens with their own permissions, and how alerts map to audiences.
 
-Imported at the end of campaigns/models.py, so they belong to the campaigns app.
+They depend on the notices' models (campaigns/models/notices.py), never the other way round.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign, Incident, IncidentKind, MessageTemplate
+from campaigns.models.notices import Campaign, Incident, IncidentKind, MessageTemplate
 from clients.models import Bucket, Segment
 
 
