@@ -8,6 +8,7 @@ a main send exists, then the send's; counts come from grouped queries on ``Messa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +34,8 @@ STATE_FROM_SEND = {
 OWN_STATES = (Campaign.State.FAILED,)
 
 SEARCH_CLIENTS_INLINE = 2000
+# "#12" or "12" in the search box also finds notice 12 and the notices of incident 12 (ASCII digits only).
+NOTICE_NUMBER = re.compile(r"#?([0-9]{1,18})")
 
 PAUSABLE = (Campaign.State.SENDING,)
 RESUMABLE = (Campaign.State.PAUSED,)
@@ -66,8 +69,9 @@ def campaign_list_queryset(*, state: str = "", kind: str = "", search: str = "")
         campaigns = campaigns.filter(kind=kind)
     if search:
         query = Q(title__icontains=search) | Q(incident__title__icontains=search)
-        if search.lstrip("#").isdigit():
-            query |= Q(pk=int(search.lstrip("#"))) | Q(incident_id=int(search.lstrip("#")))
+        number = NOTICE_NUMBER.fullmatch(search)
+        if number:
+            query |= Q(pk=int(number[1])) | Q(incident_id=int(number[1]))
         campaigns = campaigns.filter(query)
     if state:
         campaigns = campaigns.filter(_state_filter(state))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,8 @@ OPERATOR_LABELS = {
     "gt": _("is greater than"),
     "lt": _("is less than"),
 }
+CLIENT_ID = re.compile(r"[0-9]{1,18}")
+MAX_LISTED_CLIENTS = 50_000
 MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (OR)"))]
 
 
@@ -133,8 +137,13 @@ class AudienceForm(forms.Form):
         return super().is_valid() and conditions_valid
 
     def clean_csv_clients(self) -> list[int]:
-        raw = self.cleaned_data.get("csv_clients") or ""
-        return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+        """The ids of the clients a list matched, kept in the page between uploads; anything else is refused."""
+        parts = [part.strip() for part in (self.cleaned_data.get("csv_clients") or "").split(",") if part.strip()]
+        if len(parts) > MAX_LISTED_CLIENTS or not all(CLIENT_ID.fullmatch(part) for part in parts):
+            raise forms.ValidationError(
+                _("The list of clients kept from your upload was damaged in the page; upload the file again.")
+            )
+        return [int(part) for part in parts]
 
     def clean(self) -> dict:
         data = super().clean()

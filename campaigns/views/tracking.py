@@ -22,6 +22,7 @@ from campaigns.models import Campaign, Incident, IncidentKind
 from campaigns.services import lifecycle
 from campaigns.views import exports
 from campaigns.views.exports import masked
+from campaigns.views.params import id_param, text_param
 from notifications.models import Message
 
 VIEW_PERM = "campaigns.view_campaign"
@@ -47,7 +48,7 @@ def wizard_url(campaign: Campaign) -> str:
 
 @staff_view()
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    state, kind, search = (request.GET.get(key, "").strip() for key in ("state", "kind", "q"))
+    state, kind, search = (text_param(request.GET, key) for key in ("state", "kind", "q"))
     campaigns = selectors.campaign_list_queryset(state=state, kind=kind, search=search)
     page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -170,8 +171,8 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
     """Every message of the notice, keyset-paginated by id so page 2,000 costs what page 1 does."""
     campaign = get_object_or_404(Campaign.objects.select_related("incident"), pk=pk)
     send = selectors.campaign_main_send(campaign)
-    filters = {key: request.GET.get(key, "").strip() for key in ("q", "state", "channel")}
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    filters = {key: text_param(request.GET, key) for key in ("q", "state", "channel")}
+    after, before = id_param(request.GET, "after"), id_param(request.GET, "before")
     rows: list[Message] = []
     has_more = has_previous = False
     total = 0
@@ -179,13 +180,13 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
         messages_qs = selectors.campaign_messages(
             send, search=filters["q"], state=filters["state"], channel=filters["channel"]
         )
-        if before.isdigit():
-            rows = list(messages_qs.filter(id__lt=int(before)).order_by("-id")[: RECIPIENTS_PAGE_SIZE + 1])
+        if before is not None:
+            rows = list(messages_qs.filter(id__lt=before).order_by("-id")[: RECIPIENTS_PAGE_SIZE + 1])
             has_previous = len(rows) > RECIPIENTS_PAGE_SIZE
             rows = rows[:RECIPIENTS_PAGE_SIZE][::-1]
             has_more = True
         else:
-            start = int(after) if after.isdigit() else 0
+            start = after or 0
             rows = list(messages_qs.filter(id__gt=start)[: RECIPIENTS_PAGE_SIZE + 1])
             has_more = len(rows) > RECIPIENTS_PAGE_SIZE
             rows = rows[:RECIPIENTS_PAGE_SIZE]

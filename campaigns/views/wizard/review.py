@@ -14,6 +14,7 @@ from django.views import View
 from campaigns.forms.sending import ConfirmForm, TestSendForm
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services import drafts, sending
+from campaigns.views.params import clean_text
 from campaigns.views.wizard.base import (
     REASON_LABELS,
     StaffPermissionMixin,
@@ -111,7 +112,7 @@ def recipients_context(campaign: Campaign, params) -> dict:
         for channel in campaign.channels
     }
     queryset = audience_queryset(campaign.audience).annotate(**reasons).order_by("name", "pk")
-    search = (params.get("q") or "").strip()
+    search = clean_text(params.get("q"))
     if search:
         queryset = queryset.filter(
             Q(name__icontains=search)
