@@ -27,13 +27,15 @@ DEMO_LOGINS = [
     ("ops", "ops-demo-2026", "Ops: create and send notices"),
     ("admin", "admin-demo-2026", "Admin: superuser, manages clients, buckets and templates in /admin/"),
     ("viewer", "viewer-demo-2026", "Viewer: read only (admin pages read-only)"),
-    ("approver", "approver-demo-2026", "Approver + Ops: approves large notices"),
+    ("approver", "approver-demo-2026", "Approver + Ops: approves large notices written by others"),
+    ("lead", "lead-demo-2026", "Incident lead + Ops: emergency send without approval, takes over drafts"),
 ]
 USERS = {
     "ops": {"groups": ["Ops"], "is_staff": False, "is_superuser": False},
     "admin": {"groups": ["Admins"], "is_staff": True, "is_superuser": True},
     "viewer": {"groups": ["Viewers"], "is_staff": True, "is_superuser": False},
     "approver": {"groups": ["Approvers", "Ops"], "is_staff": False, "is_superuser": False},
+    "lead": {"groups": ["Incident leads", "Ops"], "is_staff": False, "is_superuser": False},
 }
 CLIENT_COUNT = 300
 REF_PREFIX = "DEMO-"
@@ -200,8 +202,9 @@ def _demo_notices() -> list[Campaign]:
     Their messages wait as queued sends until a worker runs: ``make run`` starts one, so the demo shows notices
     going from pending to delivered (and a few undeliverable) as soon as the portal is up.
     """
-    from campaigns.services.drafts import campaign_draft_create, campaign_step_reach
-    from campaigns.services.sending import campaign_confirm
+    from campaigns.services.door import campaign_confirm
+    from campaigns.services.drafts import campaign_draft_create
+    from campaigns.services.steps import campaign_step_reach
 
     ops = User.objects.get(username="ops")
     pilot = Bucket.objects.get(name="Pilot group")
@@ -229,13 +232,11 @@ def _demo_notices() -> list[Campaign]:
             channels=["sms", "email"],
             template=MessageTemplate.objects.get(name=template_name),
             variables={"status_page": "https://status.example.com"},
+            parent=sent[-1] if sent else None,
             created_by=ops,
-            source="demo",
+            source_detail="demo data",
         )
         incident = campaign.incident
-        if sent:
-            campaign.parent = sent[-1]
-            campaign.save(update_fields=["parent"])
         campaign_step_reach(campaign=campaign, step="send")
         sent.append(campaign_confirm(campaign=campaign, actor=ops))
     return sent
