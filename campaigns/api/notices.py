@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from campaigns import selectors
 from campaigns.api.validation import Reader
 from campaigns.models import ApiToken, Campaign, Incident, IncidentKind, MessageTemplate, Severity
-from campaigns.services.drafts import campaign_draft_create
-from campaigns.services.sending import CampaignAlreadySent, CampaignNotReady, campaign_confirm
+from campaigns.selectors.state import campaign_main_send, campaign_state
+from campaigns.services.door import NoticeSpec, Origin, campaign_confirm, notice_submit
+from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from notifications.content import SEND_VARIABLES
+from notifications.selectors import send_progress_of
 
 NOTICE_FIELDS = ("title", "kind", "incident", "incident_id", "audience", "channels", "template", "variables", "send")
 INCIDENT_FIELDS = ("title", "services", "started_at", "expected_resolution_at", "severity", "internal_note")
@@ -214,12 +215,8 @@ class NoticeResult:
     send_error: str = ""
 
 
-def _source(token: ApiToken, via: str) -> str:
-    return f"{via}, token “{token.name}”"
-
-
 def api_notice_confirm(*, campaign: Campaign, token: ApiToken) -> tuple[bool, str]:
-    """Send a draft without review, for a token allowed to; returns (sent, why not)."""
+    """Send a draft without review through the door, for a token allowed to; returns (sent, why not)."""
     if not token.can_send_without_review:
         raise SendNotAllowed("This token may not send without review.")
     try:
@@ -229,26 +226,23 @@ def api_notice_confirm(*, campaign: Campaign, token: ApiToken) -> tuple[bool, st
     return True, ""
 
 
-def api_notice_create(*, token: ApiToken, request: NoticeRequest, via: str = "api") -> NoticeResult:
-    """Create the draft the request describes and, when asked and allowed, send it."""
+def api_notice_create(*, token: ApiToken, request: NoticeRequest) -> NoticeResult:
+    """Record the notice the request describes through the door and, when asked and allowed, send it."""
     if request.send and not token.can_send_without_review:
         raise SendNotAllowed("This token may create drafts but not send them without review.")
-    campaign = campaign_draft_create(
-        incident=request.incident,
-        incident_fields=request.incident_fields,
-        kind=request.kind,
+    spec = NoticeSpec(
         title=request.title,
+        kind=request.kind,
         audience=request.audience,
         channels=request.channels,
         template=request.template,
         variables=request.variables,
-        source=_source(token, via),
+        incident=request.incident,
+        incident_fields=request.incident_fields,
     )
-    if not request.send:
-        return NoticeResult(campaign=campaign)
-    sent, error = api_notice_confirm(campaign=campaign, token=token)
-    campaign.refresh_from_db()
-    return NoticeResult(campaign=campaign, sent=sent, send_error=error)
+    origin = Origin(source=Campaign.Source.API, detail=f"token “{token.name}”")
+    submitted = notice_submit(spec=spec, origin=origin, confirm=request.send)
+    return NoticeResult(campaign=submitted.campaign, sent=submitted.confirmed, send_error=submitted.problem)
 
 
 def _absolute(name: str, *args) -> str | None:
@@ -272,7 +266,8 @@ def notice_summary(campaign: Campaign) -> dict:
         "id": campaign.pk,
         "title": campaign.title,
         "kind": campaign.kind,
-        "state": selectors.campaign_state(campaign),
+        "state": campaign_state(campaign),
+        "source": campaign.source,
         "incident": {"id": campaign.incident_id, "title": campaign.incident.title, "status": campaign.incident.status},
         "channels": list(campaign.channels),
         "audience": campaign.audience,
@@ -284,6 +279,6 @@ def notice_summary(campaign: Campaign) -> dict:
 
 def notice_status(campaign: Campaign) -> dict:
     """The summary plus the main send's progress (null until it is sent)."""
-    send = selectors.campaign_main_send(campaign)
-    progress = selectors.send_progress_of(send).as_dict() if send is not None else None
+    send = campaign_main_send(campaign)
+    progress = send_progress_of(send).as_dict() if send is not None else None
     return {**notice_summary(campaign), "audience_size": campaign.audience_size, "progress": progress}

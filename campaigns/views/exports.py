@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
-from campaigns import selectors
 from campaigns.models import Campaign
+from campaigns.selectors.messages import campaign_messages
+from campaigns.selectors.state import campaign_main_send
 from notifications.masking import mask_destination
 
 CHUNK_SIZE = 2000
@@ -84,7 +85,7 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
 
 def _stream(request: HttpRequest, pk: int, columns, state: str, name: str) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
-    send = selectors.campaign_main_send(campaign)
+    send = campaign_main_send(campaign)
     fields = [field for _, field in columns]
     reveal = request.user.has_perm(SEND_PERM)
     mask_at = [] if reveal else [i for i, field in enumerate(fields) if field in MASKED_FIELDS]
@@ -92,7 +93,7 @@ def _stream(request: HttpRequest, pk: int, columns, state: str, name: str) -> St
     def rows() -> Iterator[list]:
         if send is None:
             return
-        messages = selectors.campaign_messages(send, state=state).values_list(*fields)
+        messages = campaign_messages(send, state=state).values_list(*fields)
         for row in messages.iterator(chunk_size=CHUNK_SIZE):
             row = list(row)
             for index in mask_at:

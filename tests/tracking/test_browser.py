@@ -3,7 +3,6 @@ resume, and a resolved follow-up that reaches exactly the first notice's recipie
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 
@@ -12,13 +11,14 @@ from django.db.models import Count
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Incident, IncidentKind
-from campaigns.selectors import campaign_main_send, campaign_recipient_client_ids
+from campaigns.selectors.messages import campaign_recipient_client_ids
+from campaigns.selectors.state import campaign_main_send
+from campaigns.services.door import campaign_confirm
 from campaigns.services.drafts import campaign_draft_create
-from campaigns.services.sending import campaign_confirm
 from clients.models import Client
 from notifications.models import Message
 from tests.conftest import browser_login
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, UserFactory, ensure_staff_groups
 
 pytestmark = [
     pytest.mark.browser,
@@ -75,9 +75,7 @@ def wait_settled(campaign: Campaign, worker, timeout: float = 90) -> dict[str, i
 @pytest.fixture
 def ops(transactional_db):
     """An Ops user; the staff groups are made again first, since transactional tests flush them."""
-    from django.apps import apps
-
-    importlib.import_module("campaigns.migrations.0002_staff_groups").create_groups(apps, None)
+    ensure_staff_groups()
     return UserFactory(username="olivia", groups=["Ops"])
 
 

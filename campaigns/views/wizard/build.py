@@ -11,8 +11,9 @@ from campaigns.forms.audience import AudienceForm, field_suggestions
 from campaigns.forms.incident import IncidentForm
 from campaigns.forms.message import EDITABLE_VARIABLES, MessageForm, message_languages
 from campaigns.forms.schedule import WhenForm
+from campaigns.selectors.preview import REASON_LABELS, follow_up_note
 from campaigns.services import drafts
-from campaigns.views.wizard.base import REASON_LABELS, StepView, draft_counts, follow_up_note, step_url
+from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from notifications.rendering import VARIABLES, sms_count
 
 
@@ -40,6 +41,7 @@ class AudienceStepView(StepView):
             audience=form.cleaned_data["definition"],
             channels=list(form.cleaned_data["channels"]),
             mandatory=form.cleaned_data.get("mandatory", False),
+            actor=self.request.user,
         )
         if form.csv_unmatched:
             shown = ", ".join(form.csv_unmatched[:20])
@@ -61,6 +63,7 @@ class AudienceStepView(StepView):
             audience=form.cleaned_data["definition"],
             channels=list(form.cleaned_data.get("channels") or self.campaign.channels),
             mandatory=form.cleaned_data.get("mandatory", False),
+            actor=self.request.user,
         )
         self.campaign.refresh_from_db()
         fresh = self.get_form()
@@ -111,7 +114,7 @@ class MessageStepView(StepView):
             if template is None:
                 messages.warning(request, "Choose a template to start from.")
             else:
-                drafts.campaign_template_apply(campaign=self.campaign, template=template)
+                drafts.campaign_template_apply(campaign=self.campaign, template=template, actor=request.user)
                 messages.success(
                     request,
                     f"The text of “{template.name}” was filled in; edit it freely — the "
@@ -134,7 +137,9 @@ class MessageStepView(StepView):
         )
 
     def keep(self, form) -> None:
-        drafts.campaign_content_keep(campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables())
+        drafts.campaign_content_keep(
+            campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables(), actor=self.request.user
+        )
 
     def extra_context(self, form) -> dict:
         counts = self.counts()
@@ -184,6 +189,7 @@ class WhenStepView(StepView):
             send_at=data.get("send_at"),
             repeat_every_hours=data.get("repeat_every_hours"),
             repeat_until=data.get("repeat_until"),
+            actor=self.request.user,
         )
 
     def extra_context(self, form) -> dict:
