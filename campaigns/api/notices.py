@@ -220,9 +220,19 @@ def api_notice_confirm(*, campaign: Campaign, token: ApiToken) -> tuple[bool, st
     if not token.can_send_without_review:
         raise SendNotAllowed("This token may not send without review.")
     try:
-        campaign_confirm(campaign=campaign, actor=None)
+        campaign = campaign_confirm(campaign=campaign, actor=None)
     except (CampaignNotReady, CampaignAlreadySent) as exc:
         return False, str(exc)
+    return _went_out(campaign)
+
+
+def _went_out(campaign: Campaign) -> tuple[bool, str]:
+    """Confirmed is not sent: above the threshold the notice waits for a person's approval, like any other."""
+    if campaign.state == Campaign.State.AWAITING_APPROVAL:
+        return False, (
+            f"It waits for a second person's approval: {campaign.audience_size} recipients is above the approval "
+            f"threshold of {settings.APPROVAL_THRESHOLD}. The approvers were told."
+        )
     return True, ""
 
 
@@ -242,7 +252,10 @@ def api_notice_create(*, token: ApiToken, request: NoticeRequest) -> NoticeResul
     )
     origin = Origin(source=Campaign.Source.API, detail=f"token “{token.name}”")
     submitted = notice_submit(spec=spec, origin=origin, confirm=request.send)
-    return NoticeResult(campaign=submitted.campaign, sent=submitted.confirmed, send_error=submitted.problem)
+    if not submitted.confirmed:
+        return NoticeResult(campaign=submitted.campaign, send_error=submitted.problem)
+    sent, why_not = _went_out(submitted.campaign)
+    return NoticeResult(campaign=submitted.campaign, sent=sent, send_error=why_not)
 
 
 def _absolute(name: str, *args) -> str | None:

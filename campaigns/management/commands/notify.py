@@ -43,10 +43,6 @@ from notifications.selectors import Progress, send_progress_of
 WAIT_STEP_SECONDS = 1.0
 
 
-def _channels(value: str) -> list[str]:
-    return [Channel.SMS, Channel.EMAIL] if value == "both" else [value]
-
-
 def _variables(pairs: list[str]) -> dict[str, str]:
     variables = {}
     for pair in pairs:
@@ -132,10 +128,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user, how = sender(options["user"])
-        channels = _channels(options["channel"])
+        channels = [Channel.SMS, Channel.EMAIL] if options["channel"] == "both" else [options["channel"]]
         variables = _variables(options["var"])
         spec = door.NoticeSpec(
-            title=(options["label"] or variables.get("incident_title") or f"notify {timezone.now():%Y-%m-%d %H:%M}"),
+            title=options["label"] or variables.get("incident_title") or f"notify {timezone.now():%Y-%m-%d %H:%M}",
             kind=options["kind"],
             audience={},
             channels=channels,
@@ -206,9 +202,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {channel}: {numbers.eligible} to send; excluded: {excluded}")
 
     def _confirm(self, options: dict[str, Any]) -> None:
-        if options["yes"]:
-            return
-        if input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
+        if not options["yes"] and input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
             raise CommandError("Cancelled.")
 
     def _test(self, spec: door.NoticeSpec, origin: door.Origin, options: dict[str, Any]) -> None:
