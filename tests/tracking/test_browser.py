@@ -133,15 +133,15 @@ def test_pause_and_resume(page, live_server, celery_worker_factory, infobip_sand
     while not send.messages.filter(state__in=(S.ACCEPTED, S.DELIVERED)).exists():
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.2)
-    page.get_by_role("button", name="Pause").click()
+    page.locator("#actions").get_by_role("button", name="Pause").click()
     expect(page.locator("h1 [data-state]")).to_have_attribute("data-state", "paused")
-    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.locator("#actions").get_by_role("button", name="Resume")).to_be_visible()
     time.sleep(2)  # batches already claimed finish
     sent_at_pause = len(infobip_sandbox.stats(ids=True)["ids"])
     time.sleep(3)
     assert len(infobip_sandbox.stats(ids=True)["ids"]) == sent_at_pause < 60
     assert send.messages.filter(state=S.PENDING).exists()
-    page.get_by_role("button", name="Resume").click()
+    page.locator("#actions").get_by_role("button", name="Resume").click()
     expect(page.locator("#progress")).to_have_attribute("data-complete", "true", timeout=90_000)
     expect(page.locator("#progress-percent")).to_have_text("100.0%")
     ids = infobip_sandbox.stats(ids=True)["ids"]
