@@ -11,6 +11,8 @@ Payload: https://prometheus.io/docs/alerting/latest/configuration/#webhook_confi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,9 +42,9 @@ SEVERITY_FROM_LABEL = {
 @dataclass
 class Alert:
     status: str
-    labels: dict
-    annotations: dict
-    starts_at: object = None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime | None = None
 
 
 @dataclass
@@ -61,7 +63,7 @@ class AlertGroup:
         return {**self.group_labels, **self.common_labels}
 
 
-def _labels(reader: Reader, value, path: str) -> dict:
+def _labels(reader: Reader, value: Any, path: str) -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -79,11 +81,10 @@ def _labels(reader: Reader, value, path: str) -> dict:
     return labels
 
 
-def alert_group_read(payload) -> AlertGroup:
+def alert_group_read(payload: Any) -> AlertGroup:
     """Validate an Alertmanager webhook body; raises ApiValidationError listing every problem."""
     reader = Reader()
-    data = reader.object(payload, "")
-    reader.raise_if_errors()
+    data = reader.root(payload)
     version = data.get("version")
     if version is not None and version != "4":
         reader.error("version", "Only Alertmanager webhook payload version 4 is understood.")
@@ -290,5 +291,6 @@ def alertmanager_receive(*, token: ApiToken, group: AlertGroup) -> AlertOutcome:
         try:
             return _firing(group, token)
         except _GroupRaced:
-            return AlertOutcome(action="existing", campaign=_open_link(group.group_key).campaign)
+            link = _open_link(group.group_key)
+            return AlertOutcome(action="existing", campaign=link.campaign if link else None)
     return _resolved(group, token)

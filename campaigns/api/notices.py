@@ -7,6 +7,7 @@ out at once, and even then the usual checks apply (content valid, someone reacha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -34,15 +35,15 @@ class NoticeRequest:
     title: str
     kind: str
     channels: list[str]
-    audience: dict
+    audience: dict[str, Any]
     incident: Incident | None = None
-    incident_fields: dict = field(default_factory=dict)
+    incident_fields: dict[str, Any] = field(default_factory=dict)
     template: MessageTemplate | None = None
-    variables: dict = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
     send: bool = False
 
 
-def _bucket(reader: Reader, value, path: str) -> int | None:
+def _bucket(reader: Reader, value: Any, path: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         bucket_id = reader.identifier(value, path)
         if bucket_id is not None and not Bucket.objects.filter(pk=bucket_id).exists():
@@ -59,7 +60,7 @@ def _bucket(reader: Reader, value, path: str) -> int | None:
     return found
 
 
-def _segment(reader: Reader, value, path: str) -> int | None:
+def _segment(reader: Reader, value: Any, path: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         segment_id = reader.identifier(value, path)
         if segment_id is not None and not Segment.objects.filter(pk=segment_id).exists():
@@ -75,7 +76,7 @@ def _segment(reader: Reader, value, path: str) -> int | None:
     return found
 
 
-def audience_read(reader: Reader, value, path: str = "audience") -> dict:
+def audience_read(reader: Reader, value: Any, path: str = "audience") -> dict:
     """Buckets (ids or names), a segment (id or name) and built-in audiences → an audience definition."""
     data = reader.object(value, path)
     if data is None:
@@ -104,7 +105,7 @@ def audience_read(reader: Reader, value, path: str = "audience") -> dict:
     return definition
 
 
-def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
+def channels_read(reader: Reader, value: Any, path: str = "channels") -> list[str]:
     items = reader.array(value, path, max_items=10, required=True)
     if items is None:
         return []
@@ -117,7 +118,7 @@ def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
     return list(dict.fromkeys(channel for channel in channels if channel))
 
 
-def variables_read(reader: Reader, value, path: str = "variables") -> dict:
+def variables_read(reader: Reader, value: Any, path: str = "variables") -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -134,7 +135,7 @@ def variables_read(reader: Reader, value, path: str = "variables") -> dict:
     return variables
 
 
-def template_read(reader: Reader, value, path: str = "template") -> MessageTemplate | None:
+def template_read(reader: Reader, value: Any, path: str = "template") -> MessageTemplate | None:
     name = reader.string(value, path, max_length=100, blank=False)
     if name is None:
         return None
@@ -144,7 +145,7 @@ def template_read(reader: Reader, value, path: str = "template") -> MessageTempl
     return template
 
 
-def _incident_fields(reader: Reader, value, path: str = "incident") -> dict:
+def _incident_fields(reader: Reader, value: Any, path: str = "incident") -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -175,11 +176,10 @@ def _incident_fields(reader: Reader, value, path: str = "incident") -> dict:
     return fields
 
 
-def notice_request_read(payload) -> NoticeRequest:
+def notice_request_read(payload: Any) -> NoticeRequest:
     """Validate a POST /api/v1/notices body; raises ApiValidationError listing every problem."""
     reader = Reader()
-    data = reader.object(payload, "")
-    reader.raise_if_errors()
+    data = reader.root(payload)
     reader.unknown_keys(data, NOTICE_FIELDS)
     title = reader.string(data.get("title"), "title", max_length=200, required=True)
     kind = reader.string(data.get("kind"), "kind", max_length=16, choices=tuple(IncidentKind.values))
@@ -258,7 +258,7 @@ def api_notice_create(*, token: ApiToken, request: NoticeRequest) -> NoticeResul
     return NoticeResult(campaign=submitted.campaign, sent=sent, send_error=why_not)
 
 
-def _absolute(name: str, *args) -> str | None:
+def _absolute(name: str, *args: object) -> str | None:
     try:
         return settings.PORTAL_BASE_URL + reverse(name, args=args)
     except NoReverseMatch:

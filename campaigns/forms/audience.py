@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.csv_match import csv_match_clients
-from campaigns.models import NOTICE_KIND_FOR
+from campaigns.models import NOTICE_KIND_FOR, Campaign
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from clients.selectors import FIELDS, OPERATORS, AudienceCounts, AudienceError, audience_counts, audience_validate
 
@@ -39,15 +40,16 @@ class ConditionForm(forms.Form):
     op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS], required=False)
     value = forms.CharField(label=_("Value"), required=False, max_length=500)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("field") and not (data.get("value") or "").strip():
             self.add_error("value", _("Give a value for this condition, or clear the field to remove it."))
         if (data.get("value") or "").strip() and not data.get("field"):
             self.add_error("field", _("Name the client field this value applies to."))
         return data
 
-    def condition(self) -> dict | None:
+    def condition(self) -> dict[str, Any] | None:
         data = self.cleaned_data
         if not data or data.get("DELETE") or not data.get("field"):
             return None
@@ -60,7 +62,7 @@ class ConditionForm(forms.Form):
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=1, can_delete=True, max_num=20)
 
 
-def condition_initial(audience: dict) -> list[dict]:
+def condition_initial(audience: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for condition in audience.get("conditions") or []:
         value = condition.get("value")
@@ -106,12 +108,12 @@ class AudienceForm(forms.Form):
         label=_("Mandatory notice (also reaches clients who muted this kind)"), required=False
     )
 
-    def __init__(self, *args, campaign, **kwargs) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.locked = campaign.parent_id is not None
         self.conditions = ConditionFormSet(
-            *args[:1], prefix="cond", initial=None if args else condition_initial(campaign.audience)
+            args[0] if args else None, prefix="cond", initial=None if args else condition_initial(campaign.audience)
         )
         self.counts: AudienceCounts | None = None
         self.csv_unmatched: list[str] = []
@@ -120,7 +122,7 @@ class AudienceForm(forms.Form):
                 del self.fields[name]
 
     @classmethod
-    def initial_for(cls, campaign) -> dict:
+    def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
         audience = campaign.audience or {}
         return {
             "builtin": audience.get("builtin") or [],
@@ -145,8 +147,9 @@ class AudienceForm(forms.Form):
             )
         return [int(part) for part in parts]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.locked:
             definition = self.campaign.audience
         else:
@@ -189,8 +192,8 @@ class AudienceForm(forms.Form):
                 )
         return data
 
-    def _definition(self, data: dict) -> dict:
-        definition: dict = {}
+    def _definition(self, data: dict[str, Any]) -> dict[str, Any]:
+        definition: dict[str, Any] = {}
         if data.get("builtin"):
             definition["builtin"] = list(data["builtin"])
         if data.get("buckets"):

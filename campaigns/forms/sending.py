@@ -41,7 +41,8 @@ class ConfirmForm(forms.Form):
         self.fields["expected"].initial = recipients
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("expected") is not None and data["expected"] != self.recipients:
             raise forms.ValidationError(
                 _(

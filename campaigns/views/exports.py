@@ -61,7 +61,7 @@ def masked(destination: str) -> str:
     return mask_destination(destination).replace("*", "•") if destination else ""
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: object) -> str:
     """One CSV cell that no spreadsheet will evaluate."""
     if value is None:
         return ""
@@ -76,21 +76,23 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([safe_cell(name) for name in header])
     for row in rows:
         yield writer.writerow([safe_cell(value) for value in row])
 
 
-def _stream(request: HttpRequest, pk: int, columns, state: str, name: str) -> StreamingHttpResponse:
+def _stream(
+    request: HttpRequest, pk: int, columns: Iterable[tuple[str, str]], state: str, name: str
+) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     send = campaign_main_send(campaign)
     fields = [field for _, field in columns]
     reveal = request.user.has_perm(SEND_PERM)
     mask_at = [] if reveal else [i for i, field in enumerate(fields) if field in MASKED_FIELDS]
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[list[object]]:
         if send is None:
             return
         messages = campaign_messages(send, state=state).values_list(*fields)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,7 +31,7 @@ DEMO_LOGINS = [
     ("approver", "approver-demo-2026", "Approver + Ops: approves large notices written by others"),
     ("lead", "lead-demo-2026", "Incident lead + Ops: emergency send without approval, takes over drafts"),
 ]
-USERS = {
+USERS: dict[str, dict[str, Any]] = {
     "ops": {"groups": ["Ops"], "is_staff": False, "is_superuser": False},
     "admin": {"groups": ["Admins"], "is_staff": True, "is_superuser": True},
     "viewer": {"groups": ["Viewers"], "is_staff": True, "is_superuser": False},
@@ -217,7 +218,7 @@ def _demo_notices() -> list[Campaign]:
         "expected_resolution_at": now - timedelta(hours=1),
         "severity": "major",
     }
-    sent = []
+    sent: list[Campaign] = []
     incident = None
     for template_name, kind, title in (
         ("Outage: service down", "outage", "Email delivery delayed"),
@@ -252,7 +253,7 @@ def demo_present() -> bool:
 class Command(BaseCommand):
     help = "Load the demo data set (clients, buckets, segments, test recipients, templates, one user per role)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="do nothing if the demo data is already there")
         parser.add_argument(
             "--notices",
@@ -260,7 +261,7 @@ class Command(BaseCommand):
             help="also send two demo notices to the pilot group (a worker delivers them)",
         )
 
-    def handle(self, *args, once: bool, notices: bool = False, **options) -> None:
+    def handle(self, *args: Any, once: bool, notices: bool = False, **options: Any) -> None:
         if once and demo_present():
             self.stdout.write("Demo data already present; nothing changed.")
         else:

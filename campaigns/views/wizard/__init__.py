@@ -9,7 +9,8 @@ JavaScript.
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import path, re_path
 
 from campaigns.services import steps
@@ -27,10 +28,12 @@ STEP_VIEWS: dict[str, type[StepView]] = {
     "test": TestStepView,
     "send": SendStepView,
 }
-_STEP_CALLABLES: dict[str, Callable[..., HttpResponse]] = {step: view.as_view() for step, view in STEP_VIEWS.items()}
+_STEP_CALLABLES: dict[str, Callable[..., HttpResponseBase]] = {
+    step: view.as_view() for step, view in STEP_VIEWS.items()
+}
 
 
-def wizard_step(request: HttpRequest, pk: str, step: str) -> HttpResponse:
+def wizard_step(request: HttpRequest, pk: str, step: str) -> HttpResponseBase:
     return _STEP_CALLABLES[step](request, pk=int(pk))
 
 

@@ -19,7 +19,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,12 +39,12 @@ SESSION_TZ = "wizard_tz"
 
 def activate_zone(request: HttpRequest) -> None:
     """Times are entered and shown in the author's zone: the browser tells it (hidden ``tz`` field), else the default."""
-    name = request.POST.get("tz") or request.session.get(SESSION_TZ) or settings.TIME_ZONE
+    name = str(request.POST.get("tz") or request.session.get(SESSION_TZ) or settings.TIME_ZONE)
     try:
         zone = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        name = settings.TIME_ZONE
+        name = str(settings.TIME_ZONE)
+        zone = zoneinfo.ZoneInfo(name)
     if request.session.get(SESSION_TZ) != name:
         request.session[SESSION_TZ] = name
     timezone.activate(zone)
@@ -55,7 +56,7 @@ class StaffPermissionMixin(PermissionRequiredMixin):
     permission_required = rules.ADD
     request: HttpRequest
 
-    def handle_no_permission(self) -> HttpResponse:
+    def handle_no_permission(self) -> HttpResponseRedirect:
         if not self.request.user.is_authenticated:
             return redirect_to_login(self.request.get_full_path())
         raise PermissionDenied
@@ -91,7 +92,7 @@ def draft_counts(campaign: Campaign) -> AudienceCounts | None:
 class NewNoticeView(StaffPermissionMixin, View):
     """Step 1 for a new notice: the incident form; saving it creates the incident and the draft."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         activate_zone(request)
         return super().dispatch(request, *args, **kwargs)
 
@@ -122,7 +123,7 @@ class StepView(StaffPermissionMixin, View):
     readable_by_others = False  # the preview: approvers and colleagues may read a draft they cannot edit
     campaign: Campaign
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         activate_zone(request)
