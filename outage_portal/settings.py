@@ -380,12 +380,8 @@ TEST_SEND_LIMIT = env_int("TEST_SEND_LIMIT", 10)
 TEST_SEND_WINDOW_SECONDS = env_int("TEST_SEND_WINDOW_SECONDS", 3600)
 # Email to staff (approvers told a notice waits, authors told it was declined): files in var/mail on a laptop,
 # SMTP in production. Customer emails go through Infobip, never through this.
-EMAIL_BACKEND = env(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if IS_PRODUCTION
-    else "django.core.mail.backends.filebased.EmailBackend",
-)
+_EMAIL_KIND = "smtp" if IS_PRODUCTION else "filebased"
+EMAIL_BACKEND = env("EMAIL_BACKEND", f"django.core.mail.backends.{_EMAIL_KIND}.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
