@@ -57,8 +57,13 @@ def changed(before: Mapping[str, Any], after: Mapping[str, Any], labels: Mapping
     return [label for name, label in labels.items() if before.get(name) != after.get(name)]
 
 
-def content_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Which texts of a notice's content changed: 'fr sms text', 'en email subject', 'de (removed)'."""
+def content_changes(before: Mapping[str, Any], after: Mapping[str, Any], channels: list[str]) -> list[str]:
+    """Which texts of a notice's content changed on its channels: 'fr sms text', 'en email subject', 'de (removed)'.
+
+    Texts of a channel the notice does not use never go out, so their coming and going is not a change.
+    """
+    before = {lang: {ch: parts for ch, parts in (v or {}).items() if ch in channels} for lang, v in before.items()}
+    after = {lang: {ch: parts for ch, parts in (v or {}).items() if ch in channels} for lang, v in after.items()}
     names = []
     for language in sorted(set(before) | set(after)):
         if language not in after:
@@ -77,4 +82,8 @@ def content_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list
 
 
 def variable_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    return [f"value {name}" for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+    return [
+        f"value {name}"
+        for name in sorted(set(before) | set(after))
+        if (before.get(name) or "") != (after.get(name) or "")
+    ]

@@ -171,7 +171,7 @@ def campaign_audience_update(
 def _message_changes(campaign: Campaign, before: dict[str, Any]) -> list[str]:
     after = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
     return (
-        audit.content_changes(before["content"], after["content"])
+        audit.content_changes(before["content"], after["content"], list(campaign.channels))
         + audit.variable_changes(before["variables"], after["variables"])
         + audit.changed(before, after, MESSAGE_LABELS)
     )

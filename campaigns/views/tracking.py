@@ -118,8 +118,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": campaign_events(campaign),
             "approval_request": waiting,
             "decline": standing_decline(campaign),
-            "approval_problem": rules.approval_problem(campaign, request.user) if waiting else "",
+            "approval_problem": rules.approval_problem(campaign, request.user)
+            if waiting and rules.may(request.user, rules.APPROVE)
+            else "",
             "can_emergency": waiting is not None and rules.may(request.user, rules.EMERGENCY),
+            "approve_link": waiting is not None
+            and rules.may(request.user, rules.APPROVE)
+            and not rules.approval_problem(campaign, request.user),
             "thread": Campaign.objects.filter(incident=campaign.incident)
             .only("pk", "title", "kind", "created_at")
             .order_by("created_at", "id"),

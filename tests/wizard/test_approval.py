@@ -274,3 +274,32 @@ def test_emergency_send_of_a_notice_awaiting_approval(client, draft, author, ann
     draft.refresh_from_db()
     assert draft.state == Campaign.State.SENDING and draft.emergency_by == lead
     assert "Approvers unreachable, storm" in client.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+
+
+def test_an_edit_names_only_what_recipients_would_read_differently():
+    """Texts of an unused channel and empty values coming and going are not changes; real texts are."""
+    from campaigns.services.audit import content_changes, variable_changes
+
+    before = {"en": {"sms": {"text": "A"}, "email": {"subject": "S", "text": "T"}}}
+    after = {"en": {"sms": {"text": "B"}}, "fr": {"sms": {"text": "C"}}}
+    assert content_changes(before, after, ["sms"]) == ["en sms text", "fr (added)"]
+    assert content_changes(before, after, ["sms", "email"]) == [
+        "en email subject",
+        "en email text",
+        "en sms text",
+        "fr (added)",
+    ]
+    assert variable_changes({"service": "SMS"}, {"service": "SMS", "status_page": ""}) == []
+    assert variable_changes({"service": "SMS"}, {"service": "Email"}) == ["value service"]
+
+
+@override_settings(APPROVAL_THRESHOLD=2)
+def test_the_notice_page_leads_an_approver_to_the_preview(client, draft, author, anna):
+    """On the notice page an eligible approver gets the way to the preview; the author gets no approval hint."""
+    door.campaign_confirm(campaign=draft, actor=author)
+    client.force_login(anna)
+    page = client.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert 'id="approve-link"' in page and f"/campaigns/{draft.pk}/wizard/preview/" in page
+    client.force_login(author)
+    page = client.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert 'id="approve-link"' not in page and "approval-problem" not in page
