@@ -68,7 +68,9 @@ class Submitted:
     problem: str = ""
 
 
-def notice_submit(*, spec: NoticeSpec, origin: Origin, confirm: bool = False, emergency_reason: str = "") -> Submitted:
+def notice_submit(
+    *, spec: NoticeSpec, origin: Origin, confirm: bool = False, emergency_reason: str | None = None
+) -> Submitted:
     """Record the notice as a draft and, when asked, confirm it through ``campaign_confirm``.
 
     A notice that cannot go out as it is stays a draft for a person to finish in the outage form; ``problem``
@@ -102,8 +104,12 @@ def notice_submit(*, spec: NoticeSpec, origin: Origin, confirm: bool = False, em
 
 
 @transaction.atomic
-def campaign_confirm(*, campaign: Campaign, actor: rules.Actor, emergency_reason: str = "") -> Campaign:
-    """Send or schedule a draft, or hand it to an approver above the threshold (or send it as an emergency)."""
+def campaign_confirm(*, campaign: Campaign, actor: rules.Actor, emergency_reason: str | None = None) -> Campaign:
+    """Send or schedule a draft, or hand it to an approver above the threshold.
+
+    ``emergency_reason`` (not None) asks to send above the threshold without a second person: it needs the
+    emergency permission and a typed reason (``approval.ReasonRequired`` otherwise). Below the threshold it is moot.
+    """
     rules.require(actor, rules.SEND, "send notices")
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state != Campaign.State.DRAFT:
@@ -113,7 +119,7 @@ def campaign_confirm(*, campaign: Campaign, actor: rules.Actor, emergency_reason
     if campaign.send_mode != Campaign.SendMode.NOW and campaign.send_at and campaign.send_at <= timezone.now():
         raise CampaignNotReady("The scheduled time has passed; choose a new time or send now.")
     if approval_needed(campaign, reach):
-        if emergency_reason.strip():
+        if emergency_reason is not None:
             return approval.emergency_go(
                 campaign, actor=actor, reason=emergency_reason, reach=reach, from_state=Campaign.State.DRAFT
             )

@@ -66,7 +66,7 @@ def edit_problem(campaign: Campaign, actor: Actor) -> str:
     author = campaign.created_by.get_username() if campaign.created_by else "someone else"
     return (
         f"This draft is {author}'s: only its author, or someone allowed to edit others' drafts (Incident leads), "
-        "may change it. Ask them, or duplicate the notice."
+        "may change it. Ask them, or an incident lead."
     )
 
 

@@ -231,8 +231,11 @@ def test_emergency_send_from_the_send_step(client, committed, draft, anna):
     client.force_login(lead)
     page = client.get(step_url(draft, "send"))
     assert page.context["can_emergency"] and b"emergency-send-button" in page.content
-    short = client.post(step_url(draft, "send"), {**CONFIRM, "_emergency": "1", "emergency_reason": "now"})
-    assert short.status_code == 200 and "emergency_reason" in short.context["form"].errors
+    for reason in ("", "now"):
+        short = client.post(step_url(draft, "send"), {**CONFIRM, "_emergency": "1", "emergency_reason": reason})
+        assert short.status_code == 200 and "emergency_reason" in short.context["form"].errors
+        draft.refresh_from_db()
+        assert draft.state == Campaign.State.DRAFT  # neither sent nor quietly handed to the approvers
     reason = "Fibre cut in Lyon, every customer down, no approver reachable"
     committed(client.post, step_url(draft, "send"), {**CONFIRM, "_emergency": "1", "emergency_reason": reason})
     draft.refresh_from_db()

@@ -120,7 +120,10 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="The notice's title (default: incident_title, or a date).")
         parser.add_argument("--user", metavar="USERNAME", help="The portal user who sends (default: your OS login).")
         parser.add_argument(
-            "--emergency", metavar="REASON", default="", help="Above the threshold, send without approval (permission)."
+            "--emergency",
+            metavar="REASON",
+            default=None,
+            help="Above the threshold, send without approval (permission).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
         parser.add_argument("--wait", action="store_true", help="Wait for approval, then until every message settled.")

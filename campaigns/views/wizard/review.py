@@ -132,7 +132,7 @@ class SendStepView(StepView):
         form = self.confirm_form(request.POST)
         if not form.is_valid():
             return self.render(form)
-        emergency = form.cleaned_data.get("emergency_reason", "") if "_emergency" in request.POST else ""
+        emergency = form.cleaned_data.get("emergency_reason", "") if "_emergency" in request.POST else None
         try:
             campaign = door.campaign_confirm(campaign=self.campaign, actor=request.user, emergency_reason=emergency)
         except CampaignAlreadySent:
