@@ -9,10 +9,9 @@ Who sends: ``--user NAME``, else the portal user whose login is your operating-s
 their permissions apply as in the portal. Without a portal user the notice is the system's (shell access is the
 credential), recorded with the OS login in its source.
 
-Examples::
+Examples (more in docs/running.md)::
 
     manage.py notify --all --channel both --template "Outage: service down" --var incident_title="Fibre cut" --yes --wait
-    manage.py notify --bucket north --bucket key-accounts --channel sms --text "Service restored." --yes
     manage.py notify --test --channel email --subject "Test" --text "Hello {{ client_name }}"
 """
 
