@@ -1,6 +1,6 @@
 """Telling people by email: approvers when a notice waits for them or went out as an emergency, authors when their
 notice was declined. Sent with Django's ``send_mail`` (``EMAIL_BACKEND``: files in var/mail on a laptop, SMTP in
-production) once the transaction commits, so a rolled-back change tells nobody. A mail that cannot be sent is
+production), one message per person, once the transaction commits, so a rolled-back change tells nobody. A mail that cannot be sent is
 logged and never undoes the change: the dashboard lists what waits either way.
 """
 
@@ -12,7 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 
@@ -43,8 +43,9 @@ def approvers() -> list[User]:
 
 
 def _send(subject: str, body: str, recipients: list[str]) -> None:
+    """One message per person over one connection: nobody learns who else was told."""
     try:
-        send_mail(subject, body, None, recipients, fail_silently=False)
+        send_mass_mail([(subject, body, None, [recipient]) for recipient in recipients], fail_silently=False)
     except Exception:  # a mail server down must not break the notice
         logger.exception("Could not email %d person(s) about a notice", len(recipients))
 

@@ -169,14 +169,16 @@ def test_an_edit_after_approval_voids_it(client, draft, author, anna):
 
 @override_settings(APPROVAL_THRESHOLD=2)
 def test_approvers_are_told_by_email_and_on_the_dashboard(client, committed, draft, author, anna, both):
-    """Confirming above the threshold emails every approver (not the author) and lists the notice on the dashboard."""
+    """Confirming above the threshold emails every approver (not the author), each their own message, and lists the
+    notice on the dashboard."""
     UserFactory(username="quiet", email="", groups=["Approvers"])
     client.force_login(author)
     committed(client.post, step_url(draft, "send"), CONFIRM)
-    (message,) = mail.outbox
-    assert sorted(message.to) == ["anna@staff.example.com", "bob@staff.example.com"]
-    assert draft.title in message.subject and f"/campaigns/{draft.pk}/wizard/preview/" in message.body
-    assert "olivia" in message.body
+    assert sorted(message.to for message in mail.outbox) == [["anna@staff.example.com"], ["bob@staff.example.com"]]
+    for message in mail.outbox:
+        assert not message.cc and not message.bcc
+        assert draft.title in message.subject and f"/campaigns/{draft.pk}/wizard/preview/" in message.body
+        assert "olivia" in message.body
     client.force_login(anna)
     home = client.get("/")
     waiting = home.context["awaiting"]
