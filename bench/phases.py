@@ -332,7 +332,7 @@ def explain_materialize(ctx: Ctx, audience: dict, bucket: int) -> dict[str, str]
 def _dispatch_once(ctx: Ctx, *, bucket: int, channels: list[str], label: str, profile: bool = False) -> dict:
     """Materialize (not timed), then kick dispatch and time until every message is accepted."""
     from notifications.models import Message, ProviderCall, Send
-    from notifications.services.dispatch import dispatch_kick
+    from notifications.services.doorbell import dispatch_kick
     from notifications.services.materialize import send_materialize
 
     fresh(ctx)

@@ -2,17 +2,20 @@
 
 The database is the source of truth, so running a task twice, late or never costs nothing (the sweeper rings
 again). ``acks_late`` and ``reject_on_worker_lost`` are set globally (settings); countdowns stay a few seconds at
-most, because Redis redelivers unacked messages after the visibility timeout.
+most, because Redis redelivers unacked messages after the visibility timeout. Services ring these tasks by name
+(``notifications/services/doorbell.py``), so this module is the only one that imports both sides.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
-from notifications.services.dispatch import dispatch_kick, dispatch_run
+from notifications.models import Send
+from notifications.services.dispatch import dispatch_run
+from notifications.services.doorbell import DISPATCH_TASK, MATERIALIZE_TASK, dispatch_kick
 from notifications.services.materialize import send_materialize
 from notifications.services.pull import reports_pull
 from notifications.services.reconcile import messages_reconcile
@@ -21,18 +24,16 @@ from notifications.services.sweep import sends_sweep
 REENQUEUE_HORIZON = timedelta(seconds=5)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=MATERIALIZE_TASK, ignore_result=True)
 def materialize_task(send_id: int) -> None:
-    from notifications.models import Send
-
     send_materialize(send_id=send_id)
     send = Send.objects.filter(pk=send_id, state=Send.State.SENDING).first()
     if send is not None:
         dispatch_kick(send_id=send.pk, channels=list(send.channels))
 
 
-@shared_task(bind=True, ignore_result=True)
-def dispatch_task(self, send_id: int, channel: str) -> None:
+@shared_task(name=DISPATCH_TASK, bind=True, ignore_result=True)
+def dispatch_task(self: Task, send_id: int, channel: str) -> None:
     summary = dispatch_run(send_id=send_id, channel=channel)
     # Work due within a few seconds (a 429's Retry-After, a short backoff): come back for it; later work is the
     # sweeper's.

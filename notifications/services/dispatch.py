@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -30,6 +30,7 @@ from clients import links
 from clients.models import Channel
 from notifications.content import ContentRenderer, RecipientData, Rendered
 from notifications.models import Message, ProviderCall, Send, message_id_for
+from notifications.providers import get_provider
 from notifications.providers.base import (
     AmbiguousProviderError,
     BaseProvider,
@@ -49,12 +50,6 @@ from outage_portal.webhook_auth import current_url_token
 logger = logging.getLogger(__name__)
 S = Message.State
 TABLE = Message._meta.db_table
-
-
-def provider_get() -> BaseProvider:
-    from notifications.providers import get_provider
-
-    return get_provider()
 
 
 # Claiming ------------------------------------------------------------------------------------------------------
@@ -625,7 +620,7 @@ def dispatch_run(
 
     summary = DispatchSummary()
     deadline = time.monotonic() + time_budget
-    provider = provider or provider_get()
+    provider = provider or get_provider()
     batch_size = min(settings.DISPATCH_BATCH_SIZE, provider.max_batch.get(channel, settings.DISPATCH_BATCH_SIZE))
     send = Send.objects.filter(pk=send_id).first()
     sender = BatchSender(provider) if send is not None and _pipelined() else None
@@ -667,12 +662,3 @@ def dispatch_run(
     send_complete_if_done(send_id=send_id)
     summary.next_due = next_due(send_id=send_id, channel=channel)
     return summary
-
-
-def dispatch_kick(*, send_id: int, channels: list[str], parallel: int | None = None) -> None:
-    """Ring the doorbell after commit: ``DISPATCH_PARALLELISM`` dispatch tasks per channel (extras end at once)."""
-    from notifications import tasks
-
-    for channel in channels:
-        for _ in range(parallel or settings.DISPATCH_PARALLELISM):
-            transaction.on_commit(partial(tasks.dispatch_task.delay, send_id, channel))

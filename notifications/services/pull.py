@@ -12,6 +12,7 @@ from django.conf import settings
 
 from clients.models import Channel
 from notifications.models import DeliveryReport, message_id_for
+from notifications.providers import get_provider
 from notifications.providers.base import BaseProvider
 from notifications.services.reports import accepted_too_long, report_state, reports_record
 
@@ -22,9 +23,7 @@ LOOKUP_CHUNK = 100
 def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = None) -> int:
     """Fetch reports by pull and by log lookup; returns how many messages changed state."""
     if provider is None:
-        from notifications.services.dispatch import provider_get
-
-        provider = provider_get()
+        provider = get_provider()
     minutes = settings.DISPATCH_REPORT_PULL_AFTER_MINUTES if minutes is None else minutes
     changed = 0
     for channel in Channel.values:

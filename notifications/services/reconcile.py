@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import DeliveryReport, Message, Send, message_id_for, pk_from_message_id
+from notifications.providers import get_provider
 from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
@@ -108,9 +109,7 @@ def messages_reconcile(
     if not rows:
         return 0
     if provider is None:
-        from notifications.services.dispatch import provider_get
-
-        provider = provider_get()
+        provider = get_provider()
     resolved = 0
     per_channel: dict[str, list[tuple]] = {}
     for row in rows:

@@ -7,41 +7,31 @@ A send freezes its content and audience when it is created. Work is enqueued onl
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from notifications.models import Message, Send
-
-
-def _enqueue_materialize(send_id: int) -> None:
-    from notifications import tasks
-
-    transaction.on_commit(partial(tasks.materialize_task.delay, send_id))
-
-
-def _enqueue_dispatch(send: Send) -> None:
-    from notifications.services.dispatch import dispatch_kick
-
-    transaction.on_commit(partial(dispatch_kick, send_id=send.pk, channels=list(send.channels)))
+from notifications.services.doorbell import dispatch_kick, materialize_kick
 
 
 def send_create(
     *,
     label: str,
     channels: list[str],
-    audience: dict,
-    content: dict,
+    audience: dict[str, Any],
+    content: dict[str, Any],
     fallback_language: str = "en",
-    variables: dict | None = None,
+    variables: dict[str, Any] | None = None,
     notice_kind: str = "",
     mandatory: bool = False,
     sms_stop_line: bool = False,
     reference: str = "",
     scheduled_at: datetime | None = None,
-    created_by=None,
+    created_by: User | None = None,
 ) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper)."""
     scheduled = scheduled_at is not None and scheduled_at > timezone.now()
@@ -61,7 +51,7 @@ def send_create(
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
     )
     if not scheduled:
-        _enqueue_materialize(send.pk)
+        materialize_kick(send_id=send.pk)
     return send
 
 
@@ -69,12 +59,12 @@ def test_send_create(
     *,
     label: str,
     channels: list[str],
-    content: dict,
+    content: dict[str, Any],
     fallback_language: str = "en",
-    variables: dict | None = None,
+    variables: dict[str, Any] | None = None,
     test_recipient_ids: list[int],
     sms_stop_line: bool = False,
-    created_by=None,
+    created_by: User | None = None,
 ) -> Send:
     """The same path as a real send, to internal test recipients only, marked as a test."""
     send = Send.objects.create(
@@ -89,11 +79,11 @@ def test_send_create(
         created_by=created_by,
         state=Send.State.QUEUED,
     )
-    _enqueue_materialize(send.pk)
+    materialize_kick(send_id=send.pk)
     return send
 
 
-test_send_create.__test__ = False  # a contract name, not a pytest test, when a test module imports it
+test_send_create.__test__ = False  # type: ignore[attr-defined]  # a contract name, not a pytest test
 
 
 def send_start_due(*, now: datetime | None = None) -> list[int]:
@@ -104,7 +94,7 @@ def send_start_due(*, now: datetime | None = None) -> list[int]:
     for send_id in list(due):
         with transaction.atomic():
             if Send.objects.filter(pk=send_id, state=Send.State.SCHEDULED).update(state=Send.State.QUEUED):
-                _enqueue_materialize(send_id)
+                materialize_kick(send_id=send_id)
                 started.append(send_id)
     return started
 
@@ -125,9 +115,9 @@ def send_resume(*, send: Send) -> Send:
         target = Send.State.SENDING if materialized else Send.State.QUEUED
         if Send.objects.filter(pk=send.pk, state=Send.State.PAUSED).update(state=target):
             if target == Send.State.QUEUED:
-                _enqueue_materialize(send.pk)
+                materialize_kick(send_id=send.pk)
             else:
-                _enqueue_dispatch(send)
+                dispatch_kick(send_id=send.pk, channels=list(send.channels))
     send.refresh_from_db()
     return send
 
@@ -172,7 +162,7 @@ def send_retry_failed(*, send: Send, states: tuple[str, ...] = Message.RETRY_DEF
             )
             send.refresh_from_db()
             if send.state == Send.State.SENDING:
-                _enqueue_dispatch(send)
+                dispatch_kick(send_id=send.pk, channels=list(send.channels))
     return count
 
 

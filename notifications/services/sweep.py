@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message, Send
-from notifications.services.dispatch import dispatch_kick
+from notifications.services.doorbell import dispatch_kick, materialize_kick
 from notifications.services.sends import send_complete_if_done, send_start_due
 
 S = Message.State
@@ -32,13 +30,11 @@ class SweepOutcome:
 
 
 def sends_sweep() -> SweepOutcome:
-    from notifications import tasks
-
     outcome = SweepOutcome(started=send_start_due())
     now = timezone.now()
     stale = Send.objects.filter(state=Send.State.QUEUED, created_at__lt=now - timedelta(seconds=QUEUED_GRACE_SECONDS))
     for send_id in stale.values_list("pk", flat=True):
-        transaction.on_commit(partial(tasks.materialize_task.delay, send_id))
+        materialize_kick(send_id=send_id)
         outcome.rematerialized.append(send_id)
     due = Q(state=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     expired = Q(state=S.SENDING, lease_until__lt=now)
