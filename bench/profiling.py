@@ -94,15 +94,15 @@ def shares_text(wall: float, shares: dict[str, float]) -> str:
 
 
 DISPATCH_STEPS = {
-    "claim (UPDATE … SKIP LOCKED + read rows)": ("notifications/services/dispatch.py", "messages_claim"),
+    "claim (UPDATE … SKIP LOCKED + read rows)": ("notifications/services/claim.py", "messages_claim"),
     "render": ("notifications/content.py", "render"),
     "  of which signing links": ("clients/links.py", "unsubscribe_token"),
-    "build outbound messages": ("notifications/services/dispatch.py", "_outbound"),
-    "signed unsubscribe links (all callers)": ("notifications/services/dispatch.py", "unsubscribe_link"),
+    "build outbound messages": ("notifications/services/prepare.py", "_outbound"),
+    "signed unsubscribe links (all callers)": ("notifications/services/prepare.py", "<lambda>"),
     "provider.send (body, JSON, HTTP)": ("notifications/providers/infobip.py", "send"),
     "  of which JSON encoding": ("json/__init__.py", "dumps"),
     "  of which the HTTP round trip": ("requests/adapters.py", "send"),
-    "record (one UPDATE … FROM VALUES)": ("notifications/services/dispatch.py", "messages_record"),
+    "record (one UPDATE … FROM VALUES)": ("notifications/services/record.py", "messages_record"),
     "ProviderCall insert": ("django/db/models/query.py", "bulk_create"),
     "re-read the send each batch": ("django/db/models/query.py", "first"),
     "reconcile + next_due + complete": ("notifications/services/dispatch.py", "next_due"),

@@ -23,6 +23,7 @@ from notifications.providers import get_provider
 from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
+from notifications.services.claim import token_param
 from notifications.services.reports import report_state, reports_record
 from notifications.services.sends import send_complete_if_done
 
@@ -30,10 +31,6 @@ logger = logging.getLogger(__name__)
 S = Message.State
 TABLE = Message._meta.db_table
 LOOKUP_CHUNK = 100
-
-
-def _token_param(token: uuid.UUID):
-    return Message._meta.get_field("claim_token").get_db_prep_value(token, connection)
 
 
 def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID) -> list[tuple]:
@@ -95,7 +92,7 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uui
         set_sql="state = v.state, next_attempt_at = v.next_at, done_at = v.done, lease_until = NULL, "
         "error_text = CASE WHEN v.note = '' THEN m.error_text ELSE v.note END",
         where_sql="m.claim_token = %s AND m.state = 'sending'",
-        where_params=[_token_param(token)],
+        where_params=[token_param(token)],
     )
     return found + len(missing)
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from notifications.models import Message, Send
-from notifications.services.dispatch import messages_claim
+from notifications.services.claim import messages_claim
 from notifications.services.materialize import send_materialize
 from tests.factories import ClientFactory
 from tests.pipeline.factories import SendFactory

@@ -15,7 +15,8 @@ from notifications.providers.base import (
     ThrottledProviderError,
 )
 from notifications.services import sends
-from notifications.services.dispatch import dispatch_run, messages_claim
+from notifications.services.claim import messages_claim
+from notifications.services.dispatch import dispatch_run
 from notifications.services.materialize import send_materialize
 from notifications.services.reconcile import messages_reconcile
 from notifications.services.sweep import sends_sweep
@@ -198,7 +199,7 @@ def test_crashed_worker_rows_are_reconciled_after_the_lease(provider, settings):
 
 def test_a_stale_worker_cannot_overwrite_after_reconciliation(provider):
     """Results are fenced by the claim token: a worker whose lease was taken over writes nothing."""
-    from notifications.services.dispatch import Decision, messages_record
+    from notifications.services.record import Decision, messages_record
 
     send = _send(1)
     claim = messages_claim(send_id=send.pk, channel="sms", limit=1, lease_seconds=60)

@@ -84,18 +84,20 @@ def test_serial_path_when_pipelining_is_off(settings):
 def test_unsubscribe_link_matches_the_clients_app(client_id, settings):
     """The per-process unsubscribe link builder yields exactly the URL clients.links builds (same signed token)."""
     from clients import links
-    from notifications.services.dispatch import unsubscribe_link
+    from notifications.services.prepare import unsubscribe_links
 
     settings.PORTAL_BASE_URL = "https://portal.example.com"
     with mock.patch("time.time", return_value=1_767_225_600.0):  # tokens carry a timestamp: freeze it
-        assert unsubscribe_link(client_id) == links.unsubscribe_url(client_id, "email")
+        assert unsubscribe_links()(client_id) == links.unsubscribe_url(client_id, "email")
 
 
 @pytest.mark.parametrize(("action", "expected"), [("pause", "pending"), ("cancel", "cancelled")])
 def test_a_claimed_batch_is_not_sent_after_pause_or_cancel(action, expected):
     """A batch claimed before a pause or cancel but not yet sent goes back to pending (attempt refunded) or cancelled."""
     from notifications.services import sends
-    from notifications.services.dispatch import batch_deliver, batch_prepare, messages_claim
+    from notifications.services.claim import messages_claim
+    from notifications.services.deliver import batch_deliver
+    from notifications.services.prepare import batch_prepare
 
     send = _send(6, ["sms"])
     claim = messages_claim(send_id=send.pk, channel="sms", limit=4, lease_seconds=60)

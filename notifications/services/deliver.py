@@ -1,0 +1,185 @@
+"""Delivering: a prepared batch goes out in one provider request and every message gets a decision.
+
+Why the care: the outcome of a request decides whether a message may ever be sent again. Accepted and rejected
+messages are final; a 429 or a request certainly not received goes back to ``pending`` (a 429 or refused
+credentials do not count as an attempt); an unknown outcome (read timeout, 5xx, an unexpected exception) stays
+``sending`` under a short lease, to be looked up at the provider by our message id before anything is resent
+(``reconcile.py``). A 400 on several messages is split in halves until the messages at fault are found, so one
+bad address does not fail its batch. Every request is recorded as a ``ProviderCall``, and the decisions in one
+fenced UPDATE (``record.py``). ``_request`` is the only place that calls the provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from notifications.models import Message, ProviderCall, Send, message_id_for
+from notifications.providers.base import (
+    AmbiguousProviderError,
+    BaseProvider,
+    OutboundMessage,
+    PermanentProviderError,
+    RetryableProviderError,
+    SendOptions,
+    SendResult,
+    ThrottledProviderError,
+)
+from notifications.services.backoff import backoff_delay, throttle_delay
+from notifications.services.prepare import PreparedBatch
+from notifications.services.ratelimit import ratelimit_wait
+from notifications.services.record import Decision, messages_record
+
+logger = logging.getLogger(__name__)
+S = Message.State
+
+
+@dataclass
+class BatchContext:
+    provider: BaseProvider
+    send: Send
+    channel: str
+    options: SendOptions
+    calls: list[ProviderCall] = field(default_factory=list)
+    configuration_error: str = ""
+
+
+def _call(
+    ctx: BatchContext, count: int, outcome: str, started: float, *, status: int | None = None, error: str = ""
+) -> None:
+    ctx.calls.append(
+        ProviderCall(
+            send_id=ctx.send.pk,
+            channel=ctx.channel,
+            message_count=count,
+            outcome=outcome,
+            http_status=status,
+            error=error[:500],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+    )
+
+
+def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) -> dict[str, Decision]:
+    by_id = {result.message_id: result for result in results}
+    decisions = {}
+    for message in messages:
+        result = by_id.get(message.message_id)
+        if result is None:
+            decisions[message.message_id] = Decision(S.SENDING, error_text="missing from the provider's answer")
+        elif result.accepted:
+            decisions[message.message_id] = Decision(S.ACCEPTED, result=result)
+        else:
+            state = S.REJECTED if (result.status_group or "").upper() == "REJECTED" else S.FAILED
+            decisions[message.message_id] = Decision(
+                state, result=result, error_code=result.error_code, error_text=result.error_text or result.status_name
+            )
+    return decisions
+
+
+def _violations(error: PermanentProviderError) -> str:
+    details = "; ".join(f"{v.get('property', '')}: {v.get('violation', '')}" for v in error.violations)
+    return (f"{error} ({details})" if details else str(error))[:500]
+
+
+def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, Decision]:
+    """One provider request for ``messages``, its outcome classified per message; a 400 on several is bisected."""
+    started = time.monotonic()
+    everyone = [message.message_id for message in messages]
+    try:
+        results = ctx.provider.send(ctx.channel, messages, ctx.options)
+    except ThrottledProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.THROTTLED, started, status=error.http_status, error=str(error))
+        delay = throttle_delay(error.retry_after, 1)
+        return {
+            mid: Decision(S.PENDING, error_code="429", error_text=str(error)[:500], delay=delay, refund=True)
+            for mid in everyone
+        }
+    except PermanentProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.PERMANENT, started, status=error.http_status, error=str(error))
+        if error.is_configuration:
+            ctx.configuration_error = f"{error.http_status}: {error}"
+            return {
+                mid: Decision(S.PENDING, error_code=str(error.http_status), error_text=str(error)[:500], refund=True)
+                for mid in everyone
+            }
+        if len(messages) > 1:
+            middle = len(messages) // 2
+            return {**_request(ctx, messages[:middle]), **_request(ctx, messages[middle:])}
+        return {
+            everyone[0]: Decision(
+                S.FAILED, error_code=error.code or str(error.http_status or ""), error_text=_violations(error)
+            )
+        }
+    except RetryableProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.RETRYABLE, started, status=error.http_status, error=str(error))
+        if error.http_status and error.http_status >= 500:
+            # A 5xx may come after the provider stored the messages: look them up before resending.
+            return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
+        return {
+            mid: Decision(S.PENDING, error_text=str(error)[:500], error_code=str(error.http_status or ""))
+            for mid in everyone
+        }
+    except AmbiguousProviderError as error:
+        _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, status=error.http_status, error=str(error))
+        return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
+    except Exception as error:  # an unexpected failure may also have happened after the request went out
+        logger.exception("provider send failed unexpectedly (send %s, %s)", ctx.send.pk, ctx.channel)
+        _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, error=type(error).__name__)
+        return {mid: Decision(S.SENDING, error_text=type(error).__name__) for mid in everyone}
+    _call(ctx, len(messages), ProviderCall.Outcome.ACCEPTED, started, status=200)
+    return _decide_results(messages, results)
+
+
+def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, Decision]:
+    """Rate-limit, send in one request and record the outcome of a prepared batch in one fenced UPDATE."""
+    send, channel, claim, decisions = batch.send, batch.channel, batch.claim, batch.decisions
+    ctx = BatchContext(provider=provider, send=send, channel=channel, options=batch.options)
+    if batch.outbound:
+        ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
+        # A batch may wait here (rate limit, the batch ahead of it in the pipeline) after its claim: if the send was
+        # paused or cancelled meanwhile, it does not go out at all.
+        state = Send.objects.filter(pk=send.pk).values_list("state", flat=True).first()
+        if state != Send.State.SENDING:
+            return _release(batch, cancelled=state in (None, Send.State.CANCELLED))
+        by_message_id = _request(ctx, batch.outbound)
+        prefix = message_id_for(0)[:-1]
+        pk_of = {f"{prefix}{row.id}": row.id for row in claim.rows}
+        decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
+    for row in claim.rows:
+        decision = decisions.get(row.id)
+        if decision and decision.state == S.PENDING and not decision.refund and not decision.delay:
+            decision.delay = backoff_delay(row.attempts)
+    messages_record(
+        claim=claim,
+        decisions=decisions,
+        rendered=batch.rendered,
+        ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS,
+    )
+    if ctx.calls:
+        ProviderCall.objects.bulk_create(ctx.calls)
+    if ctx.configuration_error:
+        logger.error("provider refused our credentials; pausing send %s (%s)", send.pk, ctx.configuration_error)
+        Send.objects.filter(pk=send.pk, state=Send.State.SENDING).update(state=Send.State.PAUSED)
+    return decisions
+
+
+def _release(batch: PreparedBatch, *, cancelled: bool) -> dict[int, Decision]:
+    """Give back a claimed batch that never went out: ``pending`` again (attempt refunded), or ``cancelled``."""
+    if cancelled:
+        decisions = {
+            row.id: Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
+            for row in batch.claim.rows
+        }
+    else:
+        decisions = {
+            row.id: Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
+            for row in batch.claim.rows
+        }
+    messages_record(
+        claim=batch.claim, decisions=decisions, rendered={}, ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS
+    )
+    return decisions
