@@ -28,7 +28,7 @@ def main() -> None:
     django.setup()
     from notifications.models import DeliveryReport, Message, Send, message_id_for
     from notifications.services.reports import reports_record
-    from notifications.webhooks import parse_reports
+    from notifications.webhooks.reports import parse_reports
 
     send = Send.objects.latest("id")
     Message.objects.filter(send=send).update(state="accepted")

@@ -109,9 +109,9 @@ DISPATCH_STEPS = {
 }
 
 WEBHOOK_STEPS = {
-    "the view (the rest: test client, middleware, routing)": ("notifications/webhooks.py", "infobip_reports"),
-    "authenticate": ("outage_portal/webhook_auth.py", "webhook_authenticated"),
-    "parse JSON and validate": ("notifications/webhooks.py", "parse_reports"),
+    "the view (the rest: test client, middleware, routing)": ("notifications/webhooks/reports.py", "infobip_reports"),
+    "authenticate": ("notifications/webhooks/auth.py", "webhook_authenticated"),
+    "parse JSON and validate": ("notifications/webhooks/reports.py", "parse_reports"),
     "reports_record": ("notifications/services/reports.py", "reports_record"),
     "  of which the raw-row INSERT": ("django/db/models/query.py", "bulk_create"),
     "  of which the state UPDATE": ("notifications/services/reports.py", "messages_apply_reports"),

@@ -1,11 +1,17 @@
-"""Webhooks Infobip calls; included at ``webhooks/`` by the project's urls."""
+"""Webhooks Infobip calls; included at ``webhooks/`` by the project's urls.
+
+These paths are configured in Infobip accounts (inbound SMS) or sent with every message (reports): they do not
+change.
+"""
 
 from django.urls import path
 
-from notifications import webhooks
+from notifications.webhooks import inbound, reports
 
 app_name = "notifications"
 urlpatterns = [
-    path("infobip/reports/<str:token>/", webhooks.infobip_reports, name="infobip_reports"),
-    path("infobip/reports/", webhooks.infobip_reports, name="infobip_reports_plain"),
+    path("infobip/reports/<str:token>/", reports.infobip_reports, name="infobip_reports"),
+    path("infobip/reports/", reports.infobip_reports, name="infobip_reports_plain"),
+    path("infobip/inbound/", inbound.inbound_sms, name="inbound_sms"),
+    path("infobip/inbound/<str:token>/", inbound.inbound_sms, name="inbound_sms_token"),
 ]

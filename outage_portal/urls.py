@@ -12,7 +12,6 @@ urlpatterns = [
     path("admin/login/", ThrottledAdminLoginView.as_view()),
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
-    path("webhooks/infobip/inbound/", include("clients.urls_webhooks")),
     path("webhooks/", include("notifications.urls")),
     path("c/", include("clients.urls")),
     path("healthz", health.healthz, name="healthz"),

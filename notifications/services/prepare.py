@@ -24,7 +24,7 @@ from notifications.models import Message, Send, message_id_for
 from notifications.providers.base import OutboundMessage, SendOptions
 from notifications.services.claim import Claim, ClaimedRow
 from notifications.services.record import Decision
-from outage_portal.webhook_auth import current_url_token
+from notifications.webhooks.auth import current_url_token
 
 S = Message.State
 RENDERERS_KEPT = 16

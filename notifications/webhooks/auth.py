@@ -1,4 +1,4 @@
-"""Authentication shared by every webhook Infobip calls (delivery reports, inbound SMS).
+"""Authentication of every webhook Infobip calls (delivery reports, inbound SMS), before the body is parsed.
 
 Per-message report URLs carry no credentials of their own (docs/infobip.md §5), so the URL holds a secret
 token; reports routed through Infobip's subscription profiles may use Basic auth or an HMAC of the body instead.

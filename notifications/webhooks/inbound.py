@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clients.inbound import InboundPayloadError, inbound_sms_process
-from outage_portal.webhook_auth import webhook_authenticated
+from notifications.webhooks.auth import webhook_authenticated
 
 logger = logging.getLogger(__name__)
 

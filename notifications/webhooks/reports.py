@@ -1,6 +1,6 @@
 """The delivery-report webhook Infobip calls, for SMS and email alike.
 
-Authentication (a secret token in the URL, Basic auth or an HMAC of the body, ``outage_portal.webhook_auth``)
+Authentication (a secret token in the URL, Basic auth or an HMAC of the body, ``notifications/webhooks/auth.py``)
 happens before the body is parsed. A well-formed batch is stored raw and applied in a few queries; duplicates and
 unknown message ids answer 200 (Infobip would otherwise retry for hours); anything malformed answers 400 and
 changes nothing. Bad input never causes a 5xx.
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from notifications.models import DeliveryReport
 from notifications.providers.base import StatusReport
 from notifications.services.reports import GROUP_STATES, reports_record
-from outage_portal.webhook_auth import webhook_authenticated
+from notifications.webhooks.auth import webhook_authenticated
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_RESULTS = 100
