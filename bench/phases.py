@@ -697,7 +697,7 @@ def report_bodies(count: int) -> list[bytes]:
 
 
 def phase_webhook(ctx: Ctx, gunicorn_url: str) -> None:
-    from notifications.webhooks.auth import current_url_token
+    from notifications.callbacks import current_url_token
 
     count = ctx.sizes.reports
     dataset.messages_clear()

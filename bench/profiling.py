@@ -99,7 +99,7 @@ DISPATCH_STEPS = {
     "  of which signing links": ("clients/links.py", "unsubscribe_token"),
     "build outbound messages": ("notifications/services/prepare.py", "_outbound"),
     "signed unsubscribe links (all callers)": ("notifications/services/prepare.py", "<lambda>"),
-    "provider.send (body, JSON, HTTP)": ("notifications/providers/infobip.py", "send"),
+    "provider.send (body, JSON, HTTP)": ("notifications/providers/infobip/client.py", "send"),
     "  of which JSON encoding": ("json/__init__.py", "dumps"),
     "  of which the HTTP round trip": ("requests/adapters.py", "send"),
     "record (one UPDATE … FROM VALUES)": ("notifications/services/record.py", "messages_record"),

@@ -19,12 +19,12 @@ from django.urls import get_urlconf, reverse
 
 from clients import links
 from clients.models import Channel
+from notifications.callbacks import report_url
 from notifications.content import ContentRenderer, Rendered
 from notifications.models import Message, Send, message_id_for
 from notifications.providers.base import OutboundMessage, SendOptions
 from notifications.services.claim import Claim, ClaimedRow
 from notifications.services.record import Decision
-from notifications.webhooks.auth import current_url_token
 
 S = Message.State
 RENDERERS_KEPT = 16
@@ -58,17 +58,6 @@ def renderer_for(send: Send) -> ContentRenderer:
         while len(_renderers) > RENDERERS_KEPT:
             _renderers.popitem(last=False)
     return renderer
-
-
-def report_url() -> str:
-    """Where the provider posts delivery reports: the webhook, with the current secret in the URL."""
-    token = current_url_token()
-    path = (
-        reverse("notifications:infobip_reports", args=[token])
-        if token
-        else reverse("notifications:infobip_reports_plain")
-    )
-    return settings.PORTAL_BASE_URL + path
 
 
 def send_options(send: Send) -> SendOptions:

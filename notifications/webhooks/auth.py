@@ -2,8 +2,8 @@
 
 Per-message report URLs carry no credentials of their own (docs/infobip.md §5), so the URL holds a secret
 token; reports routed through Infobip's subscription profiles may use Basic auth or an HMAC of the body instead.
-Secrets come from ``INFOBIP_WEBHOOK_SECRETS`` (a list, so they can be rotated) and are compared in constant time,
-before the body is parsed.
+Secrets come from ``INFOBIP_WEBHOOK_SECRETS`` (a list, so they can be rotated; ``notifications/callbacks.py``) and
+are compared in constant time, before the body is parsed.
 """
 
 from __future__ import annotations
@@ -12,20 +12,17 @@ import base64
 import hashlib
 import hmac
 
-from django.conf import settings
 from django.http import HttpRequest
 
+from notifications.callbacks import webhook_secrets
+
 HMAC_HEADERS = ("X-Hub-Signature-256", "X-Infobip-Signature", "X-Signature")
-
-
-def _secrets() -> list[str]:
-    return [secret for secret in settings.INFOBIP_WEBHOOK_SECRETS if secret]
 
 
 def _matches_any(candidate: str) -> bool:
     # Compare against every secret (no early exit), so timing does not reveal which one matched.
     found = False
-    for secret in _secrets():
+    for secret in webhook_secrets():
         found |= hmac.compare_digest(candidate.encode(), secret.encode())
     return found
 
@@ -49,7 +46,7 @@ def _hmac_valid(request: HttpRequest) -> bool:
             continue
         signature = signature.removeprefix("sha256=").strip().lower()
         found = False
-        for secret in _secrets():
+        for secret in webhook_secrets():
             expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
             found |= hmac.compare_digest(signature.encode(), expected.encode())
         return found
@@ -58,7 +55,7 @@ def _hmac_valid(request: HttpRequest) -> bool:
 
 def webhook_authenticated(request: HttpRequest, url_token: str | None = None) -> bool:
     """True when the URL token, the Basic-auth password or an HMAC-SHA256 of the body matches a secret."""
-    if not _secrets():
+    if not webhook_secrets():
         return False
     if url_token is not None and _matches_any(url_token):
         return True
@@ -66,8 +63,3 @@ def webhook_authenticated(request: HttpRequest, url_token: str | None = None) ->
     if password is not None and _matches_any(password):
         return True
     return _hmac_valid(request)
-
-
-def current_url_token() -> str:
-    """The secret put into new report URLs (the first of the list; older ones keep working until removed)."""
-    return _secrets()[0] if _secrets() else ""

@@ -9,7 +9,6 @@ changes nothing. Bad input never causes a 5xx.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -17,71 +16,16 @@ from django.views.decorators.http import require_POST
 
 from notifications.models import DeliveryReport
 from notifications.providers.base import StatusReport
-from notifications.services.reports import GROUP_STATES, reports_record
+from notifications.providers.infobip.reports import ReportError, report_from_result
+from notifications.services.reports import reports_record
 from notifications.webhooks.auth import webhook_authenticated
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_RESULTS = 100
-GROUP_IDS = {0: "ACCEPTED", 1: "PENDING", 2: "UNDELIVERABLE", 3: "DELIVERED", 4: "EXPIRED", 5: "REJECTED"}
 
 
 class BadPayload(ValueError):
     """A report body we will not apply; the message says why (returned to the caller)."""
-
-
-def _text(item: dict, key: str, limit: int) -> str:
-    value = item.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise BadPayload(f"'{key}' must be text of at most {limit} characters.")
-    return value
-
-
-def _when(value) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise BadPayload("'doneAt' must be a timestamp.")
-    for parse in (datetime.fromisoformat, lambda text: datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")):
-        try:
-            moment = parse(value)
-        except ValueError:
-            continue
-        if moment.tzinfo is not None:
-            return moment
-    raise BadPayload("'doneAt' is not a timestamp with an offset.")
-
-
-def _report(index: int, item) -> StatusReport:
-    if not isinstance(item, dict):
-        raise BadPayload(f"results[{index}] must be an object.")
-    message_id = item.get("messageId")
-    if not isinstance(message_id, str) or not 0 < len(message_id) <= 200:
-        raise BadPayload(f"results[{index}].messageId is missing or not text.")
-    status = item.get("status")
-    if not isinstance(status, dict):
-        raise BadPayload(f"results[{index}].status is missing.")
-    group = status.get("groupName")
-    if group is None and isinstance(status.get("groupId"), int) and not isinstance(status.get("groupId"), bool):
-        group = GROUP_IDS.get(status["groupId"])
-    if not isinstance(group, str) or group.upper() not in GROUP_STATES:
-        raise BadPayload(f"results[{index}].status has no known group.")
-    error = item.get("error") if isinstance(item.get("error"), dict) else {}
-    parts = item.get("messageCount", item.get("smsCount", 0))
-    try:
-        return StatusReport(
-            message_id=message_id,
-            status_group=group.upper(),
-            status_name=_text(status, "name", 64),
-            error_name=_text(error, "name", 64),
-            error_text=_text(error, "description", 500),
-            done_at=_when(item.get("doneAt")),
-            parts=parts if isinstance(parts, int) and parts > 0 else 0,
-            raw=item,
-        )
-    except BadPayload as problem:
-        raise BadPayload(f"results[{index}]: {problem}") from None
 
 
 def parse_reports(body: bytes) -> list[StatusReport]:
@@ -95,7 +39,13 @@ def parse_reports(body: bytes) -> list[StatusReport]:
     results = payload["results"]
     if not results or len(results) > MAX_RESULTS:
         raise BadPayload(f"'results' must hold 1 to {MAX_RESULTS} reports.")
-    return [_report(index, item) for index, item in enumerate(results)]
+    reports = []
+    for index, item in enumerate(results):
+        try:
+            reports.append(report_from_result(item, strict=True))
+        except ReportError as problem:
+            raise BadPayload(f"results[{index}]: {problem}") from None
+    return reports
 
 
 def _bad(reason: str, status: int = 400) -> JsonResponse:

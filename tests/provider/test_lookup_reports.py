@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from notifications.providers.base import SendOptions
-from notifications.providers.infobip import report_from_result
+from notifications.providers.infobip.reports import report_from_result
 from tests.provider.conftest import emails, sms
 
 

@@ -20,7 +20,7 @@ from infobip_api_client.models import (
 )
 
 from notifications.providers.base import SendOptions
-from notifications.providers.infobip import email_request_body, sms_request_body
+from notifications.providers.infobip.bodies import email_request_body, sms_request_body
 from tests.provider.conftest import OPTIONS, emails, sms
 from tests.provider.official import assert_faithful, faithfulness_problems
 

@@ -10,7 +10,7 @@ import requests
 
 from infobip_sandbox import SandboxConfig, SandboxServer
 from notifications.providers.base import SendOptions
-from notifications.providers.infobip import email_request_body, sms_request_body
+from notifications.providers.infobip.bodies import email_request_body, sms_request_body
 from tests.provider.conftest import emails, sms
 
 
