@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from django.db import transaction
 
 from clients.consent import consent_set
 from clients.models import Channel, Client
@@ -72,8 +73,9 @@ def _results(payload: object) -> list[dict]:
     return results
 
 
+@transaction.atomic
 def inbound_sms_process(*, payload: object) -> InboundOutcome:
-    """Apply the STOP / START keywords of an inbound batch; other texts are ignored."""
+    """Apply the STOP / START keywords of an inbound batch, all or nothing; other texts are ignored."""
     outcome = InboundOutcome()
     for result in _results(payload):
         outcome.received += 1

@@ -198,7 +198,8 @@ def pk_from_message_id(message_id: str) -> int | None:
     if not isinstance(message_id, str) or not message_id.startswith(prefix):
         return None
     tail = message_id[len(prefix) :]
-    return int(tail) if tail.isdigit() and len(tail) < 19 else None
+    # ASCII digits only: str.isdigit() is also true for "²" or "١", which int() refuses or reads as another number.
+    return int(tail) if tail.isascii() and tail.isdigit() and len(tail) < 19 else None
 
 
 class DeliveryReport(models.Model):

@@ -1,14 +1,13 @@
 """The delivery-report webhook Infobip calls, for SMS and email alike.
 
-Authentication (a secret token in the URL, Basic auth or an HMAC of the body, ``notifications/webhooks/auth.py``)
-happens before the body is parsed. A well-formed batch is stored raw and applied in a few queries; duplicates and
-unknown message ids answer 200 (Infobip would otherwise retry for hours); anything malformed answers 400 and
-changes nothing. Bad input never causes a 5xx.
+Authentication (a secret token in the URL, Basic auth or an HMAC of the body, ``auth.py``) happens before the body
+is parsed, and the body is read with bounded time and memory (``body.py``). Each entry is read by the one Infobip
+report parser, strictly: one malformed report refuses the whole batch with a 400 and changes nothing. A
+well-formed batch is stored raw and applied in a few queries; duplicates and unknown message ids answer 200
+(Infobip would otherwise retry for hours). Nothing a caller can send causes a 5xx.
 """
 
 from __future__ import annotations
-
-import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -19,32 +18,25 @@ from notifications.providers.base import StatusReport
 from notifications.providers.infobip.reports import ReportError, report_from_result
 from notifications.services.reports import reports_record
 from notifications.webhooks.auth import webhook_authenticated
+from notifications.webhooks.body import BadBody, body_length, json_body
 
-MAX_BODY_BYTES = 1024 * 1024
 MAX_RESULTS = 100
 
 
-class BadPayload(ValueError):
-    """A report body we will not apply; the message says why (returned to the caller)."""
-
-
 def parse_reports(body: bytes) -> list[StatusReport]:
-    """Infobip's ``{"results": [...]}`` (SMS v3/v2 and email shapes) as reports; raises ``BadPayload``."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadPayload("The body is not JSON.") from None
+    """Infobip's ``{"results": [...]}`` (SMS v3/v2 and email shapes) as reports; raises ``BadBody``."""
+    payload = json_body(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
-        raise BadPayload("Expected an object with a 'results' list.")
+        raise BadBody("Expected an object with a 'results' list.")
     results = payload["results"]
     if not results or len(results) > MAX_RESULTS:
-        raise BadPayload(f"'results' must hold 1 to {MAX_RESULTS} reports.")
+        raise BadBody(f"'results' must hold 1 to {MAX_RESULTS} reports.")
     reports = []
     for index, item in enumerate(results):
         try:
             reports.append(report_from_result(item, strict=True))
         except ReportError as problem:
-            raise BadPayload(f"results[{index}]: {problem}") from None
+            raise BadBody(f"results[{index}]: {problem}") from None
     return reports
 
 
@@ -56,18 +48,16 @@ def _bad(reason: str, status: int = 400) -> JsonResponse:
 @require_POST
 def infobip_reports(request: HttpRequest, token: str | None = None) -> JsonResponse:
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return _bad("Bad Content-Length.")
-    if length > MAX_BODY_BYTES:
-        return _bad(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        length = body_length(request)
+    except BadBody as problem:
+        return _bad(str(problem))
     if not webhook_authenticated(request, url_token=token):
         return _bad("Not authenticated.", status=401)
     if length <= 0:
         return _bad("The body is empty.")
     try:
         reports = parse_reports(request.body)
-    except BadPayload as problem:
+    except BadBody as problem:
         return _bad(str(problem))
     outcome = reports_record(reports=reports, source=DeliveryReport.Source.WEBHOOK)
     return JsonResponse({"received": outcome.received, "applied": outcome.applied, "orphans": outcome.orphans})

@@ -10,7 +10,7 @@ and only an entry without a message id is refused.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications.providers.base import StatusReport
@@ -24,6 +24,7 @@ DESCRIPTION_LIMIT = 500
 # Dates a report can honestly carry: anything else is junk (and years past 9999 cannot be read back at all).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=14)  # the world's zones run from UTC-12 to UTC+14; PostgreSQL refuses past 15:59
 TIME_TEXT_LIMIT = 40
 MAX_PARTS = 32767
 
@@ -61,12 +62,13 @@ def done_at(value: object) -> datetime | None:
             continue
         if moment.tzinfo is None:
             continue
+        offset = moment.utcoffset()
         try:
-            in_range = EARLIEST <= moment <= LATEST
+            in_range = offset is not None and abs(offset) <= MAX_OFFSET and EARLIEST <= moment <= LATEST
         except OverflowError:  # an offset that moves the moment past the calendar's end
             in_range = False
         if not in_range:
-            raise ReportError(f"'doneAt' must be between {EARLIEST.year} and {LATEST.year}.")
+            raise ReportError(f"'doneAt' must fall between {EARLIEST.year} and {LATEST.year}, offset at most 14 hours.")
         return moment
     raise ReportError("'doneAt' is not a timestamp with an offset.")
 
@@ -96,6 +98,8 @@ def _message_id(result: dict[str, Any], *, strict: bool) -> str:
         value = str(value)
     if not isinstance(value, str) or not 0 < len(value) <= MESSAGE_ID_LIMIT:
         raise ReportError("messageId is missing or not text.")
+    if strict and not (value.isascii() and value.isprintable()):
+        raise ReportError("messageId must be printable ASCII.")  # ours are "op-<digits>", Infobip's are ASCII too
     return value
 
 
