@@ -48,6 +48,8 @@ class Send(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When a materialize was last asked for: the sweeper rings again only for one asked for long ago and not running.
+    materialize_requested_at = models.DateTimeField(null=True, blank=True)
     materialized_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,19 +2,25 @@
 
 One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per channel turns the audience query (``clients.selectors``) into
 rows: eligible clients as ``pending`` with their address and language, the others as ``skipped`` with the reason.
-The unique (send, recipient, channel) constraints make a second run add nothing, so the task may run twice.
+The unique (send, recipient, channel) constraints make a second run add nothing, so the task may run twice; a run
+holds the send's row lock throughout (the sweeper reads that as "in flight"), and a late duplicate for a send that
+has already started does nothing at all.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Expression, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from clients.models import Channel, TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.models import Message, Send
 
+logger = logging.getLogger(__name__)
 TABLE = Message._meta.db_table
 # Columns written for every row; the values come from the SELECT below, constants as parameters.
 INSERT_COLUMNS = (
@@ -43,7 +49,7 @@ def _languages(send: Send, channel: str) -> list[str]:
     return [lang for lang, parts in (send.content or {}).items() if isinstance(parts, dict) and channel in parts]
 
 
-def _language_case(send: Send, channel: str) -> Case:
+def _language_case(send: Send, channel: str) -> Case | Value:
     languages = _languages(send, channel)
     return (
         Case(
@@ -56,7 +62,9 @@ def _language_case(send: Send, channel: str) -> Case:
     )
 
 
-def _annotated(queryset: QuerySet, *, channel: str, reason, language) -> QuerySet:
+def _annotated(
+    queryset: QuerySet[Any], *, channel: str, reason: Expression | Case | Value, language: Case | Value
+) -> QuerySet[Any]:
     address = "phone" if channel == Channel.SMS else "email"
     return (
         queryset.order_by()
@@ -70,7 +78,7 @@ def _annotated(queryset: QuerySet, *, channel: str, reason, language) -> QuerySe
     )
 
 
-def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -> int:
+def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet[Any]) -> int:
     """INSERT … SELECT from ``source`` (id, reason, destination, language); returns the rows inserted."""
     inner_sql, inner_params = source.query.sql_with_params()
     now = timezone.now()
@@ -88,14 +96,14 @@ def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet) -
         return max(cursor.rowcount, 0)
 
 
-def _client_source(send: Send, channel: str) -> QuerySet:
+def _client_source(send: Send, channel: str) -> QuerySet[Any]:
     reason = exclusion_reason(channel, notice_kind=send.notice_kind, mandatory=send.mandatory)
     return _annotated(
         audience_queryset(send.audience), channel=channel, reason=reason, language=_language_case(send, channel)
     )
 
 
-def _tester_source(send: Send, channel: str) -> QuerySet:
+def _tester_source(send: Send, channel: str) -> QuerySet[Any]:
     ids = [int(pk) for pk in (send.audience or {}).get("test_recipients", [])]
     sms = channel == Channel.SMS
     reason = Case(
@@ -118,6 +126,8 @@ def send_materialize(*, send_id: int) -> int:
         send = Send.objects.select_for_update().get(pk=send_id)
         if send.state in (Send.State.SCHEDULED, Send.State.CANCELLED, Send.State.COMPLETED):
             return 0
+        if send.state == Send.State.SENDING and send.materialized_at is not None:
+            return 0  # a late or repeated doorbell: the send started, its audience was frozen then
         added = 0
         for channel in send.channels:
             if send.is_test:
@@ -125,8 +135,13 @@ def send_materialize(*, send_id: int) -> int:
             else:
                 added += _insert(send, channel, "client_id", _client_source(send, channel))
         now = timezone.now()
-        updates = {"materialized_at": send.materialized_at or now, "started_at": send.started_at or now}
+        updates: dict[str, object] = {
+            "materialized_at": send.materialized_at or now,
+            "started_at": send.started_at or now,
+        }
         if send.state == Send.State.QUEUED:
             updates["state"] = Send.State.SENDING
         Send.objects.filter(pk=send.pk).update(**updates)
+    if send.state == Send.State.QUEUED:
+        logger.info("send %s materialized: %d rows, sending", send_id, added)
     return added

@@ -1,11 +1,14 @@
 """Starting, pausing, resuming, cancelling and retrying sends: the only way a send changes state.
 
 A send freezes its content and audience when it is created. Work is enqueued only after the transaction commits
-(the Celery message is a doorbell; the periodic sweeper rings it again if it is lost).
+(the Celery message is a doorbell; the periodic sweeper rings it again if it is lost). Every ask for a materialize
+stamps ``materialize_requested_at`` in the same transaction, so the sweeper can tell a lost doorbell from one whose
+task is still on its way.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +19,8 @@ from django.utils import timezone
 
 from notifications.models import Message, Send
 from notifications.services.doorbell import dispatch_kick, materialize_kick
+
+logger = logging.getLogger(__name__)
 
 
 def send_create(
@@ -34,7 +39,8 @@ def send_create(
     created_by: User | None = None,
 ) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper)."""
-    scheduled = scheduled_at is not None and scheduled_at > timezone.now()
+    now = timezone.now()
+    scheduled = scheduled_at is not None and scheduled_at > now
     send = Send.objects.create(
         label=label[:200],
         channels=list(channels),
@@ -49,6 +55,7 @@ def send_create(
         scheduled_at=scheduled_at,
         created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
+        materialize_requested_at=None if scheduled else now,
     )
     if not scheduled:
         materialize_kick(send_id=send.pk)
@@ -78,6 +85,7 @@ def test_send_create(
         sms_stop_line=sms_stop_line,
         created_by=created_by,
         state=Send.State.QUEUED,
+        materialize_requested_at=timezone.now(),
     )
     materialize_kick(send_id=send.pk)
     return send
@@ -93,9 +101,12 @@ def send_start_due(*, now: datetime | None = None) -> list[int]:
     due = Send.objects.filter(state=Send.State.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True)
     for send_id in list(due):
         with transaction.atomic():
-            if Send.objects.filter(pk=send_id, state=Send.State.SCHEDULED).update(state=Send.State.QUEUED):
+            if Send.objects.filter(pk=send_id, state=Send.State.SCHEDULED).update(
+                state=Send.State.QUEUED, materialize_requested_at=timezone.now()
+            ):
                 materialize_kick(send_id=send_id)
                 started.append(send_id)
+                logger.info("scheduled send %s started", send_id)
     return started
 
 
@@ -113,7 +124,10 @@ def send_resume(*, send: Send) -> Send:
     with transaction.atomic():
         materialized = Send.objects.filter(pk=send.pk, materialized_at__isnull=False).exists()
         target = Send.State.SENDING if materialized else Send.State.QUEUED
-        if Send.objects.filter(pk=send.pk, state=Send.State.PAUSED).update(state=target):
+        updates: dict[str, object] = {"state": target}
+        if target == Send.State.QUEUED:
+            updates["materialize_requested_at"] = timezone.now()
+        if Send.objects.filter(pk=send.pk, state=Send.State.PAUSED).update(**updates):
             if target == Send.State.QUEUED:
                 materialize_kick(send_id=send.pk)
             else:

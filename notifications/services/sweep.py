@@ -1,15 +1,21 @@
-"""The periodic doorbell: start scheduled sends, re-kick sends with due work, complete finished ones.
+"""The periodic doorbell: start scheduled sends, re-kick work nobody is doing, complete finished sends.
 
-Celery messages can be lost (a crash between COMMIT and ``delay``, a Redis flush); the rows are the outbox, so this
+Celery messages can be lost (a crash between COMMIT and the send, a Redis flush); the rows are the outbox, so this
 sweep, run every few seconds by beat, finds committed work nobody is doing. Every step is idempotent; running it
 twice, or from two beats, starts nothing twice (``send_start_due`` uses a conditional UPDATE).
+
+A materialize is never started a second time while one is in flight: a queued send is rung again only when its
+materialize was asked for more than ``MATERIALIZE_GRACE_SECONDS`` ago (``Send.materialize_requested_at``, stamped
+by every ask, this one included) and no materialize holds the send's row lock right now (``SKIP LOCKED``), i.e.
+when its doorbell was lost. A task merely waiting behind others on a busy worker is left alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,7 +24,8 @@ from notifications.services.doorbell import dispatch_kick, materialize_kick
 from notifications.services.sends import send_complete_if_done, send_start_due
 
 S = Message.State
-QUEUED_GRACE_SECONDS = 10
+MATERIALIZE_GRACE_SECONDS = 60
+REKICK_LIMIT = 100
 
 
 @dataclass
@@ -29,13 +36,29 @@ class SweepOutcome:
     completed: list[int] = field(default_factory=list)
 
 
+def _lost_materializes(now: datetime) -> list[int]:
+    """Ring materialize again for queued sends whose doorbell was lost; returns their ids."""
+    cutoff = now - timedelta(seconds=MATERIALIZE_GRACE_SECONDS)
+    asked_long_ago = Q(materialize_requested_at__lt=cutoff) | Q(
+        materialize_requested_at__isnull=True, created_at__lt=cutoff
+    )
+    with transaction.atomic():
+        queued = Send.objects.filter(asked_long_ago, state=Send.State.QUEUED).order_by("pk")
+        if connection.vendor == "postgresql":
+            # A running materialize holds this row's lock for its whole transaction: skip it, it is in flight.
+            queued = queued.select_for_update(skip_locked=True)
+        lost = list(queued.values_list("pk", flat=True)[:REKICK_LIMIT])
+        if lost:
+            Send.objects.filter(pk__in=lost).update(materialize_requested_at=now)
+            for send_id in lost:
+                materialize_kick(send_id=send_id)
+    return lost
+
+
 def sends_sweep() -> SweepOutcome:
     outcome = SweepOutcome(started=send_start_due())
     now = timezone.now()
-    stale = Send.objects.filter(state=Send.State.QUEUED, created_at__lt=now - timedelta(seconds=QUEUED_GRACE_SECONDS))
-    for send_id in stale.values_list("pk", flat=True):
-        materialize_kick(send_id=send_id)
-        outcome.rematerialized.append(send_id)
+    outcome.rematerialized = _lost_materializes(now)
     due = Q(state=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     expired = Q(state=S.SENDING, lease_until__lt=now)
     sending = Send.objects.filter(state=Send.State.SENDING).values_list("pk", flat=True)

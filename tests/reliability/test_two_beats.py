@@ -2,12 +2,15 @@
 
 Research note §1.1: Celery allows a single beat, and a second one doubles every periodic task. The engine must not
 care: ``send_start_due`` moves a send from scheduled to queued with one conditional UPDATE, so whoever loses the
-race starts nothing, and materialize is idempotent anyway.
+race starts nothing; materialize moves it from queued to sending once (under the send's row lock), and the sweeper
+does not ring a second materialize while one is in flight. What users rely on is asserted: the send started once
+and materialized once (each transition is logged where it happens, by whichever process made it), and every
+eligible message was accepted exactly once at the sandbox. How many Celery messages a loaded machine delivers on
+the way is not part of the guarantee, so it is not counted.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import timedelta
@@ -30,7 +33,6 @@ pytestmark = [
 ]
 CLIENTS = 1000
 THREADS = 6
-MATERIALIZE_RECEIVED = re.compile(rb"Task notifications\.tasks\.materialize_task\[[0-9a-f-]+\] received")
 
 
 def _race(send_id: int, due_at, started: list[int], barrier: threading.Barrier) -> None:
@@ -67,6 +69,9 @@ def test_two_beats_and_racing_starters_start_a_scheduled_send_once(celery_worker
 
     wait_until_settled(send, timeout=90, workers=beats)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
-    materialized = sum(len(MATERIALIZE_RECEIVED.findall(beat.log_path.read_bytes())) for beat in beats)
-    assert materialized == 1, f"the send was started {materialized} times"
-    assert all(b"beat: Starting" in beat.log_path.read_bytes() for beat in beats), "both beats ran"
+    logs = [beat.log_path.read_bytes() for beat in beats]
+    started_by_beats = sum(log.count(f"scheduled send {send.pk} started".encode()) for log in logs)
+    assert len(started) + started_by_beats == 1, f"started {len(started)} + {started_by_beats} times"
+    materialized = sum(log.count(f"send {send.pk} materialized:".encode()) for log in logs)
+    assert materialized == 1, f"the send moved from queued to sending {materialized} times"
+    assert all(b"beat: Starting" in log for log in logs), "both beats ran"
