@@ -64,9 +64,6 @@ class MessageQuerySet(models.QuerySet):
     def final(self) -> MessageQuerySet:
         return self.filter(state__in=Message.FINAL_STATES)
 
-    def non_final(self) -> MessageQuerySet:
-        return self.exclude(state__in=Message.FINAL_STATES)
-
 
 class Message(models.Model):
     """One message to one recipient on one channel, within one send."""

@@ -19,19 +19,21 @@ def get_provider() -> BaseProvider:
 
     Keyed by pid too: a Celery prefork child gets its own instance instead of the parent's sockets.
     """
-    key = (settings.NOTIFICATIONS_PROVIDER, os.getpid())
+    key = (str(settings.NOTIFICATIONS_PROVIDER), os.getpid())
     provider = _providers.get(key)
     if provider is None:
         with _lock:
             provider = _providers.get(key)
             if provider is None:
                 provider = import_string(key[0])()
+                if not isinstance(provider, BaseProvider):
+                    raise TypeError(f"{key[0]} is not a notifications provider")
                 _providers[key] = provider
     return provider
 
 
 def reset_providers() -> None:
-    """Close and forget this process's providers (tests that swap the setting, worker shutdown)."""
+    """Close and forget this process's providers (tests that swap the setting)."""
     with _lock:
         pid = os.getpid()
         for (_, owner), provider in list(_providers.items()):

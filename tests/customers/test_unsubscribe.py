@@ -117,21 +117,6 @@ def test_language_switcher_overrides_the_page_language(client):
     assert 'lang="en"' in page and "Stop receiving outage notices by email?" in page
 
 
-def test_unsubscribe_headers_point_at_a_working_one_click_url():
-    """unsubscribe_headers gives RFC 8058 headers whose URL opts the client out of email."""
-    customer = ClientFactory()
-    headers = links.unsubscribe_headers(customer.pk)
-    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    value = headers["List-Unsubscribe"]
-    assert value.startswith("<http") and value.endswith(">") and "/c/unsubscribe/" in value
-    response = HttpClient(enforce_csrf_checks=True).post(
-        _path(value[1:-1]), data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
-    )
-    assert response.status_code == 200
-    customer.refresh_from_db()
-    assert customer.email_consent is False
-
-
 def test_every_configured_language_has_the_page(client, settings):
     """Each language in settings.LANGUAGES renders the page translated, with its lang attribute."""
     customer = ClientFactory()
