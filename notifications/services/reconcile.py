@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,10 +31,11 @@ logger = logging.getLogger(__name__)
 S = Message.State
 TABLE = Message._meta.db_table
 LOOKUP_CHUNK = 100
+ExpiredRow = tuple[int, str, int, int]  # id, channel, attempts, send id
 
 
-def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID) -> list[tuple]:
-    """Give expired-lease rows a new token and lease in one short transaction; returns (id, channel, attempts)."""
+def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID) -> list[ExpiredRow]:
+    """Give expired-lease rows a new token and lease in one short transaction; returns them as ``ExpiredRow``."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
     scope = Q(state=S.SENDING, lease_until__lt=now)
@@ -55,7 +56,7 @@ def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token
     )
 
 
-def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uuid.UUID) -> int:
+def _resolve(provider: BaseProvider, channel: str, rows: list[ExpiredRow], token: uuid.UUID) -> int:
     ids = [message_id_for(pk) for pk, *_rest in rows]
     try:
         known = provider.lookup(channel, ids)
@@ -75,7 +76,7 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[tuple], token: uui
     cancelled = set(
         Send.objects.filter(pk__in={row[3] for row in rows}, state=Send.State.CANCELLED).values_list("pk", flat=True)
     )
-    missing = []
+    missing: list[tuple[int, str, datetime | None, datetime | None, str]] = []
     for pk, _channel, attempts, send_id in rows:
         if message_id_for(pk) in known:
             continue
@@ -108,7 +109,7 @@ def messages_reconcile(
     if provider is None:
         provider = get_provider()
     resolved = 0
-    per_channel: dict[str, list[tuple]] = {}
+    per_channel: dict[str, list[ExpiredRow]] = {}
     for row in rows:
         per_channel.setdefault(row[1], []).append(row)
     for chan, chan_rows in per_channel.items():
