@@ -10,7 +10,7 @@ and only an entry without a message id is refused.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from notifications.providers.base import StatusReport
@@ -22,8 +22,7 @@ MESSAGE_ID_LIMIT = 200
 NAME_LIMIT = 64
 DESCRIPTION_LIMIT = 500
 # Dates a report can honestly carry: anything else is junk (and years past 9999 cannot be read back at all).
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_OFFSET = timedelta(hours=14)  # the world's zones run from UTC-12 to UTC+14; PostgreSQL refuses past 15:59
 TIME_TEXT_LIMIT = 40
 MAX_PARTS = 32767
@@ -60,15 +59,12 @@ def done_at(value: object) -> datetime | None:
             moment = parse(value)
         except (ValueError, OverflowError):
             continue
-        if moment.tzinfo is None:
-            continue
         offset = moment.utcoffset()
-        try:
-            in_range = offset is not None and abs(offset) <= MAX_OFFSET and EARLIEST <= moment <= LATEST
-        except OverflowError:  # an offset that moves the moment past the calendar's end
-            in_range = False
-        if not in_range:
-            raise ReportError(f"'doneAt' must fall between {EARLIEST.year} and {LATEST.year}, offset at most 14 hours.")
+        if offset is None:
+            continue
+        # Local years 2000-2099 and an offset of at most 14 hours keep the moment inside both calendars in UTC too.
+        if not (FIRST_YEAR <= moment.year <= LAST_YEAR and -MAX_OFFSET <= offset <= MAX_OFFSET):
+            raise ReportError(f"'doneAt' must fall in {FIRST_YEAR}-{LAST_YEAR}, with an offset of at most 14 hours.")
         return moment
     raise ReportError("'doneAt' is not a timestamp with an offset.")
 
