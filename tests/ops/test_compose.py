@@ -24,6 +24,10 @@ STACK_VARIABLES = {
     "WEB_PORT",
     "GUNICORN_WORKERS",
     "WORKER_CONCURRENCY",
+    "PORTAL_IMAGE",
+    "POSTGRES_IMAGE",
+    "REDIS_IMAGE",
+    "PORTAL_ENV_FILE",
 }
 # Read by the settings but meaningless in production: laptop and test switches, and an alias. .env.example still
 # lists them (commented), so it names every variable the settings read.
@@ -102,7 +106,31 @@ def test_services_and_their_commands(compose):
     assert services["sandbox"]["profiles"] == ["dev"]
     assert services["sandbox"]["command"][:3] == ["python", "-m", "infobip_sandbox"]
     for name in ("migrate", "web", "worker", "beat", "sandbox"):
-        assert services[name]["env_file"] == ".env", name
+        assert services[name]["env_file"] == "${PORTAL_ENV_FILE:-.env}", name
+        assert services[name]["image"] == "${PORTAL_IMAGE:-outage-portal:latest}", name
+    # The stack test swaps in local images; a deployer gets the official ones.
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7}"
+
+
+def test_the_stack_tests_override_publishes_on_loopback_only():
+    """ops/stack/compose.ci.yml publishes nothing but loopback ports, and never PostgreSQL's or Redis's."""
+    override = yaml.load((ROOT / "ops" / "stack" / "compose.ci.yml").read_text(), Loader=_ComposeTagLoader)
+    published = {name: service.get("ports") or [] for name, service in override["services"].items()}
+    assert set(published) >= {"web", "sandbox", "edge"}
+    assert published["web"] == []  # web is reached through the edge proxy only
+    for name, ports in published.items():
+        for port in ports:
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    assert "postgres" not in published and "redis" not in published
+
+
+class _ComposeTagLoader(yaml.SafeLoader):
+    """Compose's merge tags (``!reset``, ``!override``) read as the value they carry."""
+
+
+_ComposeTagLoader.add_constructor("!reset", lambda loader, node: loader.construct_sequence(node))
+_ComposeTagLoader.add_constructor("!override", lambda loader, node: loader.construct_sequence(node))
 
 
 def test_every_named_variable_is_read_by_the_settings_or_the_stack():
@@ -141,7 +169,7 @@ def test_docs_mention_every_variable_and_the_operations():
 def test_dockerfile_runs_as_a_non_root_user_and_collects_static_files():
     """The image is python:3.11-slim, installs the requirements, collects static files and drops root."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert dockerfile.startswith("#") and "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\n" in dockerfile
     assert "pip install -r requirements.txt" in dockerfile
     assert "collectstatic --noinput" in dockerfile
     assert re.search(r"^USER portal$", dockerfile, re.MULTILINE)
