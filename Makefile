@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 8025
 VAR_DIR := $(or $(PORTAL_VAR_DIR),var)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-reliability lint typecheck format bench migrate seed worker sandbox check-deploy clean
+.PHONY: help venv run test test-reliability test-stack lint typecheck format bench migrate seed worker sandbox check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: $(BENCH_STAMP) ## Run the whole suite (service-backed tests skip without t
 
 test-reliability: $(BENCH_STAMP) ## Run the fault-injection suite only
 	$(PY) -m pytest -m reliability $(PYTEST_ARGS)
+
+test-stack: $(RUN_STAMP) ## The production stack in Docker, broken on purpose while it sends (as root; docs/production.md)
+	PYTHON=$(abspath $(PY)) bash ops/stack/run.sh
 
 lint: $(STAMP) ## ruff (lint and format check), mypy, and models agree with migrations
 	$(VENV)/bin/ruff check .
