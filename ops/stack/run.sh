@@ -31,6 +31,20 @@ export POSTGRES_IMAGE="outage-portal-ci/postgres:15"
 export REDIS_IMAGE="outage-portal-ci/redis:7"
 export STACK_PYTHON_IMAGE="outage-portal-ci/python:3.11"
 
+# --down STATE_DIR [DOCKERD_PID]: tear down what a STACK_KEEP=1 run left running.
+if [ "${1:-}" = --down ]; then
+  STATE="${2:?--down STATE_DIR [DOCKERD_PID]}"
+  export PORTAL_ENV_FILE="$STATE/stack.env" STACK_CA_CERTS_FILE="$STATE/ca-certs.pem" STACK_PIP_CONF_FILE="$STATE/pip.conf"
+  docker compose -p "$PROJECT" -f docker-compose.yml -f ops/stack/compose.ci.yml --env-file "$STATE/stack.env" \
+    --profile dev down -v --remove-orphans --timeout 10
+  if [ -n "${3:-}" ]; then
+    ENGINE_OURS=1 DOCKERD_PID="$3"
+    engine_stop "$STATE"
+  fi
+  rm -rf "$STATE"
+  exit 0
+fi
+
 STATE="$(mktemp -d /tmp/outage-portal-stack.XXXXXX)"
 PHASES="$STATE/phases.tsv"
 RESULTS="$STATE/results.json"
@@ -52,12 +66,12 @@ finish() {
   trap - EXIT INT TERM
   set +e
   if [ "$status" != 0 ] && [ "$STACK_UP" = 1 ]; then
-    log "the stack failed; last lines of each service:"
-    compose logs --no-color --tail 15 >&2 2>&1
+    compose logs --no-color --timestamps > "$STATE/compose.log" 2>&1
+    log "the stack failed; every service's log is in $STATE/compose.log"
   fi
   if [ -n "${STACK_KEEP:-}" ] && [ "$STACK_UP" = 1 ]; then
-    log "STACK_KEEP: the stack (project $PROJECT) and dockerd (pid ${DOCKERD_PID:-not ours}) are left running;"
-    log "  stop with: docker compose -p $PROJECT down -v; kill ${DOCKERD_PID:-}; then restore the network by hand"
+    log "STACK_KEEP: the stack (project $PROJECT) and dockerd (pid ${DOCKERD_PID:-not ours}) are left running."
+    log "Tear it all down (and restore the network) with: bash ops/stack/run.sh --down $STATE ${DOCKERD_PID:-}"
     exit "$status"
   fi
   if [ "$STACK_UP" = 1 ]; then
@@ -119,7 +133,6 @@ INFOBIP_BASE_URL=http://sandbox:8025
 INFOBIP_API_KEY=$(secret 16)
 INFOBIP_WEBHOOK_SECRET=$(secret 16)
 METRICS_TOKEN=$(secret 16)
-WORKER_CONCURRENCY=2
 # The scenario: a short lease so a 30 s pause outlasts it; small batches and a shared rate so the send lasts long
 # enough for every fault to land in the middle of it.
 DISPATCH_LEASE_SECONDS=${STACK_LEASE_SECONDS:-20}
