@@ -296,12 +296,13 @@ from campaigns.models import CampaignSend
 from notifications.models import DeliveryReport, Message, message_id_for
 from django.db.models import Count
 send_id = CampaignSend.objects.get(campaign_id={campaign}, role="main").send_id
-rows = list(Message.objects.filter(send_id=send_id).values_list("pk", "state", "attempts", "channel"))
+rows = list(Message.objects.filter(send_id=send_id).values_list("pk", "state", "attempts", "channel", "sent_at"))
 webhook = dict(DeliveryReport.objects.filter(message__send_id=send_id, source="webhook")
                .values_list("message_id").annotate(n=Count("id")))
 sources = dict(DeliveryReport.objects.filter(message__send_id=send_id).values_list("source").annotate(n=Count("id")))
 print(json.dumps({{"send": send_id, "sources": sources,
-    "messages": [[message_id_for(pk), state, attempts, channel, webhook.get(pk, 0)] for pk, state, attempts, channel in rows]}}))
+    "messages": [[message_id_for(pk), state, attempts, channel, webhook.get(pk, 0), sent and sent.timestamp()]
+                 for pk, state, attempts, channel, sent in rows]}}))
 """
 
 
@@ -607,7 +608,7 @@ def faults(stack: Stack, run: Run, progress: Progress, started: float) -> None:
     record(f"docker network disconnect {cut}", begin, f"{why}; {run.disconnect} s, back at {address}", unsent)
 
 
-def count(stack: Stack, sandbox: str, campaign: int, run: Run) -> None:
+def count(stack: Stack, sandbox: str, campaign: int, run: Run, started_wall: float) -> None:
     """Every message of the send, in the portal and at the sandbox: accepted once, twice, never; final or not."""
     portal = json.loads(stack.manage(COUNT_SCRIPT.format(campaign=campaign)).strip().splitlines()[-1])
     stats = requests.get(f"{sandbox}/_sandbox/stats", params={"ids": "1"}, timeout=60).json()
@@ -625,13 +626,19 @@ def count(stack: Stack, sandbox: str, campaign: int, run: Run) -> None:
         "unknown_at_sandbox": len(set(accepted) - eligible),
         "stuck": sum(1 for _mid, state, *_ in messages if state not in FINAL),
         "delivered": states.get("delivered", 0),
-        "delivered_with_webhook": sum(1 for _m, state, _a, _c, hooks in messages if state == "delivered" and hooks),
+        "delivered_with_webhook": sum(1 for _m, state, _a, _c, hooks, _t in messages if state == "delivered" and hooks),
         "states": dict(states),
         "report_sources": portal["sources"],
         "attempts": dict(Counter(str(attempts) for _m, _s, attempts, *_ in messages)),
         "sandbox_reports": stats.get("reports", {}),
         "sandbox_accepted": stats.get("messages_accepted"),
         "duplicate_examples": dict(list(duplicated.items())[:5]),
+        # When each duplicated message was last claimed, in seconds after the approval: which fault it follows.
+        "duplicate_claims": sorted(
+            (round(sent - started_wall, 1), mid, attempts, channel)
+            for mid, _state, attempts, channel, _hooks, sent in messages
+            if mid in duplicated and sent
+        )[:20],
     }
     run.figures.update(figures)
     run.check(
@@ -682,7 +689,7 @@ def scenario(args: argparse.Namespace) -> int:
             import_clients(stack, base, run, users[0])
         with Phase(run, "notice: the outage form as ops, approval by a second person"):
             campaign, total = send_notice(base, run, users[1], users[2])
-            started = now()
+            started, started_wall = now(), time.time()
         progress = Progress(base, users[1], campaign).start()
         with Phase(run, "send under faults: kill, PostgreSQL restart, pause, network cut"):
             faults(stack, run, progress, started)
@@ -709,7 +716,7 @@ def scenario(args: argparse.Namespace) -> int:
             run.figures["send_seconds"] = round(now() - started, 1)
             say(f"  progress: {progress.line()} ({progress.errors} poll error(s) during the faults)")
         with Phase(run, "count: every message at the sandbox and in the portal"):
-            count(stack, sandbox, campaign, run)
+            count(stack, sandbox, campaign, run, started_wall)
         with Phase(run, "recovered: /readyz, and all three workers answer again"):
             wait_ready(stack, Browser(base), run, deadline=150)
     except Exception as error:  # the figures so far still go to the report
@@ -747,6 +754,11 @@ def report(args: argparse.Namespace) -> int:
     ]
     for label, value in rows:
         say(f"  {label:<40} {'-' if value is None else format(value, ',') if isinstance(value, int) else value:>10}")
+    if figures.get("duplicate_claims"):
+        claims = ", ".join(
+            f"{mid} ({channel}, attempt {n}) at +{at} s" for at, mid, n, channel in figures["duplicate_claims"]
+        )
+        say(f"  duplicated messages, last claimed: {claims}")
     if figures.get("states"):
         say(f"  message states: {json.dumps(figures['states'])}; attempts: {json.dumps(figures.get('attempts'))}")
     say("Faults (seconds after the approval)")
