@@ -158,6 +158,16 @@ class FormParser(HTMLParser):
             self._form = None
 
 
+def form_posting_to(html: str, action_suffix: str) -> list[tuple[str, str]]:
+    """The default submission of the page's form whose action ends with ``action_suffix`` (a button's form)."""
+    parser = FormParser()
+    parser.feed(html)
+    for form in parser.forms:
+        if form["action"].endswith(action_suffix):
+            return list(form["fields"])
+    raise AssertionError(f"no form posting to …{action_suffix} on the page")
+
+
 def form_data(html: str, needs: str, **values: str | list[str]) -> list[tuple[str, str]]:
     """The default submission of the page's form that has a field ``needs``, with ``values`` replacing fields."""
     parser = FormParser()
@@ -446,8 +456,8 @@ def send_notice(base: str, run: Run, ops: tuple[str, str], approver: tuple[str, 
     second = Browser(base)
     second.login("/accounts/login/", *approver)
     preview = second.get(f"/campaigns/{campaign}/wizard/preview/")
-    token = dict(form_data(preview.text, "csrfmiddlewaretoken")).get("csrfmiddlewaretoken", "")
-    second.post(f"/campaigns/{campaign}/approve/", {"csrfmiddlewaretoken": token})
+    approve = f"/campaigns/{campaign}/approve/"
+    second.post(approve, form_posting_to(preview.text, approve))
     state = second.get(f"/campaigns/{campaign}/progress/?format=json&timeline=0").json()["state"]
     run.check("a second person approved it and it is sending", state in ("sending", "queued", "completed"), state)
     return campaign, message_count
