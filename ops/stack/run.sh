@@ -52,6 +52,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 STARTED_AT="$(now_ms)"
 STACK_UP=0
 FAILED=1
+DRIVER_PID=""
 
 phase_begin() { PHASE_NAME="$1"; PHASE_START="$(now_ms)"; log "$1"; }
 phase_end() { printf '%s\t%s\n' "$PHASE_NAME" "$(( $(now_ms) - PHASE_START ))" >> "$PHASES"; }
@@ -65,6 +66,16 @@ finish() {
   local status=$?
   trap - EXIT INT TERM
   set +e
+  if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
+    kill -TERM "$DRIVER_PID" 2>/dev/null
+    wait "$DRIVER_PID" 2>/dev/null
+  fi
+  # A paused or disconnected worker left by an interrupted fault would slow the teardown down.
+  if [ "$STACK_UP" = 1 ]; then
+    for container in $(compose ps -q worker 2>/dev/null); do
+      docker unpause "$container" >/dev/null 2>&1
+    done
+  fi
   if [ "$status" != 0 ] && [ "$STACK_UP" = 1 ]; then
     compose logs --no-color --timestamps > "$STATE/compose.log" 2>&1
     log "the stack failed; every service's log is in $STATE/compose.log"
@@ -154,8 +165,13 @@ fi
 phase_end
 
 # 4. Drive -------------------------------------------------------------------------------------------------------
+# In the background and waited for, so that a TERM or Ctrl-C reaches the trap at once (bash runs traps only between
+# foreground commands) and the teardown stops the driver first.
 STACK_COMPOSE="docker compose -p $PROJECT -f docker-compose.yml -f ops/stack/compose.ci.yml --env-file $STATE/stack.env --profile dev" \
   "$PY" ops/stack/drive.py run --results "$RESULTS" --phases "$PHASES" \
     --clients "${STACK_CLIENTS:-5000}" --lease "${STACK_LEASE_SECONDS:-20}" \
-    --disconnect "${STACK_DISCONNECT_SECONDS:-60}"
+    --disconnect "${STACK_DISCONNECT_SECONDS:-60}" &
+DRIVER_PID=$!
+wait "$DRIVER_PID"
+DRIVER_PID=""
 FAILED=0
