@@ -600,9 +600,9 @@ def faults(stack: Stack, run: Run, progress: Progress, started: float) -> None:
     time.sleep(3)
     paused, why = victim()
     begin, unsent = now(), progress.unsent()
-    # Twice the lease and more: the reconciler (every 10 s) has time to take the expired rows back and another
-    # worker to send them before this one wakes up with the batch it still holds.
-    hold = 2 * run.lease + 5
+    # Three leases: the reconciler (every 10 s) has time to take the expired rows back and another worker to send
+    # them before this one wakes up with the batch it still holds. (With 45 s, one run in five missed that window.)
+    hold = 3 * run.lease
     stack.run("docker", "pause", paused)
     time.sleep(hold)
     stack.run("docker", "unpause", paused)
