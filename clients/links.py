@@ -52,11 +52,3 @@ def unsubscribe_url(client_id: int, channel: str, *, message_id: str = "") -> st
 
 def preferences_url(client_id: int) -> str:
     return settings.PORTAL_BASE_URL + reverse("clients:preferences", args=[preferences_token(client_id)])
-
-
-def unsubscribe_headers(client_id: int, *, message_id: str = "") -> dict[str, str]:
-    """The RFC 8058 one-click headers every email to a client carries (Infobip ``content.headers``)."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(client_id, 'email', message_id=message_id)}>",
-        "List-Unsubscribe-Post": ONE_CLICK_POST,
-    }

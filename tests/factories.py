@@ -35,6 +35,7 @@ def ensure_staff_groups() -> None:
     migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
     if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
         migration.create_groups(django_apps, None)
+        importlib.import_module("clients.migrations.0003_client_privacy_permissions").grant(django_apps, None)
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
