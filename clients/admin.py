@@ -29,7 +29,7 @@ from clients import admin_groups  # noqa: F401  (registers buckets, segments and
 from clients.admin_consent import ConsentEventInline
 from clients.consent import consent_set
 from clients.forms import BucketChoiceForm, ClientAdminForm
-from clients.importing.admin_view import import_view
+from clients.importing.admin_view import import_view, upload_guard
 from clients.importing.export import clients_csv_rows
 from clients.models import Bucket, BucketMembership, Channel, Client
 from clients.services import ClientValueError, bucket_add_clients, bucket_remove_clients, phone_normalize
@@ -245,7 +245,8 @@ class ClientAdmin(admin.ModelAdmin):
             )
 
     def get_urls(self) -> list[URLPattern]:
-        urls = [path("import/", self.admin_site.admin_view(self.import_csv_view), name="clients_client_import")]
+        view = upload_guard(self, self.admin_site.admin_view(self.import_csv_view))
+        urls = [path("import/", view, name="clients_client_import")]
         return urls + super().get_urls()
 
     def import_csv_view(self, request: HttpRequest) -> HttpResponse:

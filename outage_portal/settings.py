@@ -350,6 +350,8 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 LOGIN_THROTTLE_LOCK_SECONDS = env_int("LOGIN_THROTTLE_LOCK_SECONDS", 15 * 60)
 # Failed logins from one address across all usernames in the window before that address is locked.
 LOGIN_THROTTLE_IP_ATTEMPTS = env_int("LOGIN_THROTTLE_IP_ATTEMPTS", 20)
+# CSV files larger than this are refused by the admin's import page (manage.py import_clients has no limit).
+CLIENT_IMPORT_MAX_BYTES = env_int("CLIENT_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 # Reverse proxies in front of the portal that append to X-Forwarded-For; 0 = use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
