@@ -56,7 +56,10 @@ SECRET_KEY = env("SECRET_KEY") or env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if IS_PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when PORTAL_PRODUCTION=1")
-    SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+    # A laptop (make run) signs with a key of its own, made once in var/secret_key and kept: never a key in the source.
+    from outage_portal.local_secret import local_secret_key
+
+    SECRET_KEY = local_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 TIME_ZONE = env("TIME_ZONE", "UTC")
