@@ -119,10 +119,33 @@ class TestRecipientAdminForm(ContactFieldsMixin, forms.ModelForm):
 
 
 class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, read with bounds: at most ``MAX_JSON_CHARS`` characters, no nesting deep enough to
+    exhaust the parser (a form error, not a server error)."""
+
+    MAX_JSON_CHARS = 50_000
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and len(value) > self.MAX_JSON_CHARS:
+            raise forms.ValidationError(
+                _("At most %(n)s characters of JSON.") % {"n": f"{self.MAX_JSON_CHARS:,}"}, code="too_long"
+            )
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(_("The JSON is nested too deeply."), code="too_deep") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, str) and len(data) > self.MAX_JSON_CHARS:
+            return forms.fields.InvalidJSONInput(data[: self.MAX_JSON_CHARS])
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
 
 
 class SegmentAdminForm(forms.ModelForm):
