@@ -103,6 +103,9 @@ def _condition(index: int, condition: Any) -> Q:
     where = f"Condition {index}"
     if not isinstance(condition, dict):
         raise AudienceError(f"{where}: must be an object with field, op and value.")
+    extra = [key for key in condition if key not in ("field", "op", "value")]
+    if extra:
+        raise AudienceError(f"{where}: unknown key {shown(extra[0])} (use field, op and value).")
     name, op = condition.get("field"), condition.get("op")
     if op not in OPERATORS:
         raise AudienceError(f"{where}: unknown operator {shown(op)} (use {', '.join(OPERATORS)}).")
@@ -157,11 +160,10 @@ def _base(definition: dict[str, Any], seen: tuple[int, ...]) -> Q | None:
         builtin = definition["builtin"]
         if not isinstance(builtin, list | tuple) or len(builtin) > len(BuiltinAudience.values):
             raise AudienceError("'builtin' must be a list of built-in audiences.")
-        for name in builtin:
-            q = _builtin(name)
-            if q is None:
-                return None
-            parts.append(q)
+        compiled = [_builtin(name) for name in builtin]  # every name checked, even after 'all_clients'
+        if any(q is None for q in compiled):
+            return None
+        parts += [q for q in compiled if q is not None]
     if "buckets" in sources:
         bucket_ids = as_ids(definition["buckets"], "buckets")
         if bucket_ids:

@@ -94,6 +94,19 @@ def storable(text: str) -> bool:
     return True
 
 
+def json_storable(value: Any, depth: int = 0) -> bool:
+    """Whether PostgreSQL can store ``value`` as JSON: no NUL or lone surrogate in any key or text, not too deep."""
+    if depth > 20:
+        return False
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return all(json_storable(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(storable(str(key)) and json_storable(item, depth + 1) for key, item in value.items())
+    return True
+
+
 def as_scalar(value: Any, where: str) -> Any:
     """One text, number or true/false, of a size and content a database can compare."""
     if isinstance(value, list | dict) or value is None:

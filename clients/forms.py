@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from clients.audience_values import json_storable
 from clients.models import Bucket, Client, NoticeKind, Segment, TestRecipient
 from clients.selectors import AudienceError, audience_validate
 from clients.services import ClientValueError, email_normalize, phone_normalize
@@ -168,6 +169,10 @@ class SegmentAdminForm(forms.ModelForm):
         if self.instance.pk and isinstance(definition, dict) and definition.get("segment") is not None:
             if str(definition["segment"]) == str(self.instance.pk):
                 raise forms.ValidationError(_("A segment cannot include itself."))
+        if not json_storable(definition):
+            raise forms.ValidationError(
+                _("The definition holds a character that cannot be stored (NUL, lone surrogate).")
+            )
         try:
             audience_validate(definition)
         except AudienceError as error:

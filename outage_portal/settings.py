@@ -106,6 +106,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "outage_portal.logging.RequestIdMiddleware",
     "outage_portal.health.HealthCheckMiddleware",
+    "outage_portal.request_guard.NulGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

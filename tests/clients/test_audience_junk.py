@@ -34,6 +34,9 @@ JUNK = [
     {"conditions": [{"field": "attributes.last", "op": "before", "value": "٢٠٢٦-٠١-٠١"}]},
     {"conditions": [{"field": "tags", "op": "is", "value": "x" * 10_000}]},
     {"conditions": [{"field": "name", "op": "is", "value": "x"}] * 500},
+    {"conditions": [{"field": "name", "op": "is", "value": "x", "\x00": 1}]},
+    {"builtin": ["all_clients", "\x00"]},
+    {"conditions": [{"field": "name", "op": "is", "value": "x", "note": "extra"}]},
 ]
 
 
@@ -73,8 +76,14 @@ def test_a_segment_saved_with_junk_shows_as_invalid_in_the_admin(admin_client_, 
 
 @pytest.mark.parametrize(
     "text",
-    ['{"buckets": [1000000000000000000000000000000]}', '{"buckets": ["²"]}', "[" * 50_000, '{"a": "' + "x" * 300_000],
-    ids=["huge-id", "superscript", "deep", "long"],
+    [
+        '{"buckets": [1000000000000000000000000000000]}',
+        '{"buckets": ["²"]}',
+        "[" * 50_000,
+        '{"a": "' + "x" * 300_000,
+        '{"conditions": [{"field": "name", "op": "is", "value": "x", "\\u0000": 1}]}',
+    ],
+    ids=["huge-id", "superscript", "deep", "long", "nul-key"],
 )
 def test_the_segment_form_refuses_junk_beside_the_field(admin_client_, text: str) -> None:
     response = admin_client_.post(
