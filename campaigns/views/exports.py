@@ -80,7 +80,9 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
         yield writer.writerow([safe_cell(_text(value)) for value in row])
 
 
-def _stream(request: HttpRequest, pk: int, columns, state: str, name: str) -> StreamingHttpResponse:
+def _stream(
+    request: HttpRequest, pk: int, columns: tuple[tuple[str, str], ...], state: str, name: str
+) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     send = selectors.campaign_main_send(campaign)
     fields = [field for _, field in columns]

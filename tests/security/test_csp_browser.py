@@ -8,9 +8,11 @@ step's language tabs, the audience counts from htmx, the notice page's chart), t
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -47,8 +49,7 @@ class Watch:
         return found
 
 
-@pytest.fixture
-def watched(page) -> Iterator[tuple[object, Watch]]:
+def _watch(page) -> Watch:  # noqa: ANN001
     watch = Watch()
     page.add_init_script(WATCH)
     page.on("console", lambda message: watch.console.append(message.text))
@@ -58,7 +59,25 @@ def watched(page) -> Iterator[tuple[object, Watch]]:
             watch.headers[response.url] = response.headers.get("content-security-policy", "")
 
     page.on("response", remember)
-    yield page, watch
+    return watch
+
+
+@pytest.fixture
+def watched(page) -> Iterator[tuple[object, Watch]]:
+    yield page, _watch(page)
+
+
+@pytest.fixture
+def watched_phone(phone_page) -> Iterator[tuple[object, Watch]]:
+    """The customer pages at a phone's width (390 px), as customers open them from a message."""
+    yield phone_page, _watch(phone_page)
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001
+    folder = os.environ.get("CSP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
 def _visit(page, watch: Watch, url: str) -> None:  # noqa: ANN001
@@ -150,19 +169,38 @@ def test_admin_pages_run_under_the_policy(watched, live_server) -> None:
     assert watch.violations(page) == []
 
 
-def test_customer_pages_and_sign_up_run_under_the_policy(watched, live_server, settings) -> None:
-    page, watch = watched
+def test_customer_pages_and_sign_up_run_under_the_policy(watched_phone, live_server, settings, monkeypatch) -> None:
+    """At 390 px: unsubscribe and preferences from a message's links, then a whole sign-up by SMS code."""
+    from notifications import signup_delivery
+
+    sent: list[dict[str, str]] = []
+    monkeypatch.setattr(signup_delivery, "deliver", lambda **message: sent.append(message))
+    page, watch = watched_phone
     settings.PORTAL_BASE_URL = live_server.url
-    customer = ClientFactory(language="fr")
-    pending = SignupRequest.objects.create(
-        account_ref="X", name="Léa", email="lea@x.example", phone="+33612345678", expires_at="2999-01-01T00:00:00Z"
-    )
+    customer = ClientFactory(language="fr", account="Boulangerie", phone="+33611223344", sms_consent=False)
     base = live_server.url
-    for url in (
-        links.unsubscribe_url(customer.pk, "email"),
-        links.preferences_url(customer.pk),
-        base + "/c/signup/",
-        base + f"/c/signup/{pending.public_id}/",
-        base + "/accounts/login/",
+    for name, url in (
+        ("unsubscribe", links.unsubscribe_url(customer.pk, "email")),
+        ("preferences", links.preferences_url(customer.pk)),
+        ("login", base + "/accounts/login/"),
+        ("signup", base + "/c/signup/?lang=en"),
     ):
         _visit(page, watch, url)
+        _shot(page, name)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_label("Account reference").fill("Boulangerie")
+    page.get_by_label("Your name").fill("Paul")
+    page.get_by_label("Mobile number (optional)").fill("06 11 22 33 44")
+    page.get_by_role("button", name="Sign up").click()
+    page.locator("input[name=code]").wait_for()
+    _shot(page, "signup-code")
+    code = re.search(r"\b(\d{6})\b", sent[-1]["text"]).group(1)
+    page.locator("input[name=code]").fill(code)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Thank you, it is confirmed").wait_for()
+    _shot(page, "signup-done")
+    assert watch.violations(page) == []
+    customer.refresh_from_db()
+    assert customer.sms_consent is True
+    pending = SignupRequest.objects.get()
+    assert pending.state == SignupRequest.State.CONFIRMED and pending.client == customer
