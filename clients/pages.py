@@ -1,6 +1,6 @@
 """What every customer-facing page shares: the language it speaks and how it is rendered.
 
-Used by the pages in ``clients`` (unsubscribe, preferences) and by the public sign-up pages (``public``).
+Used by the pages in ``clients`` (unsubscribe, preferences) and by the public sign-up pages (``public_site``).
 """
 
 from __future__ import annotations

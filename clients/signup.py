@@ -1,7 +1,7 @@
 """Self sign-up records and their rules: the request, its double opt-in, proof of control, throttles, decisions.
 
 ``signup_start`` stores a ``SignupRequest`` and returns the plain link token and SMS code once, for the public
-sign-up page (``public.signup``) to deliver; only keyed hashes of them are kept. Nothing here sends anything.
+sign-up page (``public_site.signup``) to deliver; only keyed hashes of them are kept. Nothing here sends anything.
 
 Nothing is consent until a contact is confirmed, and confirming an address proves only that the visitor controls
 *that address*. So a sign-up that names a known account or client reference joins nothing by itself: a confirmed

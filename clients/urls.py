@@ -1,4 +1,4 @@
-"""Customer pages of the registry: no login; every link is signed (clients.links). Sign-up is in ``public``."""
+"""Customer pages of the registry: no login; every link is signed (clients.links). Sign-up is in ``public_site``."""
 
 from django.urls import path
 

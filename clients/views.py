@@ -1,5 +1,5 @@
 """Customer-facing pages of the registry: unsubscribe and preferences. No login; every link is signed
-(clients.links). The visitor-facing sign-up pages live in the ``public`` app.
+(clients.links). The visitor-facing sign-up pages live in the ``public_site`` app.
 
 Each page speaks the client's language unless ``?lang=`` picks another one.
 """

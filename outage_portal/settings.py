@@ -99,7 +99,7 @@ LOCAL_APPS = [
     "clients",
     "notifications",
     "campaigns",
-    "public",
+    "public_site",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

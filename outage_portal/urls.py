@@ -15,7 +15,7 @@ urlpatterns = [
     path("webhooks/infobip/inbound/", include("clients.urls_webhooks")),
     path("webhooks/", include("notifications.urls")),
     path("c/", include("clients.urls")),
-    path("c/", include("public.urls")),
+    path("c/", include("public_site.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

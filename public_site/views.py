@@ -1,6 +1,6 @@
 """The sign-up pages: the form, the page that waits for the link or takes the SMS code, and the emailed link.
 
-One call deep: the records and their rules are in ``clients.signup``, the delivery in ``public.signup``. Every
+One call deep: the records and their rules are in ``clients.signup``, the delivery in ``public_site.signup``. Every
 visitor gets the same pages whatever the account reference (no enumeration).
 """
 
@@ -19,8 +19,8 @@ from clients import signup
 from clients.models import SignupRequest
 from clients.pages import page_language, render_page, request_language, visitor_address
 from clients.public_forms import mask_email, mask_phone
-from public.forms import CodeForm, SignupForm
-from public.signup import signup_request
+from public_site.forms import CodeForm, SignupForm
+from public_site.signup import signup_request
 
 _TEMPLATES = "public/"
 
