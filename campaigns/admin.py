@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident, MessageTemplate, TemplateVersion
 
@@ -22,7 +24,7 @@ class CampaignEventInline(admin.TabularInline):
     fields = ("at", "action", "actor", "detail")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -33,7 +35,7 @@ class CampaignSendInline(admin.TabularInline):
     fields = ("role", "send", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -48,10 +50,10 @@ class CampaignAdmin(admin.ModelAdmin):
     inlines = (CampaignSendInline, CampaignEventInline)
     readonly_fields = tuple(field.name for field in Campaign._meta.fields)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -76,13 +78,13 @@ class CampaignEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = ("campaign", "actor", "action", "detail", "at")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

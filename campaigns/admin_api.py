@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.api.tokens import api_token_rotate, token_issue
 from campaigns.models import AlertLink, AlertRoute, ApiToken
 
 
-def _show_once(request, token: ApiToken, raw: str) -> None:
+def _show_once(request: HttpRequest, token: ApiToken, raw: str) -> None:
     messages.warning(
         request,
         _("Token for “%(name)s”: %(raw)s — copy it now; it is stored hashed and will not be shown again.")
@@ -38,17 +43,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     )
     actions = ("rotate",)
 
-    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         raw = None
         if not change:
-            obj.created_by = request.user
+            obj.created_by = request.user if isinstance(request.user, User) else None
             raw = token_issue(obj)
         super().save_model(request, obj, form, change)
         if raw:
             _show_once(request, obj, raw)
 
     @admin.action(description=_("Rotate: issue a new value (the old one stops working)"))
-    def rotate(self, request, queryset) -> None:
+    def rotate(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             _show_once(request, token, api_token_rotate(token=token))
 
@@ -87,5 +92,5 @@ class AlertLinkAdmin(admin.ModelAdmin):
     search_fields = ("group_key",)
     readonly_fields = [field.name for field in AlertLink._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,25 +1,13 @@
-"""Periodic work of campaigns: reminders of notices that repeat every N hours until a time."""
+"""Periodic work of campaigns: start scheduled notices and the reminders of repeating ones when they are due."""
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
-REMINDER_STATES = ("sending", "scheduled", "completed")
+from campaigns.services.schedule import campaigns_start_due
 
 
-@shared_task(name="campaigns.tasks.reminders_due_task")
-def reminders_due_task() -> int:
-    """Start a reminder for every repeating notice that is due; each one starts once (conditional UPDATE)."""
-    from campaigns.models import Campaign
-    from campaigns.services.sending import campaign_reminder_start
-
-    now = timezone.now()
-    due = Campaign.objects.filter(
-        send_mode=Campaign.SendMode.REPEAT, next_run_at__lte=now, state__in=REMINDER_STATES
-    ).values_list("pk", "next_run_at")
-    started = 0
-    for campaign_id, due_at in list(due):
-        if campaign_reminder_start(campaign_id=campaign_id, due_at=due_at, now=now) is not None:
-            started += 1
-    return started
+@shared_task(name="campaigns.tasks.notices_due_task")
+def notices_due_task() -> int:
+    """Start what is due (each start happens once however often this runs); returns how many sends started."""
+    return campaigns_start_due()

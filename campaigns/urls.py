@@ -1,4 +1,11 @@
-from campaigns.views import templates, tracking, wizard
+from campaigns.views import actions, approval, recipients, templates, tracking, wizard
 
 app_name = "campaigns"
-urlpatterns = wizard.urlpatterns + templates.urlpatterns + tracking.urlpatterns
+urlpatterns = (
+    wizard.urlpatterns
+    + templates.urlpatterns
+    + tracking.urlpatterns
+    + recipients.urlpatterns
+    + actions.urlpatterns
+    + approval.urlpatterns
+)

@@ -406,8 +406,27 @@ LOGGING = {
 
 # OUTAGE FORM
 # ------------------------------------------------------------------------------
-# Reminders of notices that repeat every N hours (campaigns.tasks); added to whatever beat entries exist above.
+# Scheduled notices and the reminders of repeating ones start when due (campaigns.tasks), as often as the sweeper.
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "campaign-reminders": {"task": "campaigns.tasks.reminders_due_task", "schedule": 60.0},
+    "campaigns-due": {
+        "task": "campaigns.tasks.notices_due_task",
+        "schedule": env_float("DISPATCH_SWEEP_SECONDS", 5),
+        "options": {"expires": 30},
+    },
 }
+# Test sends each person may make per window (real SMS cost money and land on colleagues' phones).
+TEST_SEND_LIMIT = env_int("TEST_SEND_LIMIT", 10)
+TEST_SEND_WINDOW_SECONDS = env_int("TEST_SEND_WINDOW_SECONDS", 3600)
+# Email to staff (approvers told a notice waits, authors told it was declined): files in var/mail on a laptop,
+# SMTP in production. Customer emails go through Infobip, never through this.
+_EMAIL_KIND = "smtp" if IS_PRODUCTION else "filebased"
+EMAIL_BACKEND = env("EMAIL_BACKEND", f"django.core.mail.backends.{_EMAIL_KIND}.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Outage Portal <portal@localhost>")

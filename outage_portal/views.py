@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from campaigns.selectors import dashboard_data
+from campaigns.selectors.dashboard import dashboard_data
 
 
 @login_required

@@ -30,12 +30,16 @@ class UserFactory(factory.django.DjangoModelFactory):
                 self.groups.add(Group.objects.get(name=name))
 
 
+STAFF_GROUP_MIGRATIONS = ("campaigns.migrations.0002_staff_groups", "campaigns.migrations.0005_incident_leads")
+
+
 def ensure_staff_groups() -> None:
-    """Transactional tests flush the database, groups included; put back the ones the migration makes."""
-    migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
-    if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
-        migration.create_groups(django_apps, None)
-        importlib.import_module("clients.migrations.0003_client_privacy_permissions").grant(django_apps, None)
+    """Transactional tests flush the database, groups included; put back the ones the migrations make."""
+    for name in STAFF_GROUP_MIGRATIONS:
+        migration = importlib.import_module(name)
+        if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
+            migration.create_groups(django_apps, None)
+    importlib.import_module("clients.migrations.0003_client_privacy_permissions").grant(django_apps, None)
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

@@ -11,16 +11,20 @@ Payload: https://prometheus.io/docs/alerting/latest/configuration/#webhook_confi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.api.notices import api_notice_confirm
 from campaigns.api.validation import Reader, storable_text
 from campaigns.models import AlertLink, AlertRoute, ApiToken, Campaign, IncidentKind, Severity
-from campaigns.services.drafts import campaign_draft_create, campaign_message_update, template_content
-from campaigns.services.lifecycle import campaign_follow_up
+from campaigns.selectors.state import FOLLOW_UP_FROM, campaign_state
+from campaigns.services.door import NoticeSpec, Origin, notice_submit
+from campaigns.services.drafts import campaign_draft_create, campaign_message_update
+from campaigns.services.followups import campaign_follow_up
+from campaigns.services.variables import template_content
 
 # Alertmanager's customary severities → the incident's.
 SEVERITY_FROM_LABEL = {
@@ -38,9 +42,9 @@ SEVERITY_FROM_LABEL = {
 @dataclass
 class Alert:
     status: str
-    labels: dict
-    annotations: dict
-    starts_at: object = None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime | None = None
 
 
 @dataclass
@@ -59,7 +63,7 @@ class AlertGroup:
         return {**self.group_labels, **self.common_labels}
 
 
-def _labels(reader: Reader, value, path: str) -> dict:
+def _labels(reader: Reader, value: Any, path: str) -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -77,11 +81,10 @@ def _labels(reader: Reader, value, path: str) -> dict:
     return labels
 
 
-def alert_group_read(payload) -> AlertGroup:
+def alert_group_read(payload: Any) -> AlertGroup:
     """Validate an Alertmanager webhook body; raises ApiValidationError listing every problem."""
     reader = Reader()
-    data = reader.object(payload, "")
-    reader.raise_if_errors()
+    data = reader.root(payload)
     version = data.get("version")
     if version is not None and version != "4":
         reader.error("version", "Only Alertmanager webhook payload version 4 is understood.")
@@ -207,15 +210,16 @@ def _firing(group: AlertGroup, token: ApiToken) -> AlertOutcome:
     if route is None:
         return AlertOutcome(action="ignored", reason="No alert route matches the group's labels.")
     fields = _incident_fields(group, route)
-    campaign = campaign_draft_create(
-        incident_fields=fields,
-        kind=route.kind,
+    spec = NoticeSpec(
         title=fields["title"],
+        kind=route.kind,
         audience=_route_audience(route),
         channels=list(route.channels),
         template=route.template,
-        source=f"alertmanager, route “{route.name}”, token “{token.name}”",
+        incident_fields=fields,
     )
+    origin = Origin(source=Campaign.Source.ALERT, detail=f"route “{route.name}”, token “{token.name}”")
+    campaign = notice_submit(spec=spec, origin=origin).campaign
     try:
         with transaction.atomic():
             AlertLink.objects.create(
@@ -246,9 +250,11 @@ def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
     if link is None:
         return AlertOutcome(action="ignored", reason="No open alert group with this key.")
     parent = _last_notice(link)
-    source = f"alertmanager resolved, token “{token.name}”"
-    if selectors.campaign_state(parent) in selectors.FOLLOW_UP_FROM:
-        draft = campaign_follow_up(campaign=parent, kind=IncidentKind.RESOLVED)
+    detail = f"resolved, token “{token.name}”"
+    if campaign_state(parent) in FOLLOW_UP_FROM:
+        draft = campaign_follow_up(
+            campaign=parent, kind=IncidentKind.RESOLVED, source=Campaign.Source.ALERT, source_detail=detail
+        )
     else:  # nobody was told yet: a person decides whether a resolved notice is still worth sending
         draft = campaign_draft_create(
             incident=link.incident,
@@ -257,10 +263,10 @@ def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
             audience=dict(parent.audience),
             channels=list(parent.channels),
             variables=dict(parent.variables),
-            source=source,
+            parent=parent,
+            source=Campaign.Source.ALERT,
+            source_detail=detail,
         )
-        draft.parent = parent
-        draft.save(update_fields=["parent", "updated_at"])
     template = link.route.resolved_template if link.route else None
     if template is not None:
         content = template_content(template)
@@ -271,6 +277,7 @@ def _resolved(group: AlertGroup, token: ApiToken) -> AlertOutcome:
             variables={},
             sms_stop_line=template.sms_stop_line,
             template=template,
+            actor=None,
         )
     link.resolved_at = timezone.now()
     link.resolved_campaign = draft
@@ -284,5 +291,6 @@ def alertmanager_receive(*, token: ApiToken, group: AlertGroup) -> AlertOutcome:
         try:
             return _firing(group, token)
         except _GroupRaced:
-            return AlertOutcome(action="existing", campaign=_open_link(group.group_key).campaign)
+            link = _open_link(group.group_key)
+            return AlertOutcome(action="existing", campaign=link.campaign if link else None)
     return _resolved(group, token)

@@ -7,17 +7,19 @@ out at once, and even then the usual checks apply (content valid, someone reacha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from campaigns import selectors
 from campaigns.api.validation import Reader
 from campaigns.models import ApiToken, Campaign, Incident, IncidentKind, MessageTemplate, Severity
-from campaigns.services.drafts import campaign_draft_create
-from campaigns.services.sending import CampaignAlreadySent, CampaignNotReady, campaign_confirm
+from campaigns.selectors.state import campaign_main_send, campaign_state
+from campaigns.services.door import NoticeSpec, Origin, campaign_confirm, notice_submit
+from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from notifications.content import SEND_VARIABLES
+from notifications.selectors import send_progress_of
 
 NOTICE_FIELDS = ("title", "kind", "incident", "incident_id", "audience", "channels", "template", "variables", "send")
 INCIDENT_FIELDS = ("title", "services", "started_at", "expected_resolution_at", "severity", "internal_note")
@@ -33,15 +35,15 @@ class NoticeRequest:
     title: str
     kind: str
     channels: list[str]
-    audience: dict
+    audience: dict[str, Any]
     incident: Incident | None = None
-    incident_fields: dict = field(default_factory=dict)
+    incident_fields: dict[str, Any] = field(default_factory=dict)
     template: MessageTemplate | None = None
-    variables: dict = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
     send: bool = False
 
 
-def _bucket(reader: Reader, value, path: str) -> int | None:
+def _bucket(reader: Reader, value: Any, path: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         bucket_id = reader.identifier(value, path)
         if bucket_id is not None and not Bucket.objects.filter(pk=bucket_id).exists():
@@ -58,7 +60,7 @@ def _bucket(reader: Reader, value, path: str) -> int | None:
     return found
 
 
-def _segment(reader: Reader, value, path: str) -> int | None:
+def _segment(reader: Reader, value: Any, path: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         segment_id = reader.identifier(value, path)
         if segment_id is not None and not Segment.objects.filter(pk=segment_id).exists():
@@ -74,7 +76,7 @@ def _segment(reader: Reader, value, path: str) -> int | None:
     return found
 
 
-def audience_read(reader: Reader, value, path: str = "audience") -> dict:
+def audience_read(reader: Reader, value: Any, path: str = "audience") -> dict:
     """Buckets (ids or names), a segment (id or name) and built-in audiences → an audience definition."""
     data = reader.object(value, path)
     if data is None:
@@ -103,7 +105,7 @@ def audience_read(reader: Reader, value, path: str = "audience") -> dict:
     return definition
 
 
-def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
+def channels_read(reader: Reader, value: Any, path: str = "channels") -> list[str]:
     items = reader.array(value, path, max_items=10, required=True)
     if items is None:
         return []
@@ -116,7 +118,7 @@ def channels_read(reader: Reader, value, path: str = "channels") -> list[str]:
     return list(dict.fromkeys(channel for channel in channels if channel))
 
 
-def variables_read(reader: Reader, value, path: str = "variables") -> dict:
+def variables_read(reader: Reader, value: Any, path: str = "variables") -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -133,7 +135,7 @@ def variables_read(reader: Reader, value, path: str = "variables") -> dict:
     return variables
 
 
-def template_read(reader: Reader, value, path: str = "template") -> MessageTemplate | None:
+def template_read(reader: Reader, value: Any, path: str = "template") -> MessageTemplate | None:
     name = reader.string(value, path, max_length=100, blank=False)
     if name is None:
         return None
@@ -143,7 +145,7 @@ def template_read(reader: Reader, value, path: str = "template") -> MessageTempl
     return template
 
 
-def _incident_fields(reader: Reader, value, path: str = "incident") -> dict:
+def _incident_fields(reader: Reader, value: Any, path: str = "incident") -> dict:
     if value is None:
         return {}
     data = reader.object(value, path)
@@ -174,11 +176,10 @@ def _incident_fields(reader: Reader, value, path: str = "incident") -> dict:
     return fields
 
 
-def notice_request_read(payload) -> NoticeRequest:
+def notice_request_read(payload: Any) -> NoticeRequest:
     """Validate a POST /api/v1/notices body; raises ApiValidationError listing every problem."""
     reader = Reader()
-    data = reader.object(payload, "")
-    reader.raise_if_errors()
+    data = reader.root(payload)
     reader.unknown_keys(data, NOTICE_FIELDS)
     title = reader.string(data.get("title"), "title", max_length=200, required=True)
     kind = reader.string(data.get("kind"), "kind", max_length=16, choices=tuple(IncidentKind.values))
@@ -214,44 +215,50 @@ class NoticeResult:
     send_error: str = ""
 
 
-def _source(token: ApiToken, via: str) -> str:
-    return f"{via}, token “{token.name}”"
-
-
 def api_notice_confirm(*, campaign: Campaign, token: ApiToken) -> tuple[bool, str]:
-    """Send a draft without review, for a token allowed to; returns (sent, why not)."""
+    """Send a draft without review through the door, for a token allowed to; returns (sent, why not)."""
     if not token.can_send_without_review:
         raise SendNotAllowed("This token may not send without review.")
     try:
-        campaign_confirm(campaign=campaign, actor=None)
+        campaign = campaign_confirm(campaign=campaign, actor=None)
     except (CampaignNotReady, CampaignAlreadySent) as exc:
         return False, str(exc)
+    return _went_out(campaign)
+
+
+def _went_out(campaign: Campaign) -> tuple[bool, str]:
+    """Confirmed is not sent: above the threshold the notice waits for a person's approval, like any other."""
+    if campaign.state == Campaign.State.AWAITING_APPROVAL:
+        return False, (
+            f"It waits for a second person's approval: {campaign.audience_size} recipients is above the approval "
+            f"threshold of {settings.APPROVAL_THRESHOLD}. The approvers were told."
+        )
     return True, ""
 
 
-def api_notice_create(*, token: ApiToken, request: NoticeRequest, via: str = "api") -> NoticeResult:
-    """Create the draft the request describes and, when asked and allowed, send it."""
+def api_notice_create(*, token: ApiToken, request: NoticeRequest) -> NoticeResult:
+    """Record the notice the request describes through the door and, when asked and allowed, send it."""
     if request.send and not token.can_send_without_review:
         raise SendNotAllowed("This token may create drafts but not send them without review.")
-    campaign = campaign_draft_create(
-        incident=request.incident,
-        incident_fields=request.incident_fields,
-        kind=request.kind,
+    spec = NoticeSpec(
         title=request.title,
+        kind=request.kind,
         audience=request.audience,
         channels=request.channels,
         template=request.template,
         variables=request.variables,
-        source=_source(token, via),
+        incident=request.incident,
+        incident_fields=request.incident_fields,
     )
-    if not request.send:
-        return NoticeResult(campaign=campaign)
-    sent, error = api_notice_confirm(campaign=campaign, token=token)
-    campaign.refresh_from_db()
-    return NoticeResult(campaign=campaign, sent=sent, send_error=error)
+    origin = Origin(source=Campaign.Source.API, detail=f"token “{token.name}”")
+    submitted = notice_submit(spec=spec, origin=origin, confirm=request.send)
+    if not submitted.confirmed:
+        return NoticeResult(campaign=submitted.campaign, send_error=submitted.problem)
+    sent, why_not = _went_out(submitted.campaign)
+    return NoticeResult(campaign=submitted.campaign, sent=sent, send_error=why_not)
 
 
-def _absolute(name: str, *args) -> str | None:
+def _absolute(name: str, *args: object) -> str | None:
     try:
         return settings.PORTAL_BASE_URL + reverse(name, args=args)
     except NoReverseMatch:
@@ -272,7 +279,8 @@ def notice_summary(campaign: Campaign) -> dict:
         "id": campaign.pk,
         "title": campaign.title,
         "kind": campaign.kind,
-        "state": selectors.campaign_state(campaign),
+        "state": campaign_state(campaign),
+        "source": campaign.source,
         "incident": {"id": campaign.incident_id, "title": campaign.incident.title, "status": campaign.incident.status},
         "channels": list(campaign.channels),
         "audience": campaign.audience,
@@ -284,6 +292,6 @@ def notice_summary(campaign: Campaign) -> dict:
 
 def notice_status(campaign: Campaign) -> dict:
     """The summary plus the main send's progress (null until it is sent)."""
-    send = selectors.campaign_main_send(campaign)
-    progress = selectors.send_progress_of(send).as_dict() if send is not None else None
+    send = campaign_main_send(campaign)
+    progress = send_progress_of(send).as_dict() if send is not None else None
     return {**notice_summary(campaign), "audience_size": campaign.audience_size, "progress": progress}

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from campaigns.models import ApiToken
@@ -36,7 +37,7 @@ def api_token_create(
     can_create_draft: bool = False,
     can_read_status: bool = False,
     can_send_without_review: bool = False,
-    created_by=None,
+    created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its clear value; the clear value exists nowhere else afterwards."""
     token = ApiToken(

@@ -7,6 +7,7 @@ in one answer: ``{"errors": [{"path": "audience.buckets[1]", "message": "No buck
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -27,7 +28,7 @@ def storable_text(value: str) -> bool:
 
 
 class ApiValidationError(Exception):
-    def __init__(self, errors: list[dict]):
+    def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{error['path']}: {error['message']}" for error in errors))
         self.errors = errors
 
@@ -36,7 +37,7 @@ class Reader:
     """Typed accessors over a JSON object; each records an error at its path and returns None when invalid."""
 
     def __init__(self) -> None:
-        self.errors: list[dict] = []
+        self.errors: list[dict[str, str]] = []
 
     def error(self, path: str, message: str) -> None:
         self.errors.append({"path": path, "message": message})
@@ -45,15 +46,21 @@ class Reader:
         if self.errors:
             raise ApiValidationError(self.errors)
 
-    def object(self, value, path: str) -> dict | None:
+    def object(self, value: Any, path: str) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.error(path, "Must be a JSON object.")
             return None
         return value
 
+    def root(self, value: Any) -> dict[str, Any]:
+        """The request body's top-level object; raises at once when it is not one."""
+        data = self.object(value, "")
+        self.raise_if_errors()
+        return data or {}
+
     def string(
         self,
-        value,
+        value: Any,
         path: str,
         *,
         max_length: int,
@@ -83,7 +90,7 @@ class Reader:
             return None
         return value
 
-    def boolean(self, value, path: str, *, default: bool = False) -> bool:
+    def boolean(self, value: Any, path: str, *, default: bool = False) -> bool:
         if value is None:
             return default
         if not isinstance(value, bool):
@@ -91,13 +98,13 @@ class Reader:
             return default
         return value
 
-    def identifier(self, value, path: str) -> int | None:
+    def identifier(self, value: Any, path: str) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
             self.error(path, "Must be a positive integer id.")
             return None
         return value
 
-    def moment(self, value, path: str) -> datetime | None:
+    def moment(self, value: Any, path: str) -> datetime | None:
         text = self.string(value, path, max_length=64)
         if not text:
             return None
@@ -119,7 +126,7 @@ class Reader:
             return None
         return parsed
 
-    def array(self, value, path: str, *, max_items: int, required: bool = False) -> list | None:
+    def array(self, value: Any, path: str, *, max_items: int, required: bool = False) -> list[Any] | None:
         if value is None:
             if required:
                 self.error(path, "This field is required.")
@@ -132,7 +139,7 @@ class Reader:
             return None
         return value
 
-    def unknown_keys(self, data: dict, allowed: tuple[str, ...], path: str = "") -> None:
+    def unknown_keys(self, data: dict[str, Any], allowed: tuple[str, ...], path: str = "") -> None:
         for key in data:
             if key not in allowed:
                 self.error(f"{path}.{key}" if path else str(key), "Unknown field.")

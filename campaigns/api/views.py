@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from campaigns.api.alertmanager import alert_group_read, alertmanager_receive
-from campaigns.api.auth import api_error, api_view, json_body
+from campaigns.api.auth import api_error, api_view, json_body, request_token
 from campaigns.api.notices import (
     SendNotAllowed,
     api_notice_create,
@@ -25,7 +26,7 @@ SCHEMA_PATH = Path(__file__).with_name("openapi.json")
 def notice_create(request: HttpRequest) -> JsonResponse:
     notice = notice_request_read(json_body(request))
     try:
-        result = api_notice_create(token=request.api_token, request=notice)
+        result = api_notice_create(token=request_token(request), request=notice)
     except SendNotAllowed as exc:
         return api_error(403, str(exc))
     body = {**notice_summary(result.campaign), "sent": result.sent}
@@ -47,8 +48,8 @@ def notice_detail(request: HttpRequest, pk: str) -> JsonResponse:
 
 @api_view(method="POST", permission="can_create_draft")
 def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
-    outcome = alertmanager_receive(token=request.api_token, group=alert_group_read(json_body(request)))
-    body: dict = {"action": outcome.action}
+    outcome = alertmanager_receive(token=request_token(request), group=alert_group_read(json_body(request)))
+    body: dict[str, Any] = {"action": outcome.action}
     if outcome.reason:
         body["reason"] = outcome.reason
     if outcome.campaign is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.csv_match import csv_match_clients
-from campaigns.models import NOTICE_KIND_FOR
+from campaigns.models import NOTICE_KIND_FOR, Campaign
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from clients.selectors import FIELDS, OPERATORS, AudienceCounts, AudienceError, audience_counts, audience_validate
 
@@ -20,6 +23,8 @@ OPERATOR_LABELS = {
     "gt": _("is greater than"),
     "lt": _("is less than"),
 }
+CLIENT_ID = re.compile(r"[0-9]{1,18}")
+MAX_LISTED_CLIENTS = 50_000
 MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (OR)"))]
 
 
@@ -35,15 +40,16 @@ class ConditionForm(forms.Form):
     op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS], required=False)
     value = forms.CharField(label=_("Value"), required=False, max_length=500)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("field") and not (data.get("value") or "").strip():
             self.add_error("value", _("Give a value for this condition, or clear the field to remove it."))
         if (data.get("value") or "").strip() and not data.get("field"):
             self.add_error("field", _("Name the client field this value applies to."))
         return data
 
-    def condition(self) -> dict | None:
+    def condition(self) -> dict[str, Any] | None:
         data = self.cleaned_data
         if not data or data.get("DELETE") or not data.get("field"):
             return None
@@ -56,7 +62,7 @@ class ConditionForm(forms.Form):
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=1, can_delete=True, max_num=20)
 
 
-def condition_initial(audience: dict) -> list[dict]:
+def condition_initial(audience: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for condition in audience.get("conditions") or []:
         value = condition.get("value")
@@ -102,12 +108,12 @@ class AudienceForm(forms.Form):
         label=_("Mandatory notice (also reaches clients who muted this kind)"), required=False
     )
 
-    def __init__(self, *args, campaign, **kwargs) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.locked = campaign.parent_id is not None
         self.conditions = ConditionFormSet(
-            *args[:1], prefix="cond", initial=None if args else condition_initial(campaign.audience)
+            args[0] if args else None, prefix="cond", initial=None if args else condition_initial(campaign.audience)
         )
         self.counts: AudienceCounts | None = None
         self.csv_unmatched: list[str] = []
@@ -116,7 +122,7 @@ class AudienceForm(forms.Form):
                 del self.fields[name]
 
     @classmethod
-    def initial_for(cls, campaign) -> dict:
+    def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
         audience = campaign.audience or {}
         return {
             "builtin": audience.get("builtin") or [],
@@ -133,11 +139,17 @@ class AudienceForm(forms.Form):
         return super().is_valid() and conditions_valid
 
     def clean_csv_clients(self) -> list[int]:
-        raw = self.cleaned_data.get("csv_clients") or ""
-        return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+        """The ids of the clients a list matched, kept in the page between uploads; anything else is refused."""
+        parts = [part.strip() for part in (self.cleaned_data.get("csv_clients") or "").split(",") if part.strip()]
+        if len(parts) > MAX_LISTED_CLIENTS or not all(CLIENT_ID.fullmatch(part) for part in parts):
+            raise forms.ValidationError(
+                _("The list of clients kept from your upload was damaged in the page; upload the file again.")
+            )
+        return [int(part) for part in parts]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.locked:
             definition = self.campaign.audience
         else:
@@ -180,8 +192,8 @@ class AudienceForm(forms.Form):
                 )
         return data
 
-    def _definition(self, data: dict) -> dict:
-        definition: dict = {}
+    def _definition(self, data: dict[str, Any]) -> dict[str, Any]:
+        definition: dict[str, Any] = {}
         if data.get("builtin"):
             definition["builtin"] = list(data["builtin"])
         if data.get("buckets"):

@@ -60,9 +60,9 @@ def csv_match_clients(raw: bytes) -> CsvMatch:
             by_key.setdefault(phone, pk)
     match = CsvMatch(rows=len(values))
     for value in values:
-        pk = by_key.get(value) or by_key.get(value.lower()) or by_key.get(_normal_phone(value))
-        if pk is None:
+        found_pk = by_key.get(value) or by_key.get(value.lower()) or by_key.get(_normal_phone(value))
+        if found_pk is None:
             match.unmatched.append(value)
-        elif pk not in match.client_ids:
-            match.client_ids.append(pk)
+        elif found_pk not in match.client_ids:
+            match.client_ids.append(found_pk)
     return match

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -10,7 +12,7 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 class LocalDateTimeField(forms.DateTimeField):
     """A browser date-time picker; the value is read and shown in the active (the author's) time zone."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT))
         kwargs.setdefault("input_formats", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
         super().__init__(**kwargs)

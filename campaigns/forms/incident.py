@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import LocalDateTimeField
-from campaigns.models import IncidentKind, Severity
+from campaigns.models import Incident, IncidentKind, Severity
 
 SERVICES = [("SMS service", _("SMS service")), ("Email service", _("Email service"))]
 
@@ -43,7 +44,7 @@ class IncidentForm(forms.Form):
     )
 
     @classmethod
-    def initial_for(cls, incident) -> dict:
+    def initial_for(cls, incident: Incident) -> dict[str, Any]:
         """The form's values for an existing incident (free-text services split from the known ones)."""
         known = {value for value, _label in SERVICES}
         return {
@@ -57,8 +58,9 @@ class IncidentForm(forms.Form):
             "internal_note": incident.internal_note,
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         services = list(data.get("services") or [])
         services += [s.strip() for s in (data.get("other_services") or "").split(",") if s.strip()]
         if not services and not self.has_error("services"):

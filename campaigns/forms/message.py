@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import MessageTemplate
+from campaigns.models import Campaign, MessageTemplate
 from notifications.content import field_max_length
 from notifications.rendering import TemplateError, compile_template
 
@@ -25,7 +27,7 @@ def field_name(language: str, channel: str, part: str) -> str:
     return f"{language}_{channel}_{part}"
 
 
-def message_languages(campaign, audience_languages: set[str]) -> list[str]:
+def message_languages(campaign: Campaign, audience_languages: set[str]) -> list[str]:
     """The portal's languages, those the audience or the draft use first; every one may hold a version."""
     known = [code for code, _name in settings.LANGUAGES]
     used = set(audience_languages) | set(campaign.content) | {campaign.fallback_language}
@@ -45,15 +47,17 @@ class MessageForm(forms.Form):
     )
     sms_stop_line = forms.BooleanField(label=_('Add "Reply STOP to opt out" to SMS'), required=False)
     save_as_template = forms.BooleanField(label=_("Save this message as a template"), required=False)
-    template_name = forms.CharField(label=_("Template name"), required=False, max_length=100)
+    new_template_name = forms.CharField(label=_("Template name"), required=False, max_length=100)
 
-    def __init__(self, *args, campaign, languages: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, languages: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.languages = languages
         self.channels = [channel for channel in ("sms", "email") if channel in campaign.channels]
         names = dict(settings.LANGUAGES)
-        self.fields["fallback_language"].choices = [(code, names.get(code, code)) for code in languages]
+        fallback = self.fields["fallback_language"]
+        assert isinstance(fallback, forms.ChoiceField)
+        fallback.choices = [(code, names.get(code, code)) for code in languages]
         for name, label in EDITABLE_VARIABLES.items():
             self.fields[f"var_{name}"] = forms.CharField(label=label, required=False, max_length=300)
         for language in languages:
@@ -81,7 +85,7 @@ class MessageForm(forms.Form):
                     )
 
     @classmethod
-    def initial_for(cls, campaign, languages: list[str]) -> dict:
+    def initial_for(cls, campaign: Campaign, languages: list[str]) -> dict[str, Any]:
         initial = {
             "template": campaign.template_id,
             "fallback_language": campaign.fallback_language,
@@ -106,9 +110,9 @@ class MessageForm(forms.Form):
             return str(self.data.get(self.add_prefix(name), "") or "")
         return str(self.initial.get(name) or "")
 
-    def raw_content(self) -> dict:
+    def raw_content(self) -> dict[str, Any]:
         """Whatever is typed, valid or not: a draft keeps it when the author goes Back."""
-        content: dict = {}
+        content: dict[str, Any] = {}
         for language in self.languages:
             for channel in self.channels:
                 values = {part: self._raw(field_name(language, channel, part)) for part, _l in CHANNEL_FIELDS[channel]}
@@ -116,12 +120,13 @@ class MessageForm(forms.Form):
                     content.setdefault(language, {})[channel] = values
         return content
 
-    def raw_variables(self) -> dict:
+    def raw_variables(self) -> dict[str, str]:
         return {name: self._raw(f"var_{name}").strip() for name in EDITABLE_VARIABLES}
 
-    def clean(self) -> dict:
-        data = super().clean()
-        content = {}
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        content: dict[str, Any] = {}
         for language in self.languages:
             for channel in self.channels:
                 values = {
@@ -148,8 +153,8 @@ class MessageForm(forms.Form):
                             "version in their language gets it."
                         ),
                     )
-        if data.get("save_as_template") and not (data.get("template_name") or "").strip():
-            self.add_error("template_name", _("Name the template to save."))
+        if data.get("save_as_template") and not (data.get("new_template_name") or "").strip():
+            self.add_error("new_template_name", _("Name the template to save."))
         data["content"] = content
         data["variables"] = {name: (data.get(f"var_{name}") or "").strip() for name in EDITABLE_VARIABLES}
         return data

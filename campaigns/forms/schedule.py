@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -38,8 +39,9 @@ class WhenForm(forms.Form):
             "repeat_until": campaign.repeat_until,
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         mode, send_at = data.get("send_mode"), data.get("send_at")
         now = timezone.now()
         if mode == Campaign.SendMode.AT and not send_at and not self.has_error("send_at"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,15 +26,23 @@ class ConfirmForm(forms.Form):
 
     expected = forms.IntegerField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(error_messages={"required": _("Tick the box to confirm the number of recipients.")})
+    emergency_reason = forms.CharField(
+        label=_("Why it cannot wait for approval"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown on the notice's page, on the dashboard and in the record; the approvers are told at once."),
+    )
 
-    def __init__(self, *args, recipients: int, label: str, **kwargs) -> None:
+    def __init__(self, *args: Any, recipients: int, label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.recipients = recipients
         self.fields["confirm"].label = label
         self.fields["expected"].initial = recipients
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("expected") is not None and data["expected"] != self.recipients:
             raise forms.ValidationError(
                 _(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ class MessageTemplateForm(forms.Form):
     description = forms.CharField(label=_("Description"), required=False, max_length=255)
     sms_stop_line = forms.BooleanField(label=_('Add "Reply STOP to opt out" to SMS'), required=False)
 
-    def __init__(self, *args, template: MessageTemplate | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, template: MessageTemplate | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.template = template
         self.languages = [code for code, _name in settings.LANGUAGES]
@@ -72,8 +74,9 @@ class MessageTemplateForm(forms.Form):
             raise forms.ValidationError(_("Another template already has this name."))
         return name
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         content: dict = {}
         for language in self.languages:
             for channel, parts in CHANNEL_FIELDS.items():

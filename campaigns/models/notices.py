@@ -19,7 +19,7 @@ class IncidentKind(models.TextChoices):
 
 
 # The client preference (clients.NoticeKind) that each campaign kind falls under.
-NOTICE_KIND_FOR = {
+NOTICE_KIND_FOR: dict[str, str] = {
     IncidentKind.OUTAGE: "outage",
     IncidentKind.DEGRADED: "outage",
     IncidentKind.MAINTENANCE: "maintenance",
@@ -106,7 +106,15 @@ class TemplateVersion(models.Model):
 
 
 class Campaign(models.Model):
-    """A notice: built as a draft in the outage form, then sent (or scheduled) through a notifications.Send."""
+    """A notice: however it starts (outage form, command line, API, alert), it is recorded here and goes out through
+    campaigns/services/door.py, which freezes it into notifications.Send rows: its main send, then any reminders.
+    """
+
+    class Source(models.TextChoices):
+        WEB = "web", _("web")
+        COMMAND_LINE = "cli", _("command line")
+        API = "api", _("API")
+        ALERT = "alert", _("alert")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -130,6 +138,10 @@ class Campaign(models.Model):
     wizard_step = models.CharField(max_length=20, default="incident")
     mandatory = models.BooleanField(
         _("mandatory notice"), default=False, help_text=_("Reaches clients even if they muted this kind of notice.")
+    )
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB, db_index=True)
+    source_detail = models.CharField(
+        _("source detail"), max_length=200, blank=True, help_text=_("Which token, alert route or system account.")
     )
 
     # Audience definition (clients.audience language); for follow-ups: {"clients": [ids]} frozen from the parent.
@@ -157,6 +169,14 @@ class Campaign(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # How many recipients the approval (or emergency send) covers; a later start above it asks again.
+    approved_recipients = models.PositiveIntegerField(null=True, blank=True)
+    emergency_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emergency_reason = models.TextField(_("emergency reason"), blank=True)
+    emergency_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -170,6 +190,8 @@ class Campaign(models.Model):
             ("send_campaign", "Can send or schedule a notice"),
             ("approve_campaign", "Can approve a large notice"),
             ("test_send_campaign", "Can test-send a notice to internal recipients"),
+            ("edit_others_drafts", "Can edit other people's draft notices"),
+            ("emergency_send_campaign", "Can send a large notice without approval, in an emergency"),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +219,8 @@ class CampaignSend(models.Model):
 
 
 class CampaignEvent(models.Model):
-    """Audit trail: who drafted, tested, approved, sent, paused, resumed or cancelled a notice, and when."""
+    """Audit trail: who drafted, edited (which fields), tested, approved or declined (why), sent, paused, resumed or
+    cancelled a notice, and when. Written only by campaigns/services/audit.py."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

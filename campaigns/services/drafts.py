@@ -1,166 +1,145 @@
 """Drafts: the one way a notice is created and changed before it goes out.
 
 The outage form saves every step here, so a draft lives in the database from the first step and nothing is lost
-when the page is left. The monitoring API creates drafts through ``campaign_draft_create`` as well. A draft can
-only be edited while it is a draft: once confirmed, its content and audience are frozen in a notifications.Send.
+when the page is left; the door (door.py) creates the drafts of the command line, the API and alerts here too.
+Every change names the fields it changed in the audit trail (so the approver can be someone who changed nothing),
+voids an approval the notice had, and is allowed only to the draft's author or to someone with the permission to
+edit others' drafts (rules.py). Once confirmed, a notice is no longer a draft and nothing here changes it.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignEvent, Incident, MessageTemplate
-from notifications.rendering import TemplateError, compile_template
+from campaigns.models import Campaign, Incident, MessageTemplate
+from campaigns.services import audit, rules
+from campaigns.services.steps import campaign_step_reach
+from campaigns.services.variables import incident_variables, template_content
 
-# The wizard's steps, in order; Campaign.wizard_step holds the furthest one reached.
-STEPS = ("incident", "audience", "message", "when", "preview", "test", "send")
-STEP_TITLES = {
-    "incident": "Incident",
-    "audience": "Audience",
-    "message": "Message",
-    "when": "When",
-    "preview": "Preview",
-    "test": "Test send",
-    "send": "Send",
-}
 INCIDENT_FIELDS = ("title", "kind", "services", "started_at", "expected_resolution_at", "severity", "internal_note")
-# Campaign variables that come from the incident; the others (status_page) are kept when the incident changes.
-INCIDENT_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity")
+INCIDENT_LABELS = {
+    "title": "title",
+    "kind": "kind",
+    "services": "affected services",
+    "started_at": "start",
+    "expected_resolution_at": "expected resolution",
+    "severity": "severity",
+    "internal_note": "internal note",
+}
+AUDIENCE_LABELS = {"audience": "audience", "channels": "channels", "mandatory": "mandatory"}
+MESSAGE_LABELS = {"fallback_language": "fallback language", "sms_stop_line": "STOP line", "template_id": "template"}
+SCHEDULE_LABELS = {
+    "send_mode": "when",
+    "send_at": "date and time",
+    "repeat_every_hours": "repeat interval",
+    "repeat_until": "repeat until",
+}
 
 
 class CampaignNotEditable(Exception):
     """The notice has left the draft state; its content and audience are frozen."""
 
 
-def format_moment(value: datetime | None) -> str:
-    """How a time reads in a message: '3 May 2026, 14:30 UTC' in the portal's zone."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value, timezone.get_default_timezone())
-    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+def _snapshot(obj: object, names: Iterable[str]) -> dict[str, Any]:
+    return {name: copy.deepcopy(getattr(obj, name)) for name in names}
 
 
-def incident_variables(incident: Incident) -> dict[str, str]:
-    """The campaign-level placeholder values an incident provides."""
-    return {
-        "incident_title": incident.title,
-        "service": ", ".join(incident.services),
-        "started_at": format_moment(incident.started_at),
-        "expected_resolution": format_moment(incident.expected_resolution_at),
-        "severity": incident.get_severity_display(),
-    }
-
-
-# Labels of the values every recipient shares, as the Message step names them.
-SHARED_VARIABLE_LABELS = {
-    "incident_title": "Incident title",
-    "service": "Affected service",
-    "started_at": "Started at",
-    "expected_resolution": "Expected resolution",
-    "severity": "Severity",
-    "status_page": "Status page address",
-}
-
-
-def campaign_empty_variables(campaign: Campaign) -> list[str]:
-    """Shared values the message uses but nobody filled in: recipients would read a gap ("restored by .")."""
-    used: set[str] = set()
-    for parts in (campaign.content or {}).values():
-        for channel in campaign.channels or []:
-            for source in (parts.get(channel) or {}).values():
-                try:
-                    used |= compile_template(source or "").variables
-                except TemplateError:
-                    continue  # the Message step reports template errors itself
-    return [
-        name
-        for name in SHARED_VARIABLE_LABELS
-        if name in used and not str((campaign.variables or {}).get(name) or "").strip()
-    ]
-
-
-def template_content(template: MessageTemplate) -> dict:
-    """A saved template's versions as campaign content ({language: {channel: {...}}})."""
-    return {version.language: version.as_content() for version in template.versions.all()}
-
-
-def step_index(step: str) -> int:
-    return STEPS.index(step) if step in STEPS else 0
-
-
-def campaign_step_reach(*, campaign: Campaign, step: str) -> Campaign:
-    """Record that the author reached ``step``; the furthest step only moves forward."""
-    if step_index(step) > step_index(campaign.wizard_step):
-        campaign.wizard_step = step
-        campaign.save(update_fields=["wizard_step", "updated_at"])
-    return campaign
-
-
-def _event(campaign: Campaign, actor, action: str, detail: str = "") -> None:
-    CampaignEvent.objects.create(
-        campaign=campaign, actor=actor if getattr(actor, "pk", None) else None, action=action, detail=detail[:500]
-    )
-
-
-def _require_draft(campaign: Campaign) -> None:
+def _editing(campaign: Campaign, actor: rules.Actor) -> None:
+    """Refuse a notice that is not a draft, or a person who may not edit it; a machine's draft becomes theirs."""
     if campaign.state != Campaign.State.DRAFT:
         raise CampaignNotEditable(f"This notice is {campaign.get_state_display()}; it can no longer be edited.")
+    rules.require_editor(campaign, actor)
+    user = rules.person(actor)
+    if campaign.created_by_id is None and user is not None:
+        campaign.created_by = user
+        Campaign.objects.filter(pk=campaign.pk, created_by__isnull=True).update(created_by=user)
+
+
+def _edited(campaign: Campaign, actor: rules.Actor, step: str, names: list[str]) -> None:
+    """Record an edit naming its fields; an approval the notice had no longer holds."""
+    if not names:
+        return
+    user = rules.person(actor)
+    audit.record(campaign, user, audit.Action.EDITED, f"{step}: {', '.join(names)}")
+    if campaign.approved_recipients is not None or campaign.approved_by_id is not None:
+        who = campaign.approved_by.get_username() if campaign.approved_by else "the emergency send"
+        Campaign.objects.filter(pk=campaign.pk).update(approved_by=None, approved_at=None, approved_recipients=None)
+        campaign.approved_by, campaign.approved_at, campaign.approved_recipients = None, None, None
+        audit.record(campaign, user, audit.Action.APPROVAL_VOIDED, f"approval by {who} voided by the edit of {step}")
 
 
 @transaction.atomic
 def campaign_draft_create(
     *,
     incident: Incident | None = None,
-    incident_fields: dict | None = None,
+    incident_fields: dict[str, Any] | None = None,
     kind: str,
     title: str,
-    audience: dict | None = None,
+    audience: dict[str, Any] | None = None,
     channels: list[str] | None = None,
     template: MessageTemplate | None = None,
-    variables: dict | None = None,
-    created_by=None,
-    source: str = "web",
+    content: dict[str, Any] | None = None,
+    variables: dict[str, str] | None = None,
+    mandatory: bool = False,
+    send_at: datetime | None = None,
+    fallback_language: str = "",
+    parent: Campaign | None = None,
+    created_by: rules.Actor = None,
+    source: str = Campaign.Source.WEB,
+    source_detail: str = "",
 ) -> Campaign:
     """Create a draft notice (and its incident unless one is given), ready to open in the outage form.
 
     The wizard step is the first one the given data leaves incomplete, so the form reopens where work remains.
     """
-    actor = created_by if getattr(created_by, "pk", None) else None
+    rules.require(created_by, rules.ADD, "prepare notices")
+    actor = rules.person(created_by)
     if incident is None:
         fields = {key: value for key, value in (incident_fields or {}).items() if key in INCIDENT_FIELDS}
         fields.setdefault("title", title)
         fields.setdefault("kind", kind)
         incident = Incident.objects.create(created_by=actor, **fields)
-    content = template_content(template) if template is not None else {}
-    fallback = settings.LANGUAGE_CODE if not content or settings.LANGUAGE_CODE in content else sorted(content)[0]
+    if content is None:
+        content = template_content(template) if template is not None else {}
+    default = settings.LANGUAGE_CODE if not content or settings.LANGUAGE_CODE in content else sorted(content)[0]
     campaign = Campaign.objects.create(
         incident=incident,
         kind=kind or incident.kind,
-        title=title or incident.title,
+        title=(title or incident.title)[:200],
         audience=audience or {},
         channels=list(channels or []),
         template=template,
         content=content,
-        fallback_language=fallback,
+        fallback_language=fallback_language or default,
         variables={**incident_variables(incident), **(variables or {})},
         sms_stop_line=template.sms_stop_line if template is not None else False,
+        mandatory=mandatory,
+        send_mode=Campaign.SendMode.AT if send_at else Campaign.SendMode.NOW,
+        send_at=send_at,
+        parent=parent,
         created_by=actor,
+        source=source,
+        source_detail=source_detail[:200],
     )
     campaign.wizard_step = "message" if campaign.audience and campaign.channels else "audience"
     campaign.save(update_fields=["wizard_step"])
-    _event(campaign, actor, "drafted", f"source: {source}")
+    where = f"{campaign.get_source_display()}{f', {source_detail}' if source_detail else ''}"
+    audit.record(campaign, actor, audit.Action.DRAFTED, f"source: {where}")
     return campaign
 
 
 @transaction.atomic
-def campaign_incident_update(*, campaign: Campaign, fields: dict, actor=None) -> Campaign:
+def campaign_incident_update(*, campaign: Campaign, fields: dict[str, Any], actor: rules.Actor) -> Campaign:
     """Save the Incident step: the incident's fields, the notice's kind and title, and the incident variables."""
-    _require_draft(campaign)
+    _editing(campaign, actor)
     incident = campaign.incident
+    before = _snapshot(incident, INCIDENT_FIELDS)
     for key in INCIDENT_FIELDS:
         if key in fields:
             setattr(incident, key, fields[key])
@@ -169,39 +148,52 @@ def campaign_incident_update(*, campaign: Campaign, fields: dict, actor=None) ->
     campaign.title = incident.title
     campaign.variables = {**campaign.variables, **incident_variables(incident)}
     campaign.save(update_fields=["kind", "title", "variables", "updated_at"])
+    _edited(campaign, actor, "Incident", audit.changed(before, _snapshot(incident, INCIDENT_FIELDS), INCIDENT_LABELS))
     return campaign_step_reach(campaign=campaign, step="audience")
 
 
 @transaction.atomic
 def campaign_audience_update(
-    *, campaign: Campaign, audience: dict, channels: list[str], mandatory: bool = False
+    *, campaign: Campaign, audience: dict[str, Any], channels: list[str], mandatory: bool = False, actor: rules.Actor
 ) -> Campaign:
     """Save the Audience step. A follow-up keeps its parent's exact recipients: only channels may change."""
-    _require_draft(campaign)
+    _editing(campaign, actor)
+    before = _snapshot(campaign, AUDIENCE_LABELS)
     if campaign.parent_id is None:
         campaign.audience = audience
     campaign.channels = list(channels)
     campaign.mandatory = mandatory
     campaign.save(update_fields=["audience", "channels", "mandatory", "updated_at"])
+    _edited(campaign, actor, "Audience", audit.changed(before, _snapshot(campaign, AUDIENCE_LABELS), AUDIENCE_LABELS))
     return campaign_step_reach(campaign=campaign, step="message")
+
+
+def _message_changes(campaign: Campaign, before: dict[str, Any]) -> list[str]:
+    after = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
+    return (
+        audit.content_changes(before["content"], after["content"], list(campaign.channels))
+        + audit.variable_changes(before["variables"], after["variables"])
+        + audit.changed(before, after, MESSAGE_LABELS)
+    )
 
 
 @transaction.atomic
 def campaign_message_update(
     *,
     campaign: Campaign,
-    content: dict,
+    content: dict[str, Any],
     fallback_language: str,
-    variables: dict,
+    variables: dict[str, str],
     sms_stop_line: bool = False,
     template: MessageTemplate | None = None,
     save_as_template: str = "",
-    actor=None,
+    actor: rules.Actor,
 ) -> Campaign:
     """Save the Message step. The saved template changes only when ``save_as_template`` names it."""
     from campaigns.services.templates import message_template_save
 
-    _require_draft(campaign)
+    _editing(campaign, actor)
+    before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
     campaign.content = content
     campaign.fallback_language = fallback_language
     campaign.variables = {**campaign.variables, **variables}
@@ -210,11 +202,12 @@ def campaign_message_update(
         template = message_template_save(
             name=save_as_template, kind=campaign.kind, content=content, sms_stop_line=sms_stop_line
         )
-        _event(campaign, actor, "template_saved", f"as template “{template.name}”")
+        audit.record(campaign, rules.person(actor), audit.Action.TEMPLATE_SAVED, f"as template “{template.name}”")
     campaign.template = template
     campaign.save(
         update_fields=["content", "fallback_language", "variables", "sms_stop_line", "template", "updated_at"]
     )
+    _edited(campaign, actor, "Message", _message_changes(campaign, before))
     return campaign_step_reach(campaign=campaign, step="when")
 
 
@@ -226,21 +219,25 @@ def campaign_schedule_update(
     send_at: datetime | None = None,
     repeat_every_hours: int | None = None,
     repeat_until: datetime | None = None,
+    actor: rules.Actor,
 ) -> Campaign:
     """Save the When step: now, at a time, or every N hours until a time (reminders)."""
-    _require_draft(campaign)
+    _editing(campaign, actor)
+    before = _snapshot(campaign, SCHEDULE_LABELS)
     campaign.send_mode = send_mode
     campaign.send_at = send_at if send_mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) else None
     campaign.repeat_every_hours = repeat_every_hours if send_mode == Campaign.SendMode.REPEAT else None
     campaign.repeat_until = repeat_until if send_mode == Campaign.SendMode.REPEAT else None
     campaign.save(update_fields=["send_mode", "send_at", "repeat_every_hours", "repeat_until", "updated_at"])
+    _edited(campaign, actor, "When", audit.changed(before, _snapshot(campaign, SCHEDULE_LABELS), SCHEDULE_LABELS))
     return campaign_step_reach(campaign=campaign, step="preview")
 
 
 @transaction.atomic
-def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate) -> Campaign:
+def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate, actor: rules.Actor) -> Campaign:
     """Fill the draft's text from a saved template (every language it has); the template itself is not changed."""
-    _require_draft(campaign)
+    _editing(campaign, actor)
+    before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
     campaign.content = template_content(template)
     campaign.template = template
     campaign.sms_stop_line = template.sms_stop_line
@@ -248,13 +245,19 @@ def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate) ->
         languages = sorted(campaign.content)
         campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
     campaign.save(update_fields=["content", "template", "sms_stop_line", "fallback_language", "updated_at"])
+    _edited(campaign, actor, f"Message (template “{template.name}”)", _message_changes(campaign, before))
     return campaign
 
 
-def campaign_content_keep(*, campaign: Campaign, content: dict, variables: dict) -> Campaign:
+@transaction.atomic
+def campaign_content_keep(
+    *, campaign: Campaign, content: dict[str, Any], variables: dict[str, str], actor: rules.Actor
+) -> Campaign:
     """Keep what was typed at the Message step even when it does not validate yet (Back, or errors shown)."""
-    _require_draft(campaign)
+    _editing(campaign, actor)
+    before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
     campaign.content = content
     campaign.variables = {**campaign.variables, **variables}
     campaign.save(update_fields=["content", "variables", "updated_at"])
+    _edited(campaign, actor, "Message (kept unfinished)", _message_changes(campaign, before))
     return campaign

@@ -9,7 +9,7 @@ from notifications.models import Message
 
 register = template.Library()
 
-CAMPAIGN_COLOURS = {
+CAMPAIGN_COLOURS: dict[str, str] = {
     Campaign.State.DRAFT: "secondary",
     Campaign.State.AWAITING_APPROVAL: "warning",
     Campaign.State.SCHEDULED: "info",
@@ -19,7 +19,7 @@ CAMPAIGN_COLOURS = {
     Campaign.State.CANCELLED: "dark",
     Campaign.State.FAILED: "danger",
 }
-MESSAGE_COLOURS = {
+MESSAGE_COLOURS: dict[str, str] = {
     Message.State.PENDING: "secondary",
     Message.State.SENDING: "info",
     Message.State.ACCEPTED: "primary",

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
-from campaigns import selectors
 from campaigns.models import Campaign
+from campaigns.selectors.messages import campaign_messages
+from campaigns.selectors.state import campaign_main_send
 from clients.spreadsheet import cell_safe as safe_cell
 from clients.spreadsheet import csv_writer
 from notifications.masking import mask_destination
@@ -73,7 +74,7 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = csv_writer(_Echo())
     yield "\ufeff" + writer.writerow([safe_cell(name) for name in header])
     for row in rows:
@@ -81,18 +82,18 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
 
 
 def _stream(
-    request: HttpRequest, pk: int, columns: tuple[tuple[str, str], ...], state: str, name: str
+    request: HttpRequest, pk: int, columns: Iterable[tuple[str, str]], state: str, name: str
 ) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
-    send = selectors.campaign_main_send(campaign)
+    send = campaign_main_send(campaign)
     fields = [field for _, field in columns]
     reveal = request.user.has_perm(SEND_PERM)
     mask_at = [] if reveal else [i for i, field in enumerate(fields) if field in MASKED_FIELDS]
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[list[object]]:
         if send is None:
             return
-        messages = selectors.campaign_messages(send, state=state).values_list(*fields)
+        messages = campaign_messages(send, state=state).values_list(*fields)
         for row in messages.iterator(chunk_size=CHUNK_SIZE):
             row = list(row)
             for index in mask_at:

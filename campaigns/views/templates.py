@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
@@ -15,12 +16,12 @@ from notifications.rendering import VARIABLES
 
 @login_required
 @permission_required("campaigns.view_messagetemplate", raise_exception=True)
-def template_list(request):
+def template_list(request: HttpRequest) -> HttpResponse:
     templates = MessageTemplate.objects.prefetch_related("versions").order_by("name")
     return render(request, "campaigns/templates/list.html", {"templates": templates})
 
 
-def _edit(request, template: MessageTemplate | None):
+def _edit(request: HttpRequest, template: MessageTemplate | None) -> HttpResponse:
     initial = MessageTemplateForm.initial_for(template) if template else {}
     form = MessageTemplateForm(request.POST or None, template=template, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -42,13 +43,13 @@ def _edit(request, template: MessageTemplate | None):
 
 @login_required
 @permission_required("campaigns.add_messagetemplate", raise_exception=True)
-def template_create(request):
+def template_create(request: HttpRequest) -> HttpResponse:
     return _edit(request, None)
 
 
 @login_required
 @permission_required("campaigns.change_messagetemplate", raise_exception=True)
-def template_edit(request, pk: int):
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit(request, get_object_or_404(MessageTemplate, pk=pk))
 
 

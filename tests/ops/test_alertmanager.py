@@ -85,6 +85,7 @@ def test_firing_group_opens_an_incident_and_a_draft_for_the_routes_buckets(route
     assert incident.started_at.isoformat().startswith("2026-05-03T14:05:00.123456")
     assert "OLT north-3 unreachable" in incident.internal_note
     assert AlertLink.objects.get().campaign == campaign
+    assert campaign.source == Campaign.Source.ALERT and "route" in campaign.source_detail
 
 
 def test_repeated_firing_notifications_change_nothing(route, raw_token):
@@ -133,6 +134,7 @@ def test_resolved_after_a_sent_notice_drafts_a_follow_up_for_its_recipients(rout
     assert follow_up.kind == "resolved" and follow_up.state == Campaign.State.DRAFT
     assert follow_up.parent == first and follow_up.incident == first.incident
     assert sorted(follow_up.audience["clients"]) == sorted(client.pk for client in reached)
+    assert follow_up.source == Campaign.Source.ALERT
     link = AlertLink.objects.get()
     assert link.resolved_at is not None and link.resolved_campaign == follow_up
 

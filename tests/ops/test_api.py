@@ -8,7 +8,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from campaigns.models import ApiToken, Campaign, CampaignEvent, Incident
-from tests.factories import BucketFactory, ClientFactory, SegmentFactory
+from tests.factories import BucketFactory, ClientFactory, SegmentFactory, UserFactory
 from tests.ops.factories import token_with
 from tests.tracking.factories import add_messages, campaign_with_send
 from tests.wizard.factories import TemplateVersionFactory
@@ -26,6 +26,11 @@ def post(path: str, body, token: str | None = None, **headers):
 def get(path: str, token: str | None = None):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
     return HttpClient().get(path, **headers)
+
+
+@pytest.fixture
+def approvers():
+    return UserFactory(username="anna", groups=["Approvers"])
 
 
 @pytest.fixture
@@ -136,6 +141,8 @@ class TestCreateDraft:
         assert f"/campaigns/{campaign.pk}/" in body["urls"]["detail"]
         assert response["Location"] == body["urls"]["self"]
         assert CampaignEvent.objects.filter(campaign=campaign, action="drafted", detail__contains="monitoring").exists()
+        assert campaign.source == Campaign.Source.API and body["source"] == "api"
+        assert "monitoring" in campaign.source_detail and campaign.created_by is None
 
     def test_attaches_to_an_existing_incident(self, north):
         """incident_id puts the draft in that incident's thread instead of opening a new one."""
@@ -222,6 +229,21 @@ class TestCreateDraft:
         assert body["sent"] is True and body["state"] in ("sending", "scheduled")
         campaign = Campaign.objects.get(pk=body["id"])
         assert campaign.campaign_sends.filter(role="main").exists()
+
+    @pytest.mark.usefixtures("approvers")
+    def test_send_without_review_above_the_threshold_waits_for_approval(self, settings):
+        """The API goes through the same door: above the threshold the notice waits and the approvers are told."""
+        settings.APPROVAL_THRESHOLD = 1
+        bucket = BucketFactory(name="North", slug="north")
+        for client in ClientFactory.create_batch(2):
+            bucket.clients.add(client)
+        TemplateVersionFactory(template__name="Outage first notice")
+        _, raw = token_with("can_create_draft", "can_send_without_review")
+        response = post("/api/v1/notices", notice_body(template="Outage first notice", send=True), raw)
+        body = response.json()
+        assert response.status_code == 201 and body["sent"] is False and "approval" in body["send_error"]
+        campaign = Campaign.objects.get(pk=body["id"])
+        assert campaign.state == Campaign.State.AWAITING_APPROVAL and not campaign.campaign_sends.exists()
 
     def test_send_without_review_keeps_the_draft_when_it_is_not_ready(self, north):
         """Without content the confirm fails: the draft stays a draft and the answer says why."""

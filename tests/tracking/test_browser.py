@@ -3,7 +3,6 @@ resume, and a resolved follow-up that reaches exactly the first notice's recipie
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 
@@ -12,13 +11,14 @@ from django.db.models import Count
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Incident, IncidentKind
-from campaigns.selectors import campaign_main_send, campaign_recipient_client_ids
+from campaigns.selectors.messages import campaign_recipient_client_ids
+from campaigns.selectors.state import campaign_main_send
+from campaigns.services.door import campaign_confirm
 from campaigns.services.drafts import campaign_draft_create
-from campaigns.services.sending import campaign_confirm
 from clients.models import Client
 from notifications.models import Message
 from tests.conftest import browser_login
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, UserFactory, ensure_staff_groups
 
 pytestmark = [
     pytest.mark.browser,
@@ -75,9 +75,7 @@ def wait_settled(campaign: Campaign, worker, timeout: float = 90) -> dict[str, i
 @pytest.fixture
 def ops(transactional_db):
     """An Ops user; the staff groups are made again first, since transactional tests flush them."""
-    from django.apps import apps
-
-    importlib.import_module("campaigns.migrations.0002_staff_groups").create_groups(apps, None)
+    ensure_staff_groups()
     return UserFactory(username="olivia", groups=["Ops"])
 
 
@@ -135,15 +133,15 @@ def test_pause_and_resume(page, live_server, celery_worker_factory, infobip_sand
     while not send.messages.filter(state__in=(S.ACCEPTED, S.DELIVERED)).exists():
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.2)
-    page.get_by_role("button", name="Pause").click()
+    page.locator("#actions").get_by_role("button", name="Pause").click()
     expect(page.locator("h1 [data-state]")).to_have_attribute("data-state", "paused")
-    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.locator("#actions").get_by_role("button", name="Resume")).to_be_visible()
     time.sleep(2)  # batches already claimed finish
     sent_at_pause = len(infobip_sandbox.stats(ids=True)["ids"])
     time.sleep(3)
     assert len(infobip_sandbox.stats(ids=True)["ids"]) == sent_at_pause < 60
     assert send.messages.filter(state=S.PENDING).exists()
-    page.get_by_role("button", name="Resume").click()
+    page.locator("#actions").get_by_role("button", name="Resume").click()
     expect(page.locator("#progress")).to_have_attribute("data-complete", "true", timeout=90_000)
     expect(page.locator("#progress-percent")).to_have_text("100.0%")
     ids = infobip_sandbox.stats(ids=True)["ids"]

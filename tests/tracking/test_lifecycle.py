@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Count
 
 from campaigns.models import Campaign, CampaignEvent, Incident, IncidentKind
-from campaigns.services import lifecycle
+from campaigns.services import followups, incidents, lifecycle
 from notifications.models import Message, Send
 from tests.factories import UserFactory
 from tests.tracking.factories import CampaignFactory, add_messages, campaign_with_send
@@ -98,7 +98,7 @@ def test_follow_up_reaches_exactly_the_parents_recipients(ops):
     reached = add_messages(send, {S.DELIVERED: 3, S.UNDELIVERABLE: 1})
     add_messages(send, {S.DELIVERED: 1}, channel="email", clients=[reached[0].client])
     add_messages(send, {S.SKIPPED: 2})
-    draft = lifecycle.campaign_follow_up(campaign=campaign, kind="resolved", actor=ops)
+    draft = followups.campaign_follow_up(campaign=campaign, kind="resolved", actor=ops)
     assert draft.state == Campaign.State.DRAFT
     assert draft.parent == campaign and draft.incident == campaign.incident
     assert draft.kind == IncidentKind.RESOLVED
@@ -112,17 +112,17 @@ def test_follow_up_refused_before_sending(ops):
     """A draft cannot be followed up, nor can a follow-up be of another kind than update or resolved."""
     draft = CampaignFactory(state=Campaign.State.DRAFT)
     with pytest.raises(lifecycle.CampaignActionNotAllowed):
-        lifecycle.campaign_follow_up(campaign=draft, kind="update", actor=ops)
+        followups.campaign_follow_up(campaign=draft, kind="update", actor=ops)
     campaign, _ = campaign_with_send(send_state=Send.State.COMPLETED)
     with pytest.raises(lifecycle.CampaignActionNotAllowed):
-        lifecycle.campaign_follow_up(campaign=campaign, kind="outage", actor=ops)
+        followups.campaign_follow_up(campaign=campaign, kind="outage", actor=ops)
 
 
 def test_sending_a_resolved_notice_resolves_its_incident(ops):
     """Once a resolved notice goes out, its incident is resolved, once, with an audit event."""
     campaign, _ = campaign_with_send(send_state=Send.State.SENDING, kind=IncidentKind.RESOLVED)
-    lifecycle.campaign_sent(campaign=campaign, actor=ops)
-    lifecycle.campaign_sent(campaign=campaign, actor=ops)
+    incidents.campaign_sent(campaign=campaign, actor=ops)
+    incidents.campaign_sent(campaign=campaign, actor=ops)
     campaign.incident.refresh_from_db()
     assert campaign.incident.status == Incident.Status.RESOLVED and campaign.incident.resolved_at
     assert actions(campaign) == ["incident_resolved"]
@@ -131,6 +131,6 @@ def test_sending_a_resolved_notice_resolves_its_incident(ops):
 def test_sending_an_update_leaves_the_incident_open(ops):
     """An update notice does not close its incident."""
     campaign, _ = campaign_with_send(send_state=Send.State.SENDING, kind=IncidentKind.UPDATE)
-    lifecycle.campaign_sent(campaign=campaign, actor=ops)
+    incidents.campaign_sent(campaign=campaign, actor=ops)
     campaign.incident.refresh_from_db()
     assert campaign.incident.status == Incident.Status.OPEN

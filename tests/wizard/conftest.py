@@ -1,10 +1,8 @@
 """Fixtures of the outage form's tests."""
 
-import importlib
-
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, ensure_staff_groups
 
 
 @pytest.fixture(autouse=True)
@@ -13,12 +11,7 @@ def staff_groups(request):
     if "live_server" not in request.fixturenames:
         return
     request.getfixturevalue("transactional_db")
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-
-    migration = importlib.import_module("campaigns.migrations.0002_staff_groups")
-    if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
-        migration.create_groups(apps, None)
+    ensure_staff_groups()
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def test_draft_create_makes_incident_campaign_and_event():
     """Without an incident, campaign_draft_create makes one from incident_fields and logs a 'drafted' event."""
-    user = UserFactory()
+    user = UserFactory(groups=["Ops"])
     campaign = campaign_draft_create(
         incident_fields={"services": ["SMS service"], "severity": "critical"},
         kind="outage",
         title="SMS down",
         created_by=user,
-        source="api",
+        source=Campaign.Source.API,
+        source_detail="token “Alertmanager”",
     )
     assert campaign.state == Campaign.State.DRAFT
     assert campaign.wizard_step == "audience"
@@ -32,7 +33,8 @@ def test_draft_create_makes_incident_campaign_and_event():
     assert campaign.incident.severity == "critical"
     assert campaign.variables["service"] == "SMS service"
     event = CampaignEvent.objects.get(campaign=campaign)
-    assert (event.action, event.actor, event.detail) == ("drafted", user, "source: api")
+    assert (event.action, event.actor, event.detail) == ("drafted", user, "source: API, token “Alertmanager”")
+    assert campaign.source == "api" and campaign.created_by == user
 
 
 def test_draft_create_with_audience_and_template_opens_at_message_with_content():
@@ -70,7 +72,7 @@ def test_follow_up_audience_is_never_replaced():
     """A follow-up keeps its parent's exact recipients even if the audience step submits another audience."""
     parent = CampaignFactory(state=Campaign.State.COMPLETED)
     follow_up = CampaignFactory(parent=parent, audience={"clients": [1, 2]})
-    campaign_audience_update(campaign=follow_up, audience={"builtin": ["all_clients"]}, channels=["sms"])
+    campaign_audience_update(campaign=follow_up, audience={"builtin": ["all_clients"]}, channels=["sms"], actor=None)
     follow_up.refresh_from_db()
     assert follow_up.audience == {"clients": [1, 2]}
     assert follow_up.channels == ["sms"]
@@ -81,7 +83,12 @@ def test_message_update_changes_template_only_when_saving_as_template():
     version = TemplateVersionFactory(language="en", sms_text="Original")
     campaign = CampaignFactory(template=version.template)
     campaign_message_update(
-        campaign=campaign, content=content_for("en"), fallback_language="en", variables={}, template=version.template
+        campaign=campaign,
+        content=content_for("en"),
+        fallback_language="en",
+        variables={},
+        template=version.template,
+        actor=None,
     )
     version.refresh_from_db()
     assert version.sms_text == "Original"
@@ -91,6 +98,7 @@ def test_message_update_changes_template_only_when_saving_as_template():
         fallback_language="en",
         variables={},
         save_as_template=version.template.name,
+        actor=None,
     )
     version.refresh_from_db()
     assert version.sms_text.startswith("[en]")
@@ -101,4 +109,4 @@ def test_sent_campaign_cannot_be_edited():
     """Once a notice leaves draft, the draft services refuse to change it."""
     campaign = CampaignFactory(state=Campaign.State.SENDING)
     with pytest.raises(CampaignNotEditable):
-        campaign_audience_update(campaign=campaign, audience={}, channels=["sms"])
+        campaign_audience_update(campaign=campaign, audience={}, channels=["sms"], actor=None)

@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignEvent, CampaignSend
-from campaigns.services.sending import CampaignAlreadySent, campaign_confirm, campaign_reminder_start
-from campaigns.tasks import reminders_due_task
+from campaigns.services.door import campaign_confirm
+from campaigns.services.schedule import reminder_due
+from campaigns.services.starting import CampaignAlreadySent
+from campaigns.tasks import notices_due_task
 from notifications.models import Send
 from tests.factories import BucketFactory, ClientFactory, TestRecipientFactory, UserFactory
 from tests.wizard.factories import CampaignFactory, content_for
@@ -81,13 +83,19 @@ def test_changed_count_asks_again(client, ready):
 
 
 def test_scheduled_send(client, ready):
-    """A notice for a later time becomes a scheduled Send and a scheduled campaign."""
+    """A notice for a later time is scheduled; its send is made when its time comes, with the audience then."""
     ready.send_mode, ready.send_at = "at", timezone.now() + timedelta(hours=3)
     ready.save()
     client.post(step_url(ready, "send"), {"expected": "3", "confirm": "on", "_send": "1"})
     ready.refresh_from_db()
+    assert ready.state == "scheduled" and not Send.objects.exists()
+    assert notices_due_task() == 0
+    Campaign.objects.filter(pk=ready.pk).update(send_at=timezone.now() - timedelta(seconds=1))
+    assert notices_due_task() == 1 and notices_due_task() == 0
+    ready.refresh_from_db()
     send = Send.objects.get()
-    assert ready.state == "scheduled" and send.state == "scheduled" and send.scheduled_at == ready.send_at
+    assert ready.state == "sending" and send.state == "queued" and send.audience == ready.audience
+    assert CampaignEvent.objects.filter(campaign=ready, action="started").exists()
 
 
 @override_settings(APPROVAL_THRESHOLD=2)
@@ -161,6 +169,7 @@ def test_ops_without_send_permission_cannot_send(client, ready):
 
     drafter = UserFactory(username="drafter")
     drafter.user_permissions.add(Permission.objects.get(codename="add_campaign"))
+    Campaign.objects.filter(pk=ready.pk).update(created_by=drafter)
     client.force_login(drafter)
     page = client.get(step_url(ready, "send"))
     assert page.status_code == 200 and b"send-button" not in page.content
@@ -202,13 +211,13 @@ def test_reminders_start_once_per_due_time(ready, ops):
     Campaign.objects.filter(pk=ready.pk).update(
         next_run_at=timezone.now() - timedelta(minutes=1), repeat_until=timezone.now() + timedelta(hours=1)
     )
-    assert reminders_due_task() == 1
-    assert reminders_due_task() == 0
+    assert notices_due_task() == 1
+    assert notices_due_task() == 0
     assert CampaignSend.objects.filter(campaign=ready, role="reminder").count() == 1
     ready.refresh_from_db()
     assert ready.next_run_at is None  # the following reminder would fall after repeat_until
     assert due is not None
-    assert campaign_reminder_start(campaign_id=ready.pk, due_at=due) is None
+    assert reminder_due(campaign_id=ready.pk, due_at=due) is False
 
 
 def test_test_status_keeps_polling_until_the_test_messages_exist(client):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Incident
-from campaigns.services.drafts import campaign_empty_variables
+from campaigns.services.variables import campaign_empty_variables
 from tests.factories import BucketFactory, ClientFactory, UserFactory
 from tests.wizard.factories import CampaignFactory, TemplateVersionFactory
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,13 +28,15 @@ DEMO_LOGINS = [
     ("ops", "ops-demo-2026", "Ops: create and send notices"),
     ("admin", "admin-demo-2026", "Admin: superuser, manages clients, buckets and templates in /admin/"),
     ("viewer", "viewer-demo-2026", "Viewer: read only (admin pages read-only)"),
-    ("approver", "approver-demo-2026", "Approver + Ops: approves large notices"),
+    ("approver", "approver-demo-2026", "Approver + Ops: approves large notices written by others"),
+    ("lead", "lead-demo-2026", "Incident lead + Ops: emergency send without approval, takes over drafts"),
 ]
-USERS = {
+USERS: dict[str, dict[str, Any]] = {
     "ops": {"groups": ["Ops"], "is_staff": False, "is_superuser": False},
     "admin": {"groups": ["Admins"], "is_staff": True, "is_superuser": True},
     "viewer": {"groups": ["Viewers"], "is_staff": True, "is_superuser": False},
     "approver": {"groups": ["Approvers", "Ops"], "is_staff": False, "is_superuser": False},
+    "lead": {"groups": ["Incident leads", "Ops"], "is_staff": False, "is_superuser": False},
 }
 CLIENT_COUNT = 300
 REF_PREFIX = "DEMO-"
@@ -200,8 +203,9 @@ def _demo_notices() -> list[Campaign]:
     Their messages wait as queued sends until a worker runs: ``make run`` starts one, so the demo shows notices
     going from pending to delivered (and a few undeliverable) as soon as the portal is up.
     """
-    from campaigns.services.drafts import campaign_draft_create, campaign_step_reach
-    from campaigns.services.sending import campaign_confirm
+    from campaigns.services.door import campaign_confirm
+    from campaigns.services.drafts import campaign_draft_create
+    from campaigns.services.steps import campaign_step_reach
 
     ops = User.objects.get(username="ops")
     pilot = Bucket.objects.get(name="Pilot group")
@@ -214,7 +218,7 @@ def _demo_notices() -> list[Campaign]:
         "expected_resolution_at": now - timedelta(hours=1),
         "severity": "major",
     }
-    sent = []
+    sent: list[Campaign] = []
     incident = None
     for template_name, kind, title in (
         ("Outage: service down", "outage", "Email delivery delayed"),
@@ -229,13 +233,11 @@ def _demo_notices() -> list[Campaign]:
             channels=["sms", "email"],
             template=MessageTemplate.objects.get(name=template_name),
             variables={"status_page": "https://status.example.com"},
+            parent=sent[-1] if sent else None,
             created_by=ops,
-            source="demo",
+            source_detail="demo data",
         )
         incident = campaign.incident
-        if sent:
-            campaign.parent = sent[-1]
-            campaign.save(update_fields=["parent"])
         campaign_step_reach(campaign=campaign, step="send")
         sent.append(campaign_confirm(campaign=campaign, actor=ops))
     return sent
@@ -251,7 +253,7 @@ def demo_present() -> bool:
 class Command(BaseCommand):
     help = "Load the demo data set (clients, buckets, segments, test recipients, templates, one user per role)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="do nothing if the demo data is already there")
         parser.add_argument(
             "--notices",
@@ -259,7 +261,7 @@ class Command(BaseCommand):
             help="also send two demo notices to the pilot group (a worker delivers them)",
         )
 
-    def handle(self, *args, once: bool, notices: bool = False, **options) -> None:
+    def handle(self, *args: Any, once: bool, notices: bool = False, **options: Any) -> None:
         if once and demo_present():
             self.stdout.write("Demo data already present; nothing changed.")
         else:

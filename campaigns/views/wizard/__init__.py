@@ -7,16 +7,19 @@ preview's recipient search, test delivery statuses) are small htmx partials; eve
 JavaScript.
 """
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import path, re_path
 
-from campaigns.services import drafts
-from campaigns.views.wizard.base import NewNoticeView
+from campaigns.services import steps
+from campaigns.views.wizard.base import NewNoticeView, StepView
 from campaigns.views.wizard.build import AudienceStepView, IncidentStepView, MessageStepView, WhenStepView
 from campaigns.views.wizard.partials import AudienceCountsView, PreviewRecipientsView, TestStatusView
-from campaigns.views.wizard.review import ApproveView, PreviewStepView, SendStepView, TestStepView
+from campaigns.views.wizard.review import PreviewStepView, SendStepView, TestStepView
 
-STEP_VIEWS = {
+STEP_VIEWS: dict[str, type[StepView]] = {
     "incident": IncidentStepView,
     "audience": AudienceStepView,
     "message": MessageStepView,
@@ -25,19 +28,20 @@ STEP_VIEWS = {
     "test": TestStepView,
     "send": SendStepView,
 }
-_STEP_CALLABLES = {step: view.as_view() for step, view in STEP_VIEWS.items()}
+_STEP_CALLABLES: dict[str, Callable[..., HttpResponseBase]] = {
+    step: view.as_view() for step, view in STEP_VIEWS.items()
+}
 
 
-def wizard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
-    return _STEP_CALLABLES[step](request, pk=pk)
+def wizard_step(request: HttpRequest, pk: str, step: str) -> HttpResponseBase:
+    return _STEP_CALLABLES[step](request, pk=int(pk))
 
 
-_STEP_PATTERN = "|".join(drafts.STEPS)
+_STEP_PATTERN = "|".join(steps.STEPS)
 urlpatterns = [
     path("new/", NewNoticeView.as_view(), name="new"),
-    re_path(rf"^(?P<pk>\d+)/wizard/(?P<step>{_STEP_PATTERN})/$", wizard_step, name="wizard"),
+    re_path(rf"^(?P<pk>[0-9]+)/wizard/(?P<step>{_STEP_PATTERN})/$", wizard_step, name="wizard"),
     path("<int:pk>/wizard/counts/", AudienceCountsView.as_view(), name="wizard_counts"),
     path("<int:pk>/wizard/recipients/", PreviewRecipientsView.as_view(), name="wizard_recipients"),
     path("<int:pk>/wizard/test-status/", TestStatusView.as_view(), name="wizard_test_status"),
-    path("<int:pk>/approve/", ApproveView.as_view(), name="approve"),
 ]

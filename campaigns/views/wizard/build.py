@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
@@ -11,35 +14,38 @@ from campaigns.forms.audience import AudienceForm, field_suggestions
 from campaigns.forms.incident import IncidentForm
 from campaigns.forms.message import EDITABLE_VARIABLES, MessageForm, message_languages
 from campaigns.forms.schedule import WhenForm
+from campaigns.selectors.preview import REASON_LABELS, follow_up_note
 from campaigns.services import drafts
-from campaigns.views.wizard.base import REASON_LABELS, StepView, draft_counts, follow_up_note, step_url
+from campaigns.views.wizard.base import StepView, draft_counts, step_url
+from clients.selectors import AudienceCounts
 from notifications.rendering import VARIABLES, sms_count
 
 
 class IncidentStepView(StepView):
     step = "incident"
 
-    def get_form(self, data=None, files=None):
+    def get_form(self, data: Any = None, files: Any = None) -> IncidentForm:
         return IncidentForm(data, initial=IncidentForm.initial_for(self.campaign.incident))
 
-    def save(self, form) -> None:
+    def save(self, form: Any) -> None:
         drafts.campaign_incident_update(campaign=self.campaign, fields=form.incident_fields(), actor=self.request.user)
 
 
 class AudienceStepView(StepView):
     step = "audience"
 
-    def get_form(self, data=None, files=None):
+    def get_form(self, data: Any = None, files: Any = None) -> AudienceForm:
         if data is None:
             return AudienceForm(campaign=self.campaign, initial=AudienceForm.initial_for(self.campaign))
         return AudienceForm(data, files, campaign=self.campaign)
 
-    def save(self, form) -> None:
+    def save(self, form: Any) -> None:
         drafts.campaign_audience_update(
             campaign=self.campaign,
             audience=form.cleaned_data["definition"],
             channels=list(form.cleaned_data["channels"]),
             mandatory=form.cleaned_data.get("mandatory", False),
+            actor=self.request.user,
         )
         if form.csv_unmatched:
             shown = ", ".join(form.csv_unmatched[:20])
@@ -49,7 +55,7 @@ class AudienceStepView(StepView):
                 f"{len(form.csv_unmatched)} row(s) of the list match no client and were left out: {shown}{more}.",
             )
 
-    def post(self, request, pk):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         if "_upload" not in request.POST:
             return super().post(request, pk)
         form = self.get_form(request.POST, request.FILES)
@@ -61,13 +67,14 @@ class AudienceStepView(StepView):
             audience=form.cleaned_data["definition"],
             channels=list(form.cleaned_data.get("channels") or self.campaign.channels),
             mandatory=form.cleaned_data.get("mandatory", False),
+            actor=self.request.user,
         )
         self.campaign.refresh_from_db()
         fresh = self.get_form()
         fresh.csv_unmatched = form.csv_unmatched
         return self.render(fresh)
 
-    def extra_context(self, form) -> dict:
+    def extra_context(self, form: Any) -> dict[str, Any]:
         counts = form.counts if form.is_bound else draft_counts(self.campaign)
         return {
             "counts": counts,
@@ -81,37 +88,37 @@ class AudienceStepView(StepView):
 class MessageStepView(StepView):
     step = "message"
 
-    def setup(self, request, *args, **kwargs):
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
-        self._audience_counts = None
+        self._audience_counts: AudienceCounts | None = None
 
-    def counts(self):
+    def counts(self) -> AudienceCounts | None:
         if self._audience_counts is None:
             self._audience_counts = draft_counts(self.campaign)
         return self._audience_counts
 
     def languages(self) -> list[str]:
         counts = self.counts()
-        used = set()
+        used: set[str] = set()
         if counts:
             for channel_counts in counts.per_channel.values():
                 used |= set(channel_counts.per_language)
         return message_languages(self.campaign, used)
 
-    def get_form(self, data=None, files=None):
+    def get_form(self, data: Any = None, files: Any = None) -> MessageForm:
         languages = self.languages()
         return MessageForm(
             data, campaign=self.campaign, languages=languages, initial=MessageForm.initial_for(self.campaign, languages)
         )
 
-    def post(self, request, pk):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         if "_load_template" in request.POST:
             form = self.get_form(request.POST)
             template = form.fields["template"].clean(request.POST.get("template") or None)
             if template is None:
                 messages.warning(request, "Choose a template to start from.")
             else:
-                drafts.campaign_template_apply(campaign=self.campaign, template=template)
+                drafts.campaign_template_apply(campaign=self.campaign, template=template, actor=request.user)
                 messages.success(
                     request,
                     f"The text of “{template.name}” was filled in; edit it freely — the "
@@ -120,7 +127,7 @@ class MessageStepView(StepView):
             return redirect(step_url(self.campaign, self.step))
         return super().post(request, pk)
 
-    def save(self, form) -> None:
+    def save(self, form: Any) -> None:
         data = form.cleaned_data
         drafts.campaign_message_update(
             campaign=self.campaign,
@@ -129,14 +136,16 @@ class MessageStepView(StepView):
             variables=data["variables"],
             sms_stop_line=data["sms_stop_line"],
             template=data.get("template"),
-            save_as_template=data["template_name"].strip() if data.get("save_as_template") else "",
+            save_as_template=data["new_template_name"].strip() if data.get("save_as_template") else "",
             actor=self.request.user,
         )
 
-    def keep(self, form) -> None:
-        drafts.campaign_content_keep(campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables())
+    def keep(self, form: Any) -> None:
+        drafts.campaign_content_keep(
+            campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables(), actor=self.request.user
+        )
 
-    def extra_context(self, form) -> dict:
+    def extra_context(self, form: Any) -> dict[str, Any]:
         counts = self.counts()
         names = dict(settings.LANGUAGES)
         tabs = []
@@ -173,10 +182,10 @@ class MessageStepView(StepView):
 class WhenStepView(StepView):
     step = "when"
 
-    def get_form(self, data=None, files=None):
+    def get_form(self, data: Any = None, files: Any = None) -> WhenForm:
         return WhenForm(data, initial=WhenForm.initial_for(self.campaign))
 
-    def save(self, form) -> None:
+    def save(self, form: Any) -> None:
         data = form.cleaned_data
         drafts.campaign_schedule_update(
             campaign=self.campaign,
@@ -184,7 +193,8 @@ class WhenStepView(StepView):
             send_at=data.get("send_at"),
             repeat_every_hours=data.get("repeat_every_hours"),
             repeat_until=data.get("repeat_until"),
+            actor=self.request.user,
         )
 
-    def extra_context(self, form) -> dict:
+    def extra_context(self, form: Any) -> dict[str, Any]:
         return {"zone": timezone.get_current_timezone_name()}

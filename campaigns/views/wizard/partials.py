@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from campaigns.forms.audience import AudienceForm
 from campaigns.models import Campaign
-from campaigns.views.wizard.base import REASON_LABELS, StaffPermissionMixin
-from campaigns.views.wizard.review import latest_test_summary, recipients_context
-
-# Partials (htmx) ---------------------------------------------------------------------------------------------------
+from campaigns.selectors.preview import REASON_LABELS, latest_test_summary, recipients_context
+from campaigns.services import rules
+from campaigns.views.params import clean_text
+from campaigns.views.wizard.base import StaffPermissionMixin
 
 
 class AudienceCountsView(StaffPermissionMixin, View):
     """The live counts beside the audience form, computed from the form as it stands (nothing is saved)."""
 
-    def post(self, request, pk):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         form = AudienceForm(request.POST, campaign=campaign)
         form.is_valid()
@@ -31,12 +32,12 @@ class PreviewRecipientsView(StaffPermissionMixin, View):
     """The first recipients the audience matches, searchable and paginated, with why any channel is excluded."""
 
     def has_permission(self) -> bool:
-        user = self.request.user
-        return user.has_perm("campaigns.add_campaign") or user.has_perm("campaigns.approve_campaign")
+        return rules.may(self.request.user, rules.ADD) or rules.may(self.request.user, rules.APPROVE)
 
-    def get(self, request, pk):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
-        return render(request, "campaigns/wizard/_recipients.html", recipients_context(campaign, request.GET))
+        context = recipients_context(campaign, request.GET, clean_text(request.GET.get("q")))
+        return render(request, "campaigns/wizard/_recipients.html", context)
 
 
 class TestStatusView(StaffPermissionMixin, View):
@@ -44,7 +45,7 @@ class TestStatusView(StaffPermissionMixin, View):
 
     __test__ = False
 
-    def get(self, request, pk):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         return render(
             request,

@@ -7,7 +7,6 @@ get ``PORTAL_BASE_URL`` (delivery reports come back here) and ``INFOBIP_BASE_URL
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import signal
@@ -18,11 +17,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+
+from campaigns.management.commands.seed_demo import DEMO_LOGINS
 
 STOP_GRACE_SECONDS = 15
 WORKER_READY = re.compile(r"@\S+ ready\.$")  # celery.apps.worker logs "<node name> ready."
@@ -35,9 +38,16 @@ class Child:
     name: str
     argv: list[str]
     port: int | None = None
-    ready_line: re.Pattern | None = None
-    process: subprocess.Popen | None = None
+    ready_line: re.Pattern[str] | None = None
+    process: subprocess.Popen[str] | None = None
     saw_ready_line: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def started(self) -> subprocess.Popen[str]:
+        """The process, once ``_start`` made it."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was not started")
+        return self.process
 
     @property
     def alive(self) -> bool:
@@ -57,7 +67,7 @@ def _port_answers(host: str, port: int) -> bool:
         return False
 
 
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
+def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
     """Signal the child's whole process group, so pool processes and embedded beat go too."""
     try:
         os.killpg(process.pid, signum)
@@ -67,11 +77,7 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """The (username, password, role) triples seed_demo declares, for the users it has created in this database."""
-    try:
-        module = importlib.import_module("campaigns.management.commands.seed_demo")
-    except ImportError:
-        return []
-    declared = list(getattr(module, "DEMO_LOGINS", []))
+    declared = list(DEMO_LOGINS)
     try:
         present = set(
             User.objects.filter(username__in=[login[0] for login in declared]).values_list("username", flat=True)
@@ -83,7 +89,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 class Command(BaseCommand):
     help = "Serve the portal with its Celery worker (and beat) and the bundled Infobip sandbox, as child processes."
-    requires_system_checks: list = []
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to bind (default 127.0.0.1).")
@@ -94,7 +100,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (default 2).")
         parser.add_argument("--ready-timeout", type=float, default=120.0, help="Seconds to wait for start-up.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self.host = options["host"]
         self.output_lock = threading.Lock()
         self.stop_requested = threading.Event()
@@ -113,7 +119,7 @@ class Command(BaseCommand):
                 self._start(child, env)
             failure = self._wait_until_ready(children, options["ready_timeout"])
             if not failure and not self.stop_requested.is_set():
-                self._print_banner(base_url, env.get("INFOBIP_BASE_URL", settings.INFOBIP_BASE_URL), options)
+                self._print_banner(base_url, env.get("INFOBIP_BASE_URL") or str(settings.INFOBIP_BASE_URL), options)
                 failure = self._supervise(children)
         finally:
             self._stop_all(children)
@@ -123,7 +129,7 @@ class Command(BaseCommand):
             raise CommandError(failure)
         self._say("portal", "stopped cleanly")
 
-    def _children(self, options: dict) -> list[Child]:
+    def _children(self, options: dict[str, Any]) -> list[Child]:
         python, manage = sys.executable, str(Path(settings.BASE_DIR) / "manage.py")
         children = []
         if not options["no_sandbox"]:
@@ -169,7 +175,7 @@ class Command(BaseCommand):
         )
         return children
 
-    def _request_stop(self, signum: int, frame) -> None:
+    def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_requested.set()
 
     def _say(self, name: str, line: str) -> None:
@@ -177,7 +183,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:<8}| {line}")
             self.stdout.flush()
 
-    def _start(self, child: Child, env: dict) -> None:
+    def _start(self, child: Child, env: dict[str, str]) -> None:
         child.process = subprocess.Popen(
             child.argv,
             cwd=settings.BASE_DIR,
@@ -194,7 +200,7 @@ class Command(BaseCommand):
         threading.Thread(target=self._relay, args=(child,), daemon=True).start()
 
     def _relay(self, child: Child) -> None:
-        for line in child.process.stdout:
+        for line in child.started.stdout or ():
             line = line.rstrip("\n")
             if child.ready_line is not None and child.ready_line.search(line):
                 child.saw_ready_line.set()
@@ -203,7 +209,7 @@ class Command(BaseCommand):
     def _dead_child(self, children: list[Child]) -> str:
         for child in children:
             if not child.alive:
-                return f"{child.name} exited with status {child.process.returncode}"
+                return f"{child.name} exited with status {child.started.returncode}"
         return ""
 
     def _wait_until_ready(self, children: list[Child], timeout: float) -> str:
@@ -233,17 +239,17 @@ class Command(BaseCommand):
         for child in started:
             if child.alive:
                 self._say("portal", f"stopping {child.name}")
-                child.process.send_signal(signal.SIGTERM)
+                child.started.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in started:
             try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.started.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self._say("portal", f"{child.name} did not stop in {STOP_GRACE_SECONDS}s; killing it")
-            _signal_group(child.process, signal.SIGKILL)
-            child.process.wait()
+            _signal_group(child.started, signal.SIGKILL)
+            child.started.wait()
 
-    def _print_banner(self, base_url: str, infobip_url: str, options: dict) -> None:
+    def _print_banner(self, base_url: str, infobip_url: str, options: dict[str, Any]) -> None:
         lines = ["", f"Outage Portal is running at {base_url}/", f"  Django admin:    {base_url}/admin/"]
         if not options["no_sandbox"]:
             lines.append(f"  Infobip sandbox: {infobip_url}/")

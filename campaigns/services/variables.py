@@ -1,0 +1,64 @@
+"""The values every recipient of a notice shares: those an incident provides, and the ones nobody filled in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from campaigns.models import Campaign, Incident, MessageTemplate
+from notifications.rendering import TemplateError, compile_template
+
+# Campaign variables that come from the incident; the others (status_page) are kept when the incident changes.
+INCIDENT_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity")
+# Labels of the values every recipient shares, as the Message step names them.
+SHARED_VARIABLE_LABELS = {
+    "incident_title": "Incident title",
+    "service": "Affected service",
+    "started_at": "Started at",
+    "expected_resolution": "Expected resolution",
+    "severity": "Severity",
+    "status_page": "Status page address",
+}
+
+
+def format_moment(value: datetime | None) -> str:
+    """How a time reads in a message: '3 May 2026, 14:30 UTC' in the portal's zone."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value, timezone.get_default_timezone())
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def incident_variables(incident: Incident) -> dict[str, str]:
+    """The campaign-level placeholder values an incident provides."""
+    return {
+        "incident_title": incident.title,
+        "service": ", ".join(incident.services),
+        "started_at": format_moment(incident.started_at),
+        "expected_resolution": format_moment(incident.expected_resolution_at),
+        "severity": incident.get_severity_display(),
+    }
+
+
+def campaign_empty_variables(campaign: Campaign) -> list[str]:
+    """Shared values the message uses but nobody filled in: recipients would read a gap ("restored by .")."""
+    used: set[str] = set()
+    for parts in (campaign.content or {}).values():
+        for channel in campaign.channels or []:
+            for source in (parts.get(channel) or {}).values():
+                try:
+                    used |= compile_template(source or "").variables
+                except TemplateError:
+                    continue  # the Message step reports template errors itself
+    return [
+        name
+        for name in SHARED_VARIABLE_LABELS
+        if name in used and not str((campaign.variables or {}).get(name) or "").strip()
+    ]
+
+
+def template_content(template: MessageTemplate) -> dict[str, Any]:
+    """A saved template's versions as campaign content ({language: {channel: {...}}})."""
+    return {version.language: version.as_content() for version in template.versions.all()}
