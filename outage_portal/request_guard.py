@@ -1,15 +1,16 @@
-"""Requests no page can serve, refused before any view: a NUL character in the path or the query string.
+"""NUL characters taken out of addresses before any view: PostgreSQL stores no NUL.
 
-PostgreSQL stores no NUL character, so a ``?q=%00`` that reaches a search or a filter (the admin's lists, the
-notice list) would end in a database error, a 500. No URL of the portal has a use for NUL: it is answered 400.
-Form bodies are not looked at here (Django's form fields refuse NUL with a message beside the field).
+A ``?q=%00`` that reached a search or a filter (the admin's lists, the notice list) would end in a database error,
+a 500. No address of the portal has a use for NUL: it is removed from every query-string key and value, so the
+page answers as if it had not been typed; a NUL in the path itself is a 400. Form bodies are not looked at here
+(Django's form fields refuse NUL with a message beside the field).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 
 
 class NulGuardMiddleware:
@@ -17,8 +18,14 @@ class NulGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.path_info or any(
+        if "\x00" in request.path_info:
+            return HttpResponseBadRequest("Bad request: NUL character in the address.", content_type="text/plain")
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
-            return HttpResponseBadRequest("Bad request: NUL character in the address.", content_type="text/plain")
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+            cleaned._mutable = False
+            request.GET = cleaned  # type: ignore[assignment]  # an immutable QueryDict, as Django's own
         return self.get_response(request)

@@ -131,7 +131,7 @@ def test_staff_pages_and_the_outage_form_run_under_the_policy(watched, live_serv
     # The question before Cancel lives in static/js/confirm.js now: it is asked, and dismissing it cancels nothing.
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
     page.wait_for_timeout(500)
     assert asked and "Cancel this notice?" in asked[0]
     assert Campaign.objects.get(pk=sent.pk).state == Campaign.State.SENDING
