@@ -137,6 +137,10 @@ def checked_rows(stream: BinaryIO, found: Scan) -> Iterator[ParsedRow | RowProbl
         start, record = item
         record = {column: cell_unguard(cell) for column, cell in record.items()}
         ref = record["external_ref"].strip()
+        nul = next((column for column, cell in record.items() if "\x00" in cell), None)
+        if nul is not None:  # PostgreSQL stores no NUL: refused here, not by the database
+            yield RowProblem(start, ref.replace("\x00", "")[:64], f"{nul} holds a NUL character")
+            continue
         lines = found.duplicated.get(ref)
         if lines:
             yield RowProblem(start, ref[:64], f"reference {ref[:64]!r} appears on lines {', '.join(map(str, lines))}")

@@ -119,3 +119,15 @@ def test_the_sweep_command_removes_abandoned_uploads(capsys):
     os.utime(stale, (old, old))
     call_command("sweep_import_uploads")
     assert not stale.exists() and "1 abandoned upload(s) removed" in capsys.readouterr().out
+
+
+def test_a_cell_with_a_nul_character_refuses_its_row_only():
+    """PostgreSQL stores no NUL: such a row is reported with its line, the others import (found by hypothesis)."""
+    data = b"external_ref,name,buckets\nA\x00,Ann,North\nB,Bob\x00,North\nC,Cid,No\x00rth\nD,Dan,North\n"
+    report = clients_import_csv(data=data, filename="nul.csv")
+    assert [(problem.line, problem.reason) for problem in report.errors] == [
+        (2, "external_ref holds a NUL character"),
+        (3, "name holds a NUL character"),
+        (4, "buckets holds a NUL character"),
+    ]
+    assert list(Client.objects.values_list("external_ref", flat=True)) == ["D"]
