@@ -53,7 +53,7 @@ class ConsentEventInline(ReadOnlyMixin, admin.TabularInline):
 def approve_signups(
     modeladmin: admin.ModelAdmin[SignupRequest], request: HttpRequest, queryset: QuerySet[SignupRequest]
 ) -> None:
-    created = sum(signup_approve(signup=s, by=request.user) is not None for s in queryset)  # type: ignore[arg-type]
+    created = sum(signup_approve(signup=s, by=request.user) is not None for s in queryset)
     modeladmin.message_user(
         request, ngettext("%d sign-up approved.", "%d sign-ups approved.", created) % created, messages.SUCCESS
     )
@@ -63,7 +63,7 @@ def approve_signups(
 def reject_signups(
     modeladmin: admin.ModelAdmin[SignupRequest], request: HttpRequest, queryset: QuerySet[SignupRequest]
 ) -> None:
-    rejected = sum(signup_reject(signup=s, by=request.user) for s in queryset)  # type: ignore[arg-type]
+    rejected = sum(signup_reject(signup=s, by=request.user) for s in queryset)
     modeladmin.message_user(
         request, ngettext("%d sign-up rejected.", "%d sign-ups rejected.", rejected) % rejected, messages.SUCCESS
     )

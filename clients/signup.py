@@ -19,8 +19,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -246,9 +247,18 @@ def _client_from_signup(signup: SignupRequest) -> Client:
     return client
 
 
+DECIDE_PERMISSION = "clients.change_signuprequest"
+
+
+def _require_decider(user: AbstractBaseUser | AnonymousUser) -> None:
+    if not (isinstance(user, PermissionsMixin) and user.is_active and user.has_perm(DECIDE_PERMISSION)):
+        raise PermissionDenied(f"{DECIDE_PERMISSION} is needed to decide a sign-up")
+
+
 @transaction.atomic
-def signup_approve(*, signup: SignupRequest, by: AbstractBaseUser | None = None) -> Client | None:
+def signup_approve(*, signup: SignupRequest, by: AbstractBaseUser | AnonymousUser) -> Client | None:
     """An admin vouches for the request: the client is created (or updated) with its confirmed consent."""
+    _require_decider(by)
     signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
     if signup.state != SignupRequest.State.AWAITING_APPROVAL:
         return None
@@ -261,8 +271,9 @@ def signup_approve(*, signup: SignupRequest, by: AbstractBaseUser | None = None)
 
 
 @transaction.atomic
-def signup_reject(*, signup: SignupRequest, by: AbstractBaseUser | None = None) -> bool:
+def signup_reject(*, signup: SignupRequest, by: AbstractBaseUser | AnonymousUser) -> bool:
     """Refuse a request; its contact details are blanked, as nothing justifies keeping them."""
+    _require_decider(by)
     updated = SignupRequest.objects.filter(
         pk=signup.pk,
         state__in=[SignupRequest.State.AWAITING_APPROVAL, SignupRequest.State.PENDING],

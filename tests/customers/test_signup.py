@@ -237,7 +237,7 @@ def test_reject_blanks_the_contact_details(client, django_capture_on_commit_call
     client.post("/admin/clients/signuprequest/", {"action": "reject_signups", "_selected_action": [signup.pk]})
     signup.refresh_from_db()
     assert (signup.state, signup.email, signup.phone) == ("rejected", "", "")
-    assert signup_approve(signup=signup) is None
+    assert signup_approve(signup=signup, by=admin_user) is None
     assert not Client.objects.filter(account="UNKNOWN").exists()
 
 
@@ -280,3 +280,29 @@ def test_expired_link_and_code_store_nothing(client, acme, django_capture_on_com
 def test_forged_confirmation_link_is_400(client):
     """A made-up token finds nothing."""
     assert client.get("/c/signup/confirm/made-up-token/").status_code == 400
+
+
+def test_deciding_a_sign_up_needs_its_permission_in_the_service_too(client, django_capture_on_commit_callbacks):
+    """Approve and reject are refused to a user without 'change sign-up request'; the Admins group holds it."""
+    from django.core.exceptions import PermissionDenied
+
+    from clients.signup import signup_reject
+    from tests.factories import UserFactory
+
+    _start(client, django_capture_on_commit_callbacks, account_ref="NEWCO", email="n@newco.example")
+    client.post(_link_path())
+    pending = SignupRequest.objects.get()
+    viewer = UserFactory(username="vera", groups=["Viewers"], is_staff=True)
+    with pytest.raises(PermissionDenied):
+        signup_approve(signup=pending, by=viewer)
+    with pytest.raises(PermissionDenied):
+        signup_reject(signup=pending, by=viewer)
+    pending.refresh_from_db()
+    assert pending.state == SignupRequest.State.AWAITING_APPROVAL
+    admin_member = UserFactory(username="adele", groups=["Admins"], is_staff=True)
+    client.force_login(admin_member)
+    listing = client.get("/admin/clients/signuprequest/")
+    assert listing.status_code == 200 and "NEWCO" in listing.content.decode()
+    client.post("/admin/clients/signuprequest/", {"action": "approve_signups", "_selected_action": [pending.pk]})
+    pending.refresh_from_db()
+    assert pending.state == SignupRequest.State.APPROVED and pending.decided_by == admin_member

@@ -1,4 +1,5 @@
-"""The privacy permissions (export everything held about a client, erase a client), given to the Admins group.
+"""The privacy permissions (export everything held about a client, erase a client) and deciding sign-ups (see and
+approve or reject them), given to the Admins group.
 
 The group is made by ``campaigns/migrations/0002_staff_groups.py``; whichever of the two runs first creates it, so
 the order between the apps does not matter.
@@ -8,6 +9,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 CODENAMES = ("export_client_data", "erase_client_data")
+GRANTED = (*CODENAMES, "view_signuprequest", "change_signuprequest")
 
 
 def grant(apps, schema_editor):
@@ -18,11 +20,14 @@ def grant(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name="Admins")
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="clients", codename__in=CODENAMES))
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="clients", codename__in=GRANTED))
 
 
 def revoke(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    for group in Group.objects.filter(name="Admins"):
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="clients", codename__in=GRANTED))
     Permission.objects.filter(content_type__app_label="clients", codename__in=CODENAMES).delete()
 
 
