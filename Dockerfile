@@ -41,4 +41,4 @@ RUN PORTAL_PRODUCTION=1 \
 
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "outage_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "outage_portal.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,29 +1,37 @@
-"""Django admin for the client registry: clients, buckets, segments and internal test recipients.
+"""Django admin for the client registry: the client list and page, its filters, bucket actions, CSV import and export.
 
 Admins keep clients here (Admins group); Viewers read; nobody edits consent except through ``consent_set``, so
 every change lands in the consent history. The CSV import page and the export go through ``clients.importing``.
+Buckets, segments and test recipients are in ``admin_groups``, consent and sign-ups in ``admin_consent``; the
+privacy actions (export everything held, erase) are added by ``notifications/admin_privacy.py``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+from clients import admin_groups  # noqa: F401  (registers buckets, segments and test recipients)
+from clients.admin_consent import ConsentEventInline
 from clients.consent import consent_set
-from clients.forms import BucketChoiceForm, ClientAdminForm, SegmentAdminForm, TestRecipientAdminForm
-from clients.importing.admin_view import import_view
+from clients.forms import BucketChoiceForm, ClientAdminForm
+from clients.importing.admin_view import import_view, upload_guard
 from clients.importing.export import clients_csv_rows
-from clients.models import Bucket, BucketMembership, Channel, Client, Segment, TestRecipient
-from clients.selectors import AudienceError, audience_counts, audience_queryset
+from clients.models import Bucket, BucketMembership, Channel, Client
 from clients.services import ClientValueError, bucket_add_clients, bucket_remove_clients, phone_normalize
 
 
@@ -31,13 +39,14 @@ class BucketListFilter(admin.SimpleListFilter):
     title = _("bucket")
     parameter_name = "bucket"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [(str(pk), name) for pk, name in Bucket.objects.values_list("pk", "name")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if not self.value() or not self.value().isdigit():
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = str(self.value() or "")
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
             return queryset
-        return queryset.filter(Exists(BucketMembership.objects.filter(client=OuterRef("pk"), bucket_id=self.value())))
+        return queryset.filter(Exists(BucketMembership.objects.filter(client=OuterRef("pk"), bucket_id=int(value))))
 
 
 class ServicesListFilter(admin.SimpleListFilter):
@@ -52,7 +61,7 @@ class ServicesListFilter(admin.SimpleListFilter):
         "none": Q(uses_sms_service=False, uses_email_service=False),
     }
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, StrOrPromise]]:
         return [
             ("sms", _("SMS service")),
             ("email", _("Email service")),
@@ -62,8 +71,8 @@ class ServicesListFilter(admin.SimpleListFilter):
             ("none", _("Neither")),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        condition = self.FILTERS.get(self.value() or "")
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        condition = self.FILTERS.get(str(self.value() or ""))
         return queryset.filter(condition) if condition is not None else queryset
 
 
@@ -76,7 +85,9 @@ class BucketMembershipInline(admin.TabularInline):
     verbose_name_plural = _("buckets")
 
 
-def _bucket_action(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet, *, adding: bool):
+def _bucket_action(
+    modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet[Client], *, adding: bool
+) -> TemplateResponse | None:
     """Ask which bucket, then add or remove every selected client in one statement."""
     form = BucketChoiceForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
@@ -107,17 +118,19 @@ def _bucket_action(modeladmin: ClientAdmin, request: HttpRequest, queryset: Quer
 
 
 @admin.action(description=_("Add the selected clients to a bucket…"), permissions=["change"])
-def add_to_bucket(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet):
+def add_to_bucket(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet[Client]) -> TemplateResponse | None:
     return _bucket_action(modeladmin, request, queryset, adding=True)
 
 
 @admin.action(description=_("Remove the selected clients from a bucket…"), permissions=["change"])
-def remove_from_bucket(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet):
+def remove_from_bucket(
+    modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet[Client]
+) -> TemplateResponse | None:
     return _bucket_action(modeladmin, request, queryset, adding=False)
 
 
 @admin.action(description=_("Export the selected clients as CSV (import columns)"), permissions=["export"])
-def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet[Client]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(clients_csv_rows(queryset), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
@@ -154,7 +167,7 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "phone", "external_ref", "account")
     search_help_text = _("Name, email, mobile number (any format), reference or account.")
     actions = [add_to_bucket, remove_from_bucket, export_csv]
-    inlines = [BucketMembershipInline]
+    inlines = [BucketMembershipInline, ConsentEventInline]
     list_per_page = 50
     readonly_fields = (
         "email_opted_out_at",
@@ -198,7 +211,9 @@ class ClientAdmin(admin.ModelAdmin):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Client], search_term: str
+    ) -> tuple[QuerySet[Client], bool]:
         """Also find a number typed nationally or with spaces ("06 12 34 56 78")."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
@@ -211,7 +226,7 @@ class ClientAdmin(admin.ModelAdmin):
                 results = results | queryset.filter(phone=phone)
         return results, may_have_duplicates
 
-    def save_model(self, request: HttpRequest, obj: Client, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm[Client], change: bool) -> None:
         """Save the client, then change consent through ``consent_set`` so the history records it."""
         wanted = {Channel.EMAIL: form.cleaned_data["email_consent"], Channel.SMS: form.cleaned_data["sms_consent"]}
         if change:
@@ -229,8 +244,9 @@ class ClientAdmin(admin.ModelAdmin):
                 detail=f"admin user {request.user.get_username()}",
             )
 
-    def get_urls(self):
-        urls = [path("import/", self.admin_site.admin_view(self.import_csv_view), name="clients_client_import")]
+    def get_urls(self) -> list[URLPattern]:
+        view = upload_guard(self, self.admin_site.admin_view(self.import_csv_view))
+        urls = [path("import/", view, name="clients_client_import")]
         return urls + super().get_urls()
 
     def import_csv_view(self, request: HttpRequest) -> HttpResponse:
@@ -238,71 +254,6 @@ class ClientAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return import_view(self, request)
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
         return super().changelist_view(request, extra_context)
-
-
-@admin.register(Bucket)
-class BucketAdmin(admin.ModelAdmin):
-    list_display = ("name", "members", "description", "created_at")
-    search_fields = ("name", "description")
-    prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "description", "members")
-    readonly_fields = ("members",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
-
-    @admin.display(description=_("members"), ordering="member_count")
-    def members(self, bucket: Bucket) -> str:
-        if bucket.pk is None:
-            return "—"
-        count = getattr(bucket, "member_count", None)
-        count = bucket.memberships.count() if count is None else count
-        url = reverse("admin:clients_client_changelist") + f"?bucket={bucket.pk}"
-        return format_html('<a href="{}">{} {}</a>', url, count, _("clients"))
-
-
-@admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
-    form = SegmentAdminForm
-    list_display = ("name", "description", "matched", "updated_at")
-    search_fields = ("name", "description")
-    readonly_fields = ("audience",)
-    fields = ("name", "description", "definition", "audience")
-
-    @admin.display(description=_("clients matched"))
-    def matched(self, segment: Segment) -> str:
-        try:
-            return str(audience_queryset(segment.definition).count())
-        except AudienceError as error:
-            return f"invalid: {error}"
-
-    @admin.display(description=_("audience now"))
-    def audience(self, segment: Segment) -> str:
-        if segment.pk is None:
-            return "—"
-        try:
-            counts = audience_counts(segment.definition, [Channel.SMS, Channel.EMAIL])
-        except AudienceError as error:
-            return f"invalid: {error}"
-        parts = [f"{counts.matched} clients matched"]
-        for channel, channel_counts in counts.per_channel.items():
-            excluded = ", ".join(f"{reason} {n}" for reason, n in channel_counts.excluded.items() if n)
-            parts.append(
-                f"{channel}: {channel_counts.eligible} reachable" + (f" (excluded: {excluded})" if excluded else "")
-            )
-        return " · ".join(parts)
-
-
-@admin.register(TestRecipient)
-class TestRecipientAdmin(admin.ModelAdmin):
-    form = TestRecipientAdminForm
-    list_display = ("name", "email", "phone", "language", "is_active")
-    list_filter = ("is_active", "language")
-    search_fields = ("name", "email", "phone")
-
-
-# Consent history, sign-ups and the privacy actions (export, erase) live in their own module.
-from clients import admin_privacy  # noqa: E402,F401

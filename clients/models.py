@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -81,6 +82,11 @@ class Client(models.Model):
         ordering = ("name", "id")
         verbose_name = _("client")
         verbose_name_plural = _("clients")
+        # The privacy actions (notifications/privacy.py): reading clients is not enough for either.
+        permissions = [
+            ("export_client_data", "Can export everything held about a client"),
+            ("erase_client_data", "Can erase a client and its personal data"),
+        ]
         indexes = [
             models.Index(fields=["is_active", "uses_sms_service"], name="client_active_sms_idx"),
             models.Index(fields=["is_active", "uses_email_service"], name="client_active_email_idx"),
@@ -149,7 +155,7 @@ class Segment(models.Model):
 
 
 class ConsentEventQuerySet(models.QuerySet):
-    def update(self, **kwargs) -> int:
+    def update(self, **kwargs: Any) -> int:
         raise ValueError("Consent events are append-only.")
 
 
@@ -179,7 +185,7 @@ class ConsentEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.client_id} {self.channel} {self.action} via {self.source}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("Consent events are append-only.")
         super().save(*args, **kwargs)

@@ -1,46 +1,52 @@
-"""Self sign-up with double opt-in: nothing is consent until the contact proves it receives our messages.
+"""Self sign-up records and their rules: the request, its double opt-in, proof of control, throttles, decisions.
 
-``signup_start`` keeps the request in a ``SignupRequest`` and sends a link by email and a 6-digit code by SMS
-through ``settings.SIGNUP_SENDER`` (a dotted path, so the clients app needs no import from notifications).
-Confirming either writes the client and its ConsentEvents when the account reference is known, or leaves the
-request for an admin to approve. Every answer the public sees is the same whatever the account reference, and
-attempts are throttled per IP address and per contact.
+``signup_start`` stores a ``SignupRequest`` and returns the plain link token and SMS code once, for the public
+sign-up page (``public_site.signup``) to deliver; only keyed hashes of them are kept. Nothing here sends anything.
+
+Nothing is consent until a contact is confirmed, and confirming an address proves only that the visitor controls
+*that address*. So a sign-up that names a known account or client reference joins nothing by itself: a confirmed
+channel gives consent to a client of that account only when the confirmed address is the one **on file** for that
+client (the confirmation went to the registered address, so its owner answered). Any other confirmed address, and
+every sign-up for an unknown account, waits for an admin (``signup_approve`` / ``signup_reject``). The visitor's
+pages are the same in every case, so the form tells nobody which accounts exist.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.html import escape
-from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 
 from clients.consent import consent_set
 from clients.models import Bucket, BucketMembership, Channel, Client, SignupRequest
-
-logger = logging.getLogger(__name__)
 
 SIGNUP_TTL = timedelta(hours=24)
 MAX_CODE_ATTEMPTS = 5
 THROTTLE_LIMIT = 5
 THROTTLE_WINDOW = 60 * 60
-DEFAULT_SENDER = "notifications.signup_delivery.deliver"
 
 
 class SignupThrottled(Exception):
     """Too many sign-up attempts from one address or for one contact within the window."""
+
+
+@dataclass(frozen=True)
+class SignupStarted:
+    """A stored request with the secrets to deliver: ``token`` for the email link, ``code`` for the SMS."""
+
+    signup: SignupRequest
+    token: str
+    code: str
 
 
 @dataclass(frozen=True)
@@ -72,39 +78,6 @@ def signup_throttle_check(*, ip: str, contacts: list[str]) -> None:
             cache.set(key, 1, THROTTLE_WINDOW)
 
 
-def _deliver(*, channel: str, destination: str, subject: str, text: str, html: str, reference: str) -> None:
-    sender = import_string(getattr(settings, "SIGNUP_SENDER", DEFAULT_SENDER))
-    try:
-        sender(channel=channel, destination=destination, subject=subject, text=text, html=html, reference=reference)
-    except Exception:  # the visitor sees the same page; the request can be retried after the throttle window
-        logger.exception("Sign-up confirmation could not be sent (channel=%s, reference=%s)", channel, reference)
-
-
-def _send_confirmations(signup: SignupRequest, *, token: str, code: str) -> None:
-    with translation.override(signup.language):
-        reference = f"signup-{signup.public_id}"
-        if token:
-            url = settings.PORTAL_BASE_URL + reverse("clients:signup_confirm", args=[token])
-            text = _(
-                "Hello %(name)s,\n\nPlease confirm that you want outage notices for account %(account)s by opening "
-                "this link:\n%(url)s\n\nThe link works for 24 hours. If you did not ask for this, ignore this "
-                "message: nothing will be sent to you."
-            ) % {"name": signup.name, "account": signup.account_ref, "url": url}
-            html = "<p>" + escape(text).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
-            html = html.replace(escape(url), f'<a href="{escape(url)}">{escape(url)}</a>')
-            _deliver(
-                channel=Channel.EMAIL,
-                destination=signup.email,
-                subject=_("Confirm your outage notices"),
-                text=text,
-                html=html,
-                reference=reference,
-            )
-        if code:
-            text = _("Your outage notices confirmation code is %(code)s. It works for 24 hours.") % {"code": code}
-            _deliver(channel=Channel.SMS, destination=signup.phone, subject="", text=text, html="", reference=reference)
-
-
 def signup_start(
     *,
     account_ref: str,
@@ -115,31 +88,29 @@ def signup_start(
     uses_sms_service: bool,
     uses_email_service: bool,
     ip: str,
-) -> SignupRequest:
-    """Record a pending request and send its confirmations; raises SignupThrottled when over the limit."""
+) -> SignupStarted:
+    """Record a pending request; raises SignupThrottled when over the limit. The caller delivers the secrets."""
     signup_throttle_check(ip=ip, contacts=[email, phone])
     SignupRequest.objects.filter(state=SignupRequest.State.PENDING, expires_at__lt=timezone.now()).delete()
     token = secrets.token_urlsafe(32) if email else ""
     code = f"{secrets.randbelow(10**6):06d}" if phone else ""
-    with transaction.atomic():
-        signup = SignupRequest.objects.create(
-            account_ref=account_ref,
-            name=name,
-            email=email,
-            phone=phone,
-            language=language,
-            uses_sms_service=uses_sms_service,
-            uses_email_service=uses_email_service,
-            token_hash=_digest(token) if token else "",
-            code_hash=_digest(code) if code else "",
-            expires_at=timezone.now() + SIGNUP_TTL,
-        )
-        transaction.on_commit(lambda: _send_confirmations(signup, token=token, code=code))
-    return signup
+    signup = SignupRequest.objects.create(
+        account_ref=account_ref,
+        name=name,
+        email=email,
+        phone=phone,
+        language=language,
+        uses_sms_service=uses_sms_service,
+        uses_email_service=uses_email_service,
+        token_hash=_digest(token) if token else "",
+        code_hash=_digest(code) if code else "",
+        expires_at=timezone.now() + SIGNUP_TTL,
+    )
+    return SignupStarted(signup=signup, token=token, code=code)
 
 
 def signup_for_token(token: str) -> SignupRequest | None:
-    if not token:
+    if not token or len(token) > 200:
         return None
     return SignupRequest.objects.filter(token_hash=_digest(token)).first()
 
@@ -172,6 +143,25 @@ def signup_check_code(*, signup: SignupRequest, code: str) -> CodeCheck:
     return CodeCheck(ok=True)
 
 
+def signup_account_clients(account_ref: str) -> QuerySet[Client]:
+    """The clients a reference names: its account (company) or its own external reference, case-insensitive."""
+    ref = account_ref.strip()
+    if not ref:
+        return Client.objects.none()
+    return Client.objects.filter(Q(account__iexact=ref) | Q(external_ref__iexact=ref))
+
+
+def _client_on_file(signup: SignupRequest, channel: str) -> Client | None:
+    """The client of the named account whose address on file for ``channel`` is the one the visitor confirmed."""
+    address = Q(email__iexact=signup.email) if channel == Channel.EMAIL else Q(phone=signup.phone)
+    if not (signup.email if channel == Channel.EMAIL else signup.phone):
+        return None
+    candidates = signup_account_clients(signup.account_ref).filter(address)
+    if signup.client_id is not None:  # a first channel already proved control of one client: stay with it
+        candidates = candidates.filter(pk=signup.client_id)
+    return candidates.order_by("pk").first()
+
+
 @transaction.atomic
 def _confirm(*, signup: SignupRequest, channel: str) -> SignupRequest:
     signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
@@ -179,30 +169,42 @@ def _confirm(*, signup: SignupRequest, channel: str) -> SignupRequest:
     if getattr(signup, field):
         return signup
     setattr(signup, field, timezone.now())
-    signup.save(update_fields=[field])
-    if signup.state == SignupRequest.State.PENDING:
-        if _account_clients(signup.account_ref).exists():
-            _client_from_signup(signup)
-            signup.state = SignupRequest.State.CONFIRMED
-        else:
+    if signup.state in (SignupRequest.State.PENDING, SignupRequest.State.CONFIRMED):
+        owner = _client_on_file(signup, channel)
+        if owner is None:
             signup.state = SignupRequest.State.AWAITING_APPROVAL
-        signup.save(update_fields=["state", "client"])
-    elif signup.state in (SignupRequest.State.CONFIRMED, SignupRequest.State.APPROVED):
-        _client_from_signup(signup)
-        signup.save(update_fields=["client"])
+        else:
+            _consent_at_address_on_file(signup, owner, channel)
+            if signup.state == SignupRequest.State.PENDING:
+                signup.state = SignupRequest.State.CONFIRMED
+    elif signup.state == SignupRequest.State.APPROVED:
+        _client_from_signup(signup)  # an admin vouched for the request; a contact confirmed later joins too
+    signup.save(update_fields=[field, "state", "client"])
     return signup
 
 
-def _account_clients(account_ref: str):
-    ref = account_ref.strip()
-    if not ref:
-        return Client.objects.none()
-    return Client.objects.filter(Q(account__iexact=ref) | Q(external_ref__iexact=ref))
+def _consent_at_address_on_file(signup: SignupRequest, client: Client, channel: str) -> None:
+    """The owner of the registered address answered: consent on that channel, and the language they chose.
+
+    The registry's own data (name, services, buckets, active) stays as the business keeps it.
+    """
+    consent_set(
+        client=client,
+        channel=channel,
+        given=True,
+        source="signup",
+        detail=f"sign-up {signup.public_id} confirmed by {channel} at the address on file",
+    )
+    if client.language != signup.language:
+        client.language = signup.language
+        client.save(update_fields=["language", "updated_at"])
+    signup.client = client
 
 
 def _client_from_signup(signup: SignupRequest) -> Client:
-    """Create or update the signed-up client with consent on the confirmed channels, in its account's buckets."""
-    account_clients = list(_account_clients(signup.account_ref))
+    """An admin's decision: create or update the client with consent on the confirmed channels, in its account's
+    buckets."""
+    account_clients = list(signup_account_clients(signup.account_ref))
     account = next((c.account for c in account_clients if c.account), signup.account_ref)
     channels = signup.confirmed_channels
     match = Q(pk=signup.client_id) if signup.client_id else Q(pk__in=[])
@@ -236,7 +238,7 @@ def _client_from_signup(signup: SignupRequest) -> Client:
             channel=channel,
             given=True,
             source="signup",
-            detail=f"sign-up {signup.public_id} confirmed by {channel}",
+            detail=f"sign-up {signup.public_id} confirmed by {channel}, approved",
         )
     buckets = Bucket.objects.filter(memberships__client__in=[c.pk for c in account_clients]).distinct()
     for bucket in buckets:
@@ -245,23 +247,33 @@ def _client_from_signup(signup: SignupRequest) -> Client:
     return client
 
 
+DECIDE_PERMISSION = "clients.change_signuprequest"
+
+
+def _require_decider(user: AbstractBaseUser | AnonymousUser) -> None:
+    if not (isinstance(user, PermissionsMixin) and user.is_active and user.has_perm(DECIDE_PERMISSION)):
+        raise PermissionDenied(f"{DECIDE_PERMISSION} is needed to decide a sign-up")
+
+
 @transaction.atomic
-def signup_approve(*, signup: SignupRequest, by=None) -> Client | None:
-    """An admin vouches for an unknown account reference: the client is created with its confirmed consent."""
+def signup_approve(*, signup: SignupRequest, by: AbstractBaseUser | AnonymousUser) -> Client | None:
+    """An admin vouches for the request: the client is created (or updated) with its confirmed consent."""
+    _require_decider(by)
     signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
     if signup.state != SignupRequest.State.AWAITING_APPROVAL:
         return None
     client = _client_from_signup(signup)
     signup.state = SignupRequest.State.APPROVED
     signup.decided_at = timezone.now()
-    signup.decided_by = by
+    signup.decided_by = by  # type: ignore[assignment]
     signup.save(update_fields=["state", "client", "decided_at", "decided_by"])
     return client
 
 
 @transaction.atomic
-def signup_reject(*, signup: SignupRequest, by=None) -> bool:
+def signup_reject(*, signup: SignupRequest, by: AbstractBaseUser | AnonymousUser) -> bool:
     """Refuse a request; its contact details are blanked, as nothing justifies keeping them."""
+    _require_decider(by)
     updated = SignupRequest.objects.filter(
         pk=signup.pk,
         state__in=[SignupRequest.State.AWAITING_APPROVAL, SignupRequest.State.PENDING],

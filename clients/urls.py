@@ -1,4 +1,4 @@
-"""Customer-facing pages: no login; every link is signed (clients.links)."""
+"""Customer pages of the registry: no login; every link is signed (clients.links). Sign-up is in ``public_site``."""
 
 from django.urls import path
 
@@ -8,7 +8,4 @@ app_name = "clients"
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", views.preferences, name="preferences"),
-    path("signup/", views.signup_start, name="signup"),
-    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
-    path("signup/<uuid:public_id>/", views.signup_sent, name="signup_sent"),
 ]

@@ -1,21 +1,30 @@
-"""Admin views of sends and their record: read-only, since every change goes through the send services."""
+"""Admin views of sends and their record: read-only, since every change goes through the send services.
+
+Also adds the privacy actions (export, erase) to the client list: ``notifications/admin_privacy.py``.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.db.models import Count, Q
+from typing import Any
 
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from notifications import admin_privacy
 from notifications.models import DeliveryReport, Message, ProviderCall, Send
+
+admin_privacy.install(admin.site)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -38,7 +47,7 @@ class SendAdmin(ReadOnlyAdmin):
     search_fields = ("label", "reference")
     date_hierarchy = "created_at"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Send]:
         failed = ("failed", "undeliverable", "expired", "rejected")
         return (
             super()
@@ -52,20 +61,20 @@ class SendAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(ordering="n_total")
-    def total(self, obj) -> int:
-        return obj.n_total
+    def total(self, obj: Any) -> int:
+        return int(obj.n_total)
 
     @admin.display(ordering="n_delivered")
-    def delivered(self, obj) -> int:
-        return obj.n_delivered
+    def delivered(self, obj: Any) -> int:
+        return int(obj.n_delivered)
 
     @admin.display(ordering="n_failed")
-    def failed(self, obj) -> int:
-        return obj.n_failed
+    def failed(self, obj: Any) -> int:
+        return int(obj.n_failed)
 
     @admin.display(ordering="n_skipped")
-    def skipped(self, obj) -> int:
-        return obj.n_skipped
+    def skipped(self, obj: Any) -> int:
+        return int(obj.n_skipped)
 
 
 @admin.register(Message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -29,7 +30,15 @@ def sms_stop_line(language: str) -> str:
         return " " + translation.gettext(SMS_STOP_LINE)
 
 
-FIELDS = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
+FIELDS: dict[str, tuple[str, ...]] = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
+# The longest each message field may be, in characters, before placeholders are filled in. An SMS of 1,600
+# GSM-7 characters is 11 parts (operators join at most about 10-15); a subject longer than a line is cut by every
+# mail client; the HTML allows a designed email with inline styles. The outage form's and the template page's
+# fields carry the same limits (max_length), so the message appears beside the field.
+FIELD_MAX_LENGTHS: dict[str, dict[str, int]] = {
+    Channel.SMS: {"text": 1_600},
+    Channel.EMAIL: {"subject": 300, "text": 20_000, "html": 100_000},
+}
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
 SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")
 
@@ -67,8 +76,36 @@ def placeholder_link() -> str:
     return f"{settings.PORTAL_BASE_URL}/"
 
 
-def content_errors(content: dict, channels: list[str]) -> dict[str, str]:
-    """Every template fault of every language and channel, keyed ``"lang.channel.field"``; empty when all compile."""
+def field_max_length(channel: str, name: str) -> int:
+    """The limit of one message field (``FIELD_MAX_LENGTHS``), for forms' ``max_length``."""
+    return FIELD_MAX_LENGTHS[channel][name]
+
+
+LABELS = {("sms", "text"): "SMS text", ("email", "subject"): "email subject", ("email", "text"): "email text"}
+
+
+def _field_error(channel: str, name: str, value: object) -> str | None:
+    """Why one field cannot be sent (too long, or a template fault), or None. Never parses an over-long text."""
+    if value is not None and not isinstance(value, str):
+        return "Must be text."
+    text = value or ""
+    limit = field_max_length(channel, name)
+    if len(text) > limit:
+        label = LABELS.get((channel, name), "email HTML")
+        return f"The {label} is {len(text):,} characters long; the limit is {limit:,}."
+    try:
+        compile_template(text)
+    except TemplateError as error:
+        return str(error)
+    return None
+
+
+def content_errors(content: object, channels: list[str]) -> dict[str, str]:
+    """Every fault of every language and channel, keyed ``"lang.channel.field"``; empty when all can be sent.
+
+    The one check of message content: the outage form, the template pages, the API and ``notify`` all use it.
+    Length limits first (``FIELD_MAX_LENGTHS``), then the template language, in time linear in the text.
+    """
     errors: dict[str, str] = {}
     if not isinstance(content, dict) or not content:
         return {"content": "No message content."}
@@ -81,10 +118,9 @@ def content_errors(content: dict, channels: list[str]) -> dict[str, str]:
                 errors[f"{language}.{channel}"] = "Content must be an object of fields."
                 continue
             for name in FIELDS.get(channel, ()):
-                try:
-                    compile_template(str(part.get(name) or ""))
-                except TemplateError as error:
-                    errors[f"{language}.{channel}.{name}"] = str(error)
+                problem = _field_error(channel, name, part.get(name))
+                if problem:
+                    errors[f"{language}.{channel}.{name}"] = problem
             if channel == Channel.SMS and not str(part.get("text") or "").strip():
                 errors[f"{language}.sms.text"] = "The SMS text is empty."
             if channel == Channel.EMAIL and not str(part.get("subject") or "").strip():
@@ -98,7 +134,7 @@ class ContentRenderer:
     def __init__(
         self,
         *,
-        content: dict,
+        content: dict[str, Any],
         fallback_language: str,
         variables: Mapping[str, object] | None = None,
         sms_stop_line: bool = False,
@@ -180,12 +216,12 @@ class ContentRenderer:
 
 def render_message(
     *,
-    content: dict,
+    content: dict[str, Any],
     language: str,
     fallback_language: str,
     channel: str,
     recipient: Client | TestRecipient,
-    variables: dict,
+    variables: dict[str, Any],
     sms_stop_line: bool = False,
 ) -> Rendered:
     """Render one message; the outage form's preview and the dispatch worker produce the same text."""

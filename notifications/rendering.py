@@ -35,7 +35,7 @@ def _default(value: str, argument: str | None) -> str:
 
 
 def _truncate(value: str, argument: str | None) -> str:
-    limit = int(argument or 0)
+    limit = int(argument) if argument and argument.isascii() and argument.isdigit() and len(argument) <= 5 else 0
     return value if len(value) <= limit else value[: max(limit - 1, 0)] + "…"
 
 
@@ -48,9 +48,11 @@ FILTERS: dict[str, Callable[[str, str | None], str]] = {
 }
 FILTERS_WITH_ARGUMENT = {"default", "truncate"}
 
-_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+MAX_SOURCE_LENGTH = 200_000  # characters of one template, whoever calls the parser (fields have smaller limits)
+MAX_TRUNCATE = 10_000
+MAX_FILTERS = 10  # per placeholder: each runs once per recipient
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_FILTER = re.compile(r'^([a-z_]+)(?::"([^"]*)"|:(\d+))?$')
+_FILTER = re.compile(r'^([a-z_]+)(?::"([^"]*)"|:([0-9]+))?$')
 
 
 class TemplateError(ValueError):
@@ -86,55 +88,83 @@ class CompiledTemplate:
         return "".join(out)
 
 
-def _line_of(source: str, index: int) -> int:
-    return source.count("\n", 0, index) + 1
+class _Lines:
+    """Line numbers of increasing positions, counting each newline once (the parser asks in source order)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.position = 0
+        self.line = 1
+
+    def at(self, index: int) -> int:
+        if index < self.position:  # never happens in source order; stay correct anyway
+            return self.source.count("\n", 0, index) + 1
+        self.line += self.source.count("\n", self.position, index)
+        self.position = index
+        return self.line
+
+
+def _placeholder(inner: str, line: int, allowed: Mapping[str, str]) -> _Placeholder:
+    pieces = [piece.strip() for piece in inner.split("|")]
+    name = pieces[0]
+    if not name:
+        raise TemplateError(f"Line {line}: empty placeholder {{{{ }}}}.")
+    if "." in name or "[" in name:
+        raise TemplateError(f"Line {line}: '{name[:80]}' — attribute access is not allowed; use a plain variable.")
+    if not _NAME.match(name):
+        raise TemplateError(f"Line {line}: '{name[:80]}' is not a valid variable name.")
+    if name not in allowed:
+        known = ", ".join(sorted(allowed))
+        raise TemplateError(f"Line {line}: unknown variable '{name[:80]}'. Available: {known}.")
+    if len(pieces) - 1 > MAX_FILTERS:
+        raise TemplateError(f"Line {line}: at most {MAX_FILTERS} filters in one placeholder.")
+    filters: list[tuple[str, str | None]] = []
+    for raw in pieces[1:]:
+        found = _FILTER.match(raw)
+        if not found or found.group(1) not in FILTERS:
+            shown = raw if len(raw) <= 80 else raw[:80] + "…"
+            raise TemplateError(f"Line {line}: filter '{shown}' is not allowed. Allowed: {', '.join(sorted(FILTERS))}.")
+        filter_name, quoted, number = found.groups()
+        argument = quoted if quoted is not None else number
+        if filter_name in FILTERS_WITH_ARGUMENT and argument is None:
+            raise TemplateError(f"Line {line}: filter '{filter_name}' needs an argument, e.g. {filter_name}:\"…\".")
+        if filter_name == "truncate" and (number is None or len(number) > 5 or int(number) > MAX_TRUNCATE):
+            raise TemplateError(f"Line {line}: truncate takes a number up to {MAX_TRUNCATE:,}, e.g. truncate:40.")
+        filters.append((filter_name, argument))
+    return _Placeholder(name=name, filters=tuple(filters))
 
 
 def compile_template(source: str, *, allowed: Mapping[str, str] | None = None) -> CompiledTemplate:
-    """Compile ``source``, or raise ``TemplateError`` naming the line and the fault."""
+    """Compile ``source``, or raise ``TemplateError`` naming the line and the fault.
+
+    One pass from left to right: each ``{{`` is closed by the first ``}}`` after it, every character is looked at a
+    bounded number of times, and line numbers are counted as the scan goes, so time and memory grow linearly with
+    the text (``MAX_SOURCE_LENGTH`` at most).
+    """
     allowed = VARIABLES if allowed is None else allowed
     source = source or ""
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise TemplateError(f"The text is {len(source):,} characters long; the limit is {MAX_SOURCE_LENGTH:,}.")
+    lines = _Lines(source)
     for marker, what in (("{%", "tags ({% … %})"), ("{#", "comments ({# … #})")):
         position = source.find(marker)
         if position >= 0:
-            raise TemplateError(f"Line {_line_of(source, position)}: {what} are not allowed; use {{{{ variable }}}}.")
+            raise TemplateError(f"Line {lines.at(position)}: {what} are not allowed; use {{{{ variable }}}}.")
     parts: list[str | _Placeholder] = []
     cursor = 0
-    for match in _PLACEHOLDER.finditer(source):
-        parts.append(source[cursor : match.start()])
-        cursor = match.end()
-        line = _line_of(source, match.start())
-        pieces = [piece.strip() for piece in match.group(1).split("|")]
-        name = pieces[0]
-        if not name:
-            raise TemplateError(f"Line {line}: empty placeholder {{{{ }}}}.")
-        if "." in name or "[" in name:
-            raise TemplateError(f"Line {line}: '{name}' — attribute access is not allowed; use a plain variable.")
-        if not _NAME.match(name):
-            raise TemplateError(f"Line {line}: '{name}' is not a valid variable name.")
-        if name not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise TemplateError(f"Line {line}: unknown variable '{name}'. Available: {known}.")
-        filters: list[tuple[str, str | None]] = []
-        for raw in pieces[1:]:
-            found = _FILTER.match(raw)
-            if not found or found.group(1) not in FILTERS:
-                raise TemplateError(
-                    f"Line {line}: filter '{raw}' is not allowed. Allowed: {', '.join(sorted(FILTERS))}."
-                )
-            filter_name, quoted, number = found.groups()
-            argument = quoted if quoted is not None else number
-            if filter_name in FILTERS_WITH_ARGUMENT and argument is None:
-                raise TemplateError(f"Line {line}: filter '{filter_name}' needs an argument, e.g. {filter_name}:\"…\".")
-            if filter_name == "truncate" and number is None:
-                raise TemplateError(f"Line {line}: truncate takes a number, e.g. truncate:40.")
-            filters.append((filter_name, argument))
-        parts.append(_Placeholder(name=name, filters=tuple(filters)))
+    while True:
+        start = source.find("{{", cursor)
+        end = source.find("}}", start + 2) if start >= 0 else -1
+        if end < 0:
+            break
+        parts.append(source[cursor:start])
+        parts.append(_placeholder(source[start + 2 : end], lines.at(start), allowed))
+        cursor = end + 2
     tail = source[cursor:]
     for marker in ("{{", "}}"):
         position = tail.find(marker)
         if position >= 0:
-            raise TemplateError(f"Line {_line_of(source, cursor + position)}: unmatched '{marker}'.")
+            raise TemplateError(f"Line {lines.at(cursor + position)}: unmatched '{marker}'.")
     parts.append(tail)
     return CompiledTemplate(parts=tuple(part for part in parts if part != ""))
 

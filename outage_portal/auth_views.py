@@ -1,13 +1,15 @@
-"""The staff login page with the login throttle (outage_portal/throttle.py)."""
+"""The staff login pages (the portal's and /admin/login/) with the login throttle (outage_portal/throttle.py)."""
 
 from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -37,7 +39,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
         address = client_address(request)
         remaining = login_lock_remaining(username=username, address=address)
@@ -51,11 +53,11 @@ class ThrottledLoginView(auth_views.LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         login_success_record(username=form.cleaned_data.get("username", ""), address=client_address(self.request))
         return super().form_valid(form)
 
-    def form_invalid(self, form) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         username = self.request.POST.get("username", "")
         lock = login_failure_record(username=username, address=client_address(self.request))
         if lock:
@@ -74,7 +76,7 @@ class ThrottledAdminLoginView(ThrottledLoginView):
     def get_default_redirect_url(self) -> str:
         return reverse("admin:index")
 
-    def get_context_data(self, **kwargs) -> dict:
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(
             admin.site.each_context(self.request),

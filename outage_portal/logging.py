@@ -15,10 +15,11 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.conf import settings
@@ -27,11 +28,12 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from notifications.masking import mask_text
+from outage_portal.redaction import REDACTED, redact_url_secrets
 
 CONTEXT_KEYS = ("request_id", "campaign_id", "send_id", "message_id")
 HEADER = "portal_context"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("portal_log_context", default=None)
+_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("portal_log_context", default=None)
 
 # Credentials that may appear in a line: HTTP auth schemes, "key=value" pairs and URL passwords.
 _AUTH_SCHEME = re.compile(r"\b(App|Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
@@ -41,7 +43,6 @@ _KEY_VALUE = re.compile(
     re.IGNORECASE,
 )
 _URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*:)[^@\s/]+@")
-REDACTED = "[redacted]"
 
 
 def _current() -> dict:
@@ -77,7 +78,7 @@ def _secret_values() -> tuple[str, ...]:
 
 
 def redact(text: str) -> str:
-    """Mask destinations and remove credentials from a free text."""
+    """Mask destinations and remove credentials (and the secrets in customer-link and webhook paths) from a text."""
     if not text:
         return text
     for secret in _secret_values():
@@ -85,7 +86,7 @@ def redact(text: str) -> str:
     text = _AUTH_SCHEME.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
     text = _KEY_VALUE.sub(lambda match: f"{match.group(1)}{REDACTED}", text)
     text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{REDACTED}@", text)
-    return mask_text(text)
+    return mask_text(redact_url_secrets(text))
 
 
 class PortalLogFilter(logging.Filter):
@@ -146,12 +147,12 @@ def _accepted_request_id(value: str | None) -> str:
 class RequestIdMiddleware:
     """Binds ``X-Request-ID`` (kept when well-formed, else generated) to the logs and echoes it in the response."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _accepted_request_id(request.headers.get("X-Request-ID"))
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]
         # Not reset on the way out: Django logs 4xx/5xx responses after the middleware returns, and those lines
         # need the id too. request_finished clears it.
         _context.set({"request_id": request_id})
@@ -159,7 +160,13 @@ class RequestIdMiddleware:
         response["X-Request-ID"] = request_id
         return response
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         """A campaign page's id joins the context, so the send it starts is traced to it."""
         ids = {key: view_kwargs[key] for key in ("campaign_id", "send_id", "message_id") if key in view_kwargs}
         match = request.resolver_match
@@ -171,24 +178,24 @@ class RequestIdMiddleware:
 
 
 @receiver(request_finished, dispatch_uid="portal_log_context_request_finished")
-def _clear_request_context(**kwargs) -> None:
+def _clear_request_context(**kwargs: Any) -> None:
     _context.set(None)
 
 
 # Celery: carry the context from the publisher into the worker.
 # ------------------------------------------------------------------------------
 
-_task_tokens: dict[str, contextvars.Token] = {}
+_task_tokens: dict[str, contextvars.Token[dict[str, str] | None]] = {}
 
 
 @before_task_publish.connect(dispatch_uid="portal_log_context_publish")
-def _publish_context(headers: dict | None = None, **kwargs) -> None:
+def _publish_context(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
     context = _current()
     if headers is not None and context:
         headers[HEADER] = dict(context)
 
 
-def _task_argument_ids(task, args, kwargs) -> dict[str, str]:
+def _task_argument_ids(task: Any, args: Any, kwargs: Any) -> dict[str, str]:
     """campaign_id / send_id / message_id among the task's arguments, by name."""
     try:
         bound = inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {}))
@@ -200,7 +207,9 @@ def _task_argument_ids(task, args, kwargs) -> dict[str, str]:
 
 
 @task_prerun.connect(dispatch_uid="portal_log_context_prerun")
-def _bind_task_context(task_id: str | None = None, task=None, args=None, kwargs=None, **extra) -> None:
+def _bind_task_context(
+    task_id: str | None = None, task: Any = None, args: Any = None, kwargs: Any = None, **extra: Any
+) -> None:
     if task is None:
         return
     carried = getattr(task.request, HEADER, None) or {}
@@ -212,7 +221,7 @@ def _bind_task_context(task_id: str | None = None, task=None, args=None, kwargs=
 
 
 @task_postrun.connect(dispatch_uid="portal_log_context_postrun")
-def _unbind_task_context(task_id: str | None = None, **extra) -> None:
+def _unbind_task_context(task_id: str | None = None, **extra: Any) -> None:
     token = _task_tokens.pop(task_id, None) if task_id else None
     if token is not None:
         try:

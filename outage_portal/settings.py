@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 
 import dj_database_url
 from celery.schedules import crontab
@@ -18,6 +19,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
@@ -51,7 +56,10 @@ SECRET_KEY = env("SECRET_KEY") or env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if IS_PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when PORTAL_PRODUCTION=1")
-    SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+    # A laptop (make run) signs with a key of its own, made once in var/secret_key and kept: never a key in the source.
+    from outage_portal.local_secret import local_secret_key
+
+    SECRET_KEY = local_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 TIME_ZONE = env("TIME_ZONE", "UTC")
@@ -82,6 +90,7 @@ DJANGO_APPS = [
     "django.contrib.humanize",
 ]
 THIRD_PARTY_APPS = [
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
@@ -90,13 +99,16 @@ LOCAL_APPS = [
     "clients",
     "notifications",
     "campaigns",
+    "public_site",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "outage_portal.logging.RequestIdMiddleware",
     "outage_portal.health.HealthCheckMiddleware",
+    "outage_portal.request_guard.NulGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -322,10 +334,34 @@ if IS_PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     # The public address is trusted for CSRF unless CSRF_TRUSTED_ORIGINS says otherwise.
     CSRF_TRUSTED_ORIGINS = CSRF_TRUSTED_ORIGINS or [PORTAL_BASE_URL]
+# Content-Security-Policy on every response (django-csp): scripts, styles, images and fonts from this origin
+# only, no inline script or event handler anywhere (templates load static/js/*), nothing from the internet. Style
+# attributes stay allowed (progress bars set their width in the markup); <style> elements do not (htmx's
+# indicator styles are off, in static/css). The email preview's srcdoc frame inherits the policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # Login throttle (outage_portal/throttle.py): failed attempts per username and client address.
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
 LOGIN_THROTTLE_LOCK_SECONDS = env_int("LOGIN_THROTTLE_LOCK_SECONDS", 15 * 60)
+# Failed logins from one address across all usernames in the window before that address is locked.
+LOGIN_THROTTLE_IP_ATTEMPTS = env_int("LOGIN_THROTTLE_IP_ATTEMPTS", 20)
+# CSV files larger than this are refused by the admin's import page (manage.py import_clients has no limit).
+CLIENT_IMPORT_MAX_BYTES = env_int("CLIENT_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 # Reverse proxies in front of the portal that append to X-Forwarded-For; 0 = use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -367,7 +403,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (make run): through the masking handler, not Django's own.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # OUTAGE FORM

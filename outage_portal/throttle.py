@@ -1,8 +1,15 @@
-"""Login throttle: after a few failed attempts for one username from one address, refuse logins for a while.
+"""Login throttle: failed logins lock a username from an address, and an address that guesses too much.
 
-Counted in the cache (Redis in production, shared by every web process). A locked pair is refused before the
-password is checked, so a locked account cannot be used to test passwords. The key hashes the username, so no
-username is kept in the cache in clear.
+Two budgets, counted in the cache (Redis in production, shared by every web process):
+
+- **username and address**: ``LOGIN_THROTTLE_ATTEMPTS`` failures lock that pair. The username is normalised as
+  Django's login form normalises it before looking the user up (Unicode NFKC, so the fullwidth ``ｏｐｓ２`` is
+  ``ops2``), then case-folded and trimmed: every spelling that can log in as a user counts against that user.
+- **address**: ``LOGIN_THROTTLE_IP_ATTEMPTS`` failures from one address, whatever the usernames, lock the
+  address, so guesses spread over many usernames are stopped too. A successful login does not refill it.
+
+A lock is checked before the password, so a locked account cannot be used to test passwords. Keys hold hashes, so
+no username or address is kept in the cache in clear.
 """
 
 from __future__ import annotations
@@ -10,51 +17,70 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from clients.pages import visitor_address
+
 
 def client_address(request: HttpRequest) -> str:
     """The caller's address: REMOTE_ADDR, or the entry TRUSTED_PROXY_COUNT hops back in X-Forwarded-For."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return visitor_address(request)
 
 
-def _key(kind: str, username: str, address: str) -> str:
-    digest = hashlib.sha256(f"{username.strip().lower()}\x00{address}".encode()).hexdigest()[:32]
+def username_key(username: str) -> str:
+    """The one spelling of a username the throttle counts: NFKC (as Django's login form), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", (username or "")[:1000]).casefold().strip()
+
+
+def _key(kind: str, *parts: str) -> str:
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"portal:login:{kind}:{digest}"
 
 
-def login_lock_remaining(*, username: str, address: str) -> int:
-    """Seconds left on a lock for this pair; 0 when logins are allowed."""
-    until = cache.get(_key("lock", username, address))
+def _pair(username: str, address: str) -> tuple[str, str]:
+    return username_key(username)[:300], address
+
+
+def _remaining(key: str) -> int:
+    until = cache.get(key)
     return max(0, math.ceil(until - time.time())) if until else 0
 
 
-def login_failure_record(*, username: str, address: str) -> int:
-    """Count one failed attempt; lock the pair when the limit is reached. Returns the lock in seconds (0 if none)."""
-    failures_key = _key("fail", username, address)
-    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    cache.add(failures_key, 0, timeout=window)
+def login_lock_remaining(*, username: str, address: str) -> int:
+    """Seconds left on the longer lock that applies (this username from this address, or the address); 0 if none."""
+    return max(_remaining(_key("lock", *_pair(username, address))), _remaining(_key("iplock", address)))
+
+
+def _count(key: str, window: int) -> int:
+    cache.add(key, 0, timeout=window)
     try:
-        failures = cache.incr(failures_key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.set(failures_key, 1, timeout=window)
-        failures = 1
-    if failures < settings.LOGIN_THROTTLE_ATTEMPTS:
-        return 0
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def login_failure_record(*, username: str, address: str) -> int:
+    """Count one failed attempt against both budgets; lock what ran out. Returns the lock in seconds (0 if none)."""
+    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
     lock = settings.LOGIN_THROTTLE_LOCK_SECONDS
-    cache.set(_key("lock", username, address), time.time() + lock, timeout=lock)
-    cache.delete(failures_key)
-    return lock
+    locked = 0
+    pair = _pair(username, address)
+    if _count(_key("fail", *pair), window) >= settings.LOGIN_THROTTLE_ATTEMPTS:
+        cache.set(_key("lock", *pair), time.time() + lock, timeout=lock)
+        cache.delete(_key("fail", *pair))
+        locked = lock
+    if _count(_key("ipfail", address), window) >= settings.LOGIN_THROTTLE_IP_ATTEMPTS:
+        cache.set(_key("iplock", address), time.time() + lock, timeout=lock)
+        cache.delete(_key("ipfail", address))
+        locked = lock
+    return locked
 
 
 def login_success_record(*, username: str, address: str) -> None:
-    """A successful login forgets the failures of this pair."""
-    cache.delete_many([_key("fail", username, address), _key("lock", username, address)])
+    """A successful login forgets the failures of this username from this address (not the address's budget)."""
+    cache.delete_many([_key("fail", *_pair(username, address)), _key("lock", *_pair(username, address))])

@@ -39,6 +39,7 @@ def ensure_staff_groups() -> None:
         migration = importlib.import_module(name)
         if Group.objects.filter(name__in=migration.GROUPS).count() < len(migration.GROUPS):
             migration.create_groups(django_apps, None)
+    importlib.import_module("clients.migrations.0003_admin_privacy_and_signup_permissions").grant(django_apps, None)
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

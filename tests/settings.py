@@ -16,6 +16,9 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
+# A fixed key for the test run and every process it starts (workers, servers), so nothing is written to var/.
+os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
 if not os.environ.get("DATABASE_URL") and not os.environ.get("TEST_FORCE_SQLITE") and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/outage_portal"
 

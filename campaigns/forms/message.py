@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, MessageTemplate
+from notifications.content import field_max_length
 from notifications.rendering import TemplateError, compile_template
 
 CHANNEL_FIELDS = {
@@ -76,7 +77,11 @@ class MessageForm(forms.Form):
                         }
                     )
                     self.fields[field_name(language, channel, part)] = forms.CharField(
-                        label=label, required=False, widget=widget, strip=False
+                        label=label,
+                        required=False,
+                        widget=widget,
+                        strip=False,
+                        max_length=field_max_length(channel, part),
                     )
 
     @classmethod

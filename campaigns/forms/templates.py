@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.message import CHANNEL_FIELDS, field_name
 from campaigns.models import IncidentKind, MessageTemplate
+from notifications.content import field_max_length
 from notifications.rendering import TemplateError, compile_template
 
 
@@ -29,7 +30,11 @@ class MessageTemplateForm(forms.Form):
                     widget = forms.TextInput() if part == "subject" else forms.Textarea(attrs={"rows": 3})
                     widget.attrs.update({"class": "js-template-field", "data-channel": channel})
                     self.fields[field_name(language, channel, part)] = forms.CharField(
-                        label=label, required=False, widget=widget, strip=False
+                        label=label,
+                        required=False,
+                        widget=widget,
+                        strip=False,
+                        max_length=field_max_length(channel, part),
                     )
 
     @classmethod

@@ -5,9 +5,11 @@ They depend on the notices' models (campaigns/models/notices.py), never the othe
 
 from __future__ import annotations
 
-import re
+import functools
 
+import re2
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,20 +90,72 @@ class AlertRoute(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        problems = alert_matcher_problems(self.matchers, regex=self.match_regex)
+        if problems:  # not keyed by field: the list page edits routes with a form that has no 'matchers'
+            raise ValidationError([f"{_('Label matchers')}: {problem}" for problem in problems])
+
     def matches(self, labels: dict) -> bool:
+        """Every matcher holds. Regular expressions run on RE2: linear in the label, never backtracking."""
         for label, expected in (self.matchers or {}).items():
             actual = labels.get(label)
             if actual is None:
                 return False
             if self.match_regex:
-                try:
-                    if re.fullmatch(str(expected), str(actual)) is None:
-                        return False
-                except re.error:
+                pattern, value = _alert_pattern(str(expected)), str(actual)
+                if pattern is None or len(value) > MAX_LABEL_LENGTH or pattern.fullmatch(value) is None:
                     return False
             elif str(expected) != str(actual):
                 return False
         return True
+
+
+MAX_PATTERN_LENGTH = 500
+MAX_LABEL_LENGTH = 10_000
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 1 << 20  # one pattern's compiled program; larger patterns are refused
+
+
+def _re2_compile(pattern: str) -> re2._Regexp:
+    return re2.compile(pattern, options=_RE2_OPTIONS)
+
+
+@functools.lru_cache(maxsize=512)
+def _alert_pattern(pattern: str) -> re2._Regexp | None:
+    """The compiled pattern, or None for one RE2 refuses (a route saved before the check matches nothing)."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return None
+    try:
+        return _re2_compile(pattern)
+    except re2.error:
+        return None
+
+
+def alert_matcher_problems(matchers: object, *, regex: bool) -> list[str]:
+    """What is wrong with a route's matchers, for the admin: each label's value, and with ``regex`` its pattern.
+
+    Patterns use RE2's syntax (Python's without back-references and look-around), so matching takes time linear in
+    the label whatever the pattern; a pattern RE2 cannot run is refused here rather than ignored at alert time.
+    """
+    if not isinstance(matchers, dict):
+        return [str(_('must be an object of label: value, e.g. {"service": "fibre"}'))]
+    problems = []
+    for label, expected in matchers.items():
+        if not isinstance(expected, str | int | float) or isinstance(expected, bool):
+            problems.append(f"'{label}': {_('the value must be text')}")
+        elif regex and len(str(expected)) > MAX_PATTERN_LENGTH:
+            problems.append(f"'{label}': {_('a pattern has at most %(n)d characters') % {'n': MAX_PATTERN_LENGTH}}")
+        elif regex:
+            try:
+                _re2_compile(str(expected))
+            except re2.error as error:
+                reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+                problems.append(
+                    f"'{label}': {reason}. "
+                    + str(_("Back-references and look-around are not supported (RE2 syntax, linear time)."))
+                )
+    return problems
 
 
 class AlertLink(models.Model):

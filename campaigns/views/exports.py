@@ -1,12 +1,12 @@
 """CSV exports of a notice's recipients and failures, streamed row by row so 100,000 rows never sit in memory.
 
-Cells a spreadsheet would read as a formula (starting with = + - @, tab, carriage return or NUL) get a leading
-apostrophe (OWASP CSV injection; ASVS 1.2.10). Destinations are masked for users without the send permission.
+Every cell goes through the portal's one guard against spreadsheet formulas (``clients.spreadsheet``: a leading
+apostrophe, every cell quoted; OWASP CSV injection, ASVS 1.2.10). Destinations are masked for users without the
+send permission.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404
 from campaigns.models import Campaign
 from campaigns.selectors.messages import campaign_messages
 from campaigns.selectors.state import campaign_main_send
+from clients.spreadsheet import cell_safe as safe_cell
+from clients.spreadsheet import csv_writer
 from notifications.masking import mask_destination
 
 CHUNK_SIZE = 2000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 SEND_PERM = "campaigns.send_campaign"
 
 RECIPIENT_COLUMNS = (
@@ -61,12 +62,9 @@ def masked(destination: str) -> str:
     return mask_destination(destination).replace("*", "•") if destination else ""
 
 
-def safe_cell(value: object) -> str:
-    """One CSV cell that no spreadsheet will evaluate."""
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+def _text(value: object) -> object:
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else value
 
 
 class _Echo:
@@ -77,10 +75,10 @@ class _Echo:
 
 
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield "\ufeff" + writer.writerow([safe_cell(name) for name in header])
     for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row])
+        yield writer.writerow([safe_cell(_text(value)) for value in row])
 
 
 def _stream(

@@ -1,45 +1,95 @@
 """The admin's CSV import page: upload, a dry-run preview with every bad row, then confirm.
 
-Between preview and confirm the uploaded file waits under ``VAR_DIR/imports`` with a random name; the confirm
-form carries that name signed (and bound to the user), so nobody can make the portal import a file they did not
-upload. Files left behind are removed after a day.
+An upload larger than ``CLIENT_IMPORT_MAX_BYTES`` is refused with the sizes: when the browser announces a larger
+body it is not read at all (413), and a body that turns out larger is cut off while it arrives
+(``SizeLimitHandler``). Between preview and confirm the file waits under ``VAR_DIR/imports`` with a random name;
+the confirm form carries that name signed (and bound to the user), so nobody can make the portal import a file
+they did not upload. A file goes as soon as it is used (confirmed, refused, or replaced by the same user's next
+preview), and ``import_previews_sweep`` removes the ones abandoned for longer than the confirmation window (on
+every visit to the page, and ``manage.py sweep_import_uploads`` from cron).
 """
 
 from __future__ import annotations
 
-import time
 import uuid
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
-from clients.forms import ImportUploadForm
+from clients.forms import ImportUploadForm, file_too_large_message
 from clients.importing.csv_import import clients_import_csv
 from clients.importing.parsing import COLUMNS
+from clients.importing.report import ImportReport
+from clients.importing.uploads import MAX_AGE, import_previews_sweep, upload_dir
+
+if TYPE_CHECKING:
+    from clients.admin import ClientAdmin
 
 SALT = "clients.admin-import"
-MAX_AGE = 3600
-KEEP_SECONDS = 24 * 3600
 PREVIEW_ROWS = 200
+FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the other fields around the file
+SESSION_KEY = "clients_import_preview"
 
 
-def upload_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def import_max_bytes() -> int:
+    return int(getattr(settings, "CLIENT_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 
 
-def _sweep(directory: Path) -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    for old in directory.glob("*.csv"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+class SizeLimitHandler(FileUploadHandler):
+    """Counts the bytes of uploaded files and stops reading the body once they pass the limit."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.import_too_large = self.received  # type: ignore[union-attr]
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _announced_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def upload_guard(model_admin: ClientAdmin, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps the admin view (which checks CSRF itself) so the size limit applies before the body is read."""
+
+    @csrf_exempt
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            limit = import_max_bytes()
+            announced = _announced_length(request)
+            if announced > limit + FORM_OVERHEAD:
+                if not model_admin.has_import_permission(request):
+                    return HttpResponse(status=413)
+                refused = {"form": ImportUploadForm(), "upload_error": file_too_large_message(announced, limit)}
+                return _page(model_admin, request, refused, status=413)
+            request.upload_handlers.insert(0, SizeLimitHandler(request, limit))
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def _stored_file(request: HttpRequest) -> tuple[Path, str] | None:
@@ -47,52 +97,84 @@ def _stored_file(request: HttpRequest) -> tuple[Path, str] | None:
         data = signing.loads(request.POST.get("token", ""), salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
-    if data.get("user") != request.user.pk:
+    if not isinstance(data, dict) or data.get("user") != request.user.pk:
         return None
-    path = upload_dir() / f"{uuid.UUID(data['id']).hex}.csv"
-    return (path, data["name"]) if path.is_file() else None
+    path = upload_dir() / f"{uuid.UUID(str(data['id'])).hex}.csv"
+    return (path, str(data["name"])) if path.is_file() else None
 
 
-def import_view(model_admin, request: HttpRequest) -> HttpResponse:
+def _forget_previous(request: HttpRequest) -> None:
+    """One waiting file per session: a new preview (or a confirm) removes the previous upload."""
+    previous = request.session.pop(SESSION_KEY, None)
+    if isinstance(previous, str) and len(previous) == 32 and previous.isalnum():
+        (upload_dir() / f"{previous}.csv").unlink(missing_ok=True)
+
+
+def _page(
+    model_admin: ClientAdmin, request: HttpRequest, extra: dict[str, Any], *, status: int = 200
+) -> TemplateResponse:
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": _("Import clients from CSV"),
         "columns": COLUMNS,
         "preview_rows": PREVIEW_ROWS,
+        "max_bytes": import_max_bytes(),
+        **extra,
     }
-    form = ImportUploadForm()
-    if request.method == "POST" and request.POST.get("step") == "confirm":
-        stored = _stored_file(request)
-        if stored is None:
-            messages.error(request, _("That upload has expired; please upload the file again."))
-            return HttpResponseRedirect(request.path)
-        path, name = stored
-        report = clients_import_csv(data=path.read_bytes(), filename=name)
+    report = context.get("report")
+    if isinstance(report, ImportReport):
+        context["changes"] = report.changes[:PREVIEW_ROWS]
+    return TemplateResponse(request, "admin/clients/client/import.html", context, status=status)
+
+
+def _confirm(model_admin: ClientAdmin, request: HttpRequest) -> HttpResponse:
+    stored = _stored_file(request)
+    if stored is None:
+        messages.error(request, _("That upload has expired; please upload the file again."))
+        return HttpResponseRedirect(request.path)
+    path, name = stored
+    try:
+        report = clients_import_csv(path=path, filename=name)
+    finally:
         path.unlink(missing_ok=True)
-        level = messages.WARNING if report.errors or not report.usable else messages.SUCCESS
-        messages.add_message(request, level, report.summary())
-        if not report.errors:
-            return HttpResponseRedirect(reverse("admin:clients_client_changelist"))
-        context.update(report=report, done=True)
-    elif request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            directory = upload_dir()
-            _sweep(directory)
-            file_id = uuid.uuid4()
-            path = directory / f"{file_id.hex}.csv"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            report = clients_import_csv(data=path.read_bytes(), filename=upload.name, dry_run=True)
-            if not report.usable:
-                path.unlink(missing_ok=True)
-            token = signing.dumps({"id": str(file_id), "name": upload.name, "user": request.user.pk}, salt=SALT)
-            context.update(report=report, token=token)
-    context["form"] = form
-    if "report" in context:
-        report = context["report"]
-        context["changes"] = [row for row in report.outcomes if row[2] != "unchanged"][:PREVIEW_ROWS]
-    return TemplateResponse(request, "admin/clients/client/import.html", context)
+        request.session.pop(SESSION_KEY, None)
+    level = messages.WARNING if report.error_count or not report.usable else messages.SUCCESS
+    messages.add_message(request, level, report.summary())
+    if not report.error_count and report.usable:
+        return HttpResponseRedirect(reverse("admin:clients_client_changelist"))
+    return _page(model_admin, request, {"form": ImportUploadForm(), "report": report, "done": True})
+
+
+def _preview(model_admin: ClientAdmin, request: HttpRequest) -> HttpResponse:
+    too_large = getattr(request, "import_too_large", 0)
+    if too_large:
+        refused = {"form": ImportUploadForm(), "upload_error": file_too_large_message(too_large, import_max_bytes())}
+        return _page(model_admin, request, refused)
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(model_admin, request, {"form": form})
+    upload = form.cleaned_data["file"]
+    _forget_previous(request)
+    file_id = uuid.uuid4()
+    path = upload_dir() / f"{file_id.hex}.csv"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    name = str(upload.name or "upload.csv")[:200]
+    report = clients_import_csv(path=path, filename=name, dry_run=True)
+    if not report.usable:
+        path.unlink(missing_ok=True)
+        return _page(model_admin, request, {"form": ImportUploadForm(), "report": report})
+    request.session[SESSION_KEY] = file_id.hex
+    token = signing.dumps({"id": str(file_id), "name": name, "user": request.user.pk}, salt=SALT)
+    return _page(model_admin, request, {"form": ImportUploadForm(), "report": report, "token": token})
+
+
+def import_view(model_admin: ClientAdmin, request: HttpRequest) -> HttpResponse:
+    import_previews_sweep()
+    if request.method == "POST" and request.POST.get("step") == "confirm":
+        return _confirm(model_admin, request)
+    if request.method == "POST":
+        return _preview(model_admin, request)
+    return _page(model_admin, request, {"form": ImportUploadForm()})

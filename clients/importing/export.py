@@ -1,26 +1,19 @@
 """CSV export of clients in the import's own columns, safe to open in a spreadsheet.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would run as a formula in Excel or
-LibreOffice (OWASP "CSV injection"); such cells get a leading ``'``. The importer removes that quote again, so an
-exported file imports back unchanged (phone numbers start with ``+``).
+Every cell goes through ``clients.spreadsheet.cell_safe`` (the portal's one guard against cells a spreadsheet would
+run as a formula) and is quoted; the importer removes the guard again, so an exported file imports back unchanged
+(phone numbers start with ``+``).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
 from clients.importing.parsing import ATTRIBUTE_PREFIX, COLUMNS, LIST_SEPARATOR
 from clients.models import Client
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+from clients.spreadsheet import cell_safe, csv_writer
 
 
 def _services(client: Client) -> str:
@@ -43,7 +36,7 @@ def clients_csv_rows(queryset: QuerySet[Client]) -> Iterator[str]:
     attribute_keys = sorted(
         {key for attributes in queryset.values_list("attributes", flat=True) for key in (attributes or {})}
     )
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield "\ufeff"
     yield writer.writerow([*COLUMNS, *(f"{ATTRIBUTE_PREFIX}{key}" for key in attribute_keys)])
     for client in queryset.order_by("pk").prefetch_related("buckets").iterator(chunk_size=2000):

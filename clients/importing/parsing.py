@@ -1,15 +1,18 @@
-"""Reading a clients CSV: decode, find the separator, check the header, and turn each row into checked values.
+"""Checking each record of a clients CSV: every cell becomes a typed value, or the row is refused with a reason.
 
-Nothing here touches the database. A row either becomes a ``ParsedRow`` or a ``RowProblem`` naming its line.
+Nothing here touches the database. ``checked_rows`` walks the records ``clients.importing.reading`` yields and
+turns each into a ``ParsedRow`` or a ``RowProblem`` naming its line; rows sharing a reference are all refused
+(which one is right cannot be known).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
+from clients.importing.reading import ATTRIBUTE_PREFIX, COLUMNS, REQUIRED_COLUMNS, FileError, Scan, records
 from clients.importing.report import RowProblem
 from clients.services import (
     ClientValueError,
@@ -18,26 +21,9 @@ from clients.services import (
     phone_normalize,
     services_parse,
 )
+from clients.spreadsheet import cell_unguard
 
-REQUIRED_COLUMNS = ("external_ref", "name")
-COLUMNS = (
-    "external_ref",
-    "name",
-    "email",
-    "phone",
-    "language",
-    "services",
-    "buckets",
-    "account",
-    "region",
-    "network",
-    "plan",
-    "tags",
-    "active",
-    "email_consent",
-    "sms_consent",
-)
-ATTRIBUTE_PREFIX = "attr_"
+__all__ = ["ATTRIBUTE_PREFIX", "COLUMNS", "REQUIRED_COLUMNS", "FileError", "ParsedRow", "checked_rows"]
 LIST_SEPARATOR = "|"
 MAX_LENGTHS = {
     "external_ref": 64,
@@ -48,15 +34,9 @@ MAX_LENGTHS = {
     "network": 100,
     "plan": 100,
 }
-_ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _TRUE = {"1", "true", "yes", "y", "on", "oui", "ja"}
 _FALSE = {"0", "false", "no", "n", "off", "non", "nein"}
-
-
-class FileError(ValueError):
-    """The whole file is unusable; nothing is imported."""
 
 
 @dataclass
@@ -70,54 +50,6 @@ class ParsedRow:
     buckets: list[str] = field(default_factory=list)
     # Consent per channel as the file states it: True, False, or absent.
     consent: dict[str, bool] = field(default_factory=dict)
-
-
-@dataclass
-class ParsedFile:
-    rows: list[ParsedRow]
-    errors: list[RowProblem]
-    columns: list[str]
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 text with or without a byte order mark."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise FileError(f"the file is not UTF-8 (line {line}); save it as CSV UTF-8") from None
-
-
-def sniff_delimiter(text: str) -> str:
-    """Comma or semicolon, whichever the header line uses more (spreadsheets in French locales write ';')."""
-    header = text.split("\n", 1)[0]
-    return ";" if header.count(";") > header.count(",") else ","
-
-
-def _header(cells: list[str]) -> list[str]:
-    columns = [cell.strip().lower() for cell in cells]
-    if not any(columns):
-        raise FileError("the first line must name the columns (external_ref, name, …)")
-    seen: set[str] = set()
-    for column in columns:
-        if column in seen:
-            raise FileError(f"column {column!r} appears twice")
-        seen.add(column)
-        if column.startswith(ATTRIBUTE_PREFIX):
-            key = column[len(ATTRIBUTE_PREFIX) :]
-            if not _ATTRIBUTE_KEY.match(key) or "__" in key:
-                raise FileError(f"column {column!r}: attribute names use letters, digits and _")
-        elif column not in COLUMNS:
-            raise FileError(f"unknown column {column!r} (known: {', '.join(COLUMNS)}, attr_<key>)")
-    missing = [column for column in REQUIRED_COLUMNS if column not in seen]
-    if missing:
-        raise FileError(f"required column(s) missing: {', '.join(missing)}")
-    return columns
-
-
-def _unquote(cell: str) -> str:
-    """Undo the export's guard against spreadsheet formulas ("'+336…" back to "+336…")."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_STARTS else cell
 
 
 def _flag(text: str, column: str) -> bool | None:
@@ -196,62 +128,24 @@ def _row(line: int, record: dict[str, str]) -> ParsedRow:
     return row
 
 
-def parse(data: bytes) -> ParsedFile:
-    """Every row checked; rows sharing a reference are all refused (which one is right cannot be known)."""
-    text = decode(data)
-    if not text.strip():
-        raise FileError("the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    try:
-        columns = _header(next(reader))
-    except csv.Error as error:
-        raise FileError(f"line 1: {error}") from None
-    rows: list[ParsedRow] = []
-    errors: list[RowProblem] = []
-    first_line: dict[str, int] = {}
-    duplicated: dict[str, list[int]] = {}
-    line = reader.line_num
-    width = len(columns)
-    while True:
-        start = line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise FileError(f"line {reader.line_num}: {error}") from None
-        line = reader.line_num
-        if not any(cell.strip() for cell in cells):
+def checked_rows(stream: BinaryIO, found: Scan) -> Iterator[ParsedRow | RowProblem]:
+    """Each record of the second pass, checked, in file order; a repeated reference refuses each of its lines."""
+    for item in records(stream, found):
+        if isinstance(item, RowProblem):
+            yield item
             continue
-        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-            errors.append(RowProblem(start, cells[0].strip()[:64], f"{len(cells)} cells but {width} columns"))
-            continue
-        cells = [_unquote(cell) for cell in cells]
-        record = dict(zip(columns, cells + [""] * (width - len(cells)), strict=False))
+        start, record = item
+        record = {column: cell_unguard(cell) for column, cell in record.items()}
         ref = record["external_ref"].strip()
-        if ref in first_line:
-            duplicated.setdefault(ref, [first_line[ref]]).append(start)
-        else:
-            first_line[ref] = start
+        nul = next((column for column, cell in record.items() if "\x00" in cell), None)
+        if nul is not None:  # PostgreSQL stores no NUL: refused here, not by the database
+            yield RowProblem(start, ref.replace("\x00", "")[:64], f"{nul} holds a NUL character")
+            continue
+        lines = found.duplicated.get(ref)
+        if lines:
+            yield RowProblem(start, ref[:64], f"reference {ref[:64]!r} appears on lines {', '.join(map(str, lines))}")
+            continue
         try:
-            rows.append(_row(start, record))
+            yield _row(start, record)
         except ClientValueError as error:
-            errors.append(RowProblem(start, ref[:64], str(error)))
-    if duplicated:
-        for ref, lines in duplicated.items():
-            reason = f"reference {ref!r} appears on lines {', '.join(map(str, lines))}"
-            errors.extend(RowProblem(at, ref, reason) for at in lines)
-        bad = {(ref, at) for ref, lines in duplicated.items() for at in lines}
-        rows = [row for row in rows if (row.external_ref, row.line) not in bad]
-        errors = _dedupe(errors)
-    errors.sort(key=lambda problem: problem.line)
-    return ParsedFile(rows=rows, errors=errors, columns=columns)
-
-
-def _dedupe(errors: list[RowProblem]) -> list[RowProblem]:
-    """One problem per line: a duplicate reference explains the line better than its other faults."""
-    by_line: dict[int, RowProblem] = {}
-    for problem in errors:
-        if problem.line not in by_line or problem.reason.startswith("reference "):
-            by_line[problem.line] = problem
-    return list(by_line.values())
+            yield RowProblem(start, ref[:64], str(error))

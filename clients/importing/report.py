@@ -1,8 +1,15 @@
-"""What an import did (or, in a dry run, would do): totals, the outcome of each row, and each bad row's reason."""
+"""What an import did (or, in a dry run, would do): totals, the rows it changes, and each bad row's reason.
+
+A report stays small whatever the file: it counts every row but keeps only the first ``KEEP_PROBLEMS`` problems and
+the first ``KEEP_CHANGES`` changes for display (a command that wants every row passes ``on_outcome``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+KEEP_PROBLEMS = 1000
+KEEP_CHANGES = 500
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,11 @@ class ImportReport:
     consent_not_restored: int = 0
     memberships_added: int = 0
     buckets_created: list[str] = field(default_factory=list)
+    # The first KEEP_PROBLEMS bad rows, in file order; error_count counts them all.
     errors: list[RowProblem] = field(default_factory=list)
-    # (line, external_ref, "created" | "updated" | "unchanged") for every good row, in file order.
-    outcomes: list[tuple[int, str, str]] = field(default_factory=list)
+    error_count: int = 0
+    # (line, external_ref, "created" | "updated") of the first KEEP_CHANGES rows that change something.
+    changes: list[tuple[int, str, str]] = field(default_factory=list)
     fatal: str = ""
     seconds: float = 0.0
 
@@ -42,6 +51,20 @@ class ImportReport:
     def good_rows(self) -> int:
         return self.created + self.updated + self.unchanged
 
+    @property
+    def errors_not_shown(self) -> int:
+        return self.error_count - len(self.errors)
+
+    def add_problem(self, problem: RowProblem) -> None:
+        self.error_count += 1
+        if len(self.errors) < KEEP_PROBLEMS:
+            self.errors.append(problem)
+
+    def add_outcome(self, line: int, external_ref: str, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome != "unchanged" and len(self.changes) < KEEP_CHANGES:
+            self.changes.append((line, external_ref, outcome))
+
     def summary(self) -> str:
         if self.fatal:
             return f"{self.filename}: not imported: {self.fatal}"
@@ -50,7 +73,7 @@ class ImportReport:
             f"{self.created} created",
             f"{self.updated} updated",
             f"{self.unchanged} unchanged",
-            f"{len(self.errors)} rejected",
+            f"{self.error_count} rejected",
         ]
         extra = []
         if self.consent_withdrawn:

@@ -134,7 +134,7 @@ def test_dry_run_writes_nothing_and_predicts_counts():
     assert not Bucket.objects.exists() and not ConsentEvent.objects.exists()
     real = run(GOOD + ["C-3,New,,,de,sms,Pilot,,,,,,,"])
     assert (real.created, real.updated, real.unchanged) == (dry.created, dry.updated, dry.unchanged)
-    assert real.outcomes == dry.outcomes
+    assert real.changes == dry.changes
 
 
 def test_reimport_is_unchanged_and_missing_columns_keep_values():

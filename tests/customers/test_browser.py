@@ -112,9 +112,10 @@ def test_keyboard_focus_is_visible(phone_page, portal):
     ],
 )
 def test_signup_by_sms_on_a_phone(phone_page, portal, settings, language, labels, submit, confirm, thanks):
-    """A contact signs up with a mobile number, types the SMS code, and lands in their account's bucket."""
+    """A client who left signs up again with the number on file, types the SMS code, and hears from us again."""
     bucket = BucketFactory()
-    BucketMembership.objects.create(bucket=bucket, client=ClientFactory(account="Boulangerie Dupont"))
+    on_file = ClientFactory(account="Boulangerie Dupont", phone="+33611223344", sms_consent=False)
+    BucketMembership.objects.create(bucket=bucket, client=on_file)
     phone_page.goto(f"{portal.url}/c/signup/?lang={language}")
     _check_page(phone_page, language, "signup")
     account, name, mobile = labels
@@ -130,5 +131,5 @@ def test_signup_by_sms_on_a_phone(phone_page, portal, settings, language, labels
     phone_page.get_by_role("heading", name=thanks).wait_for()
     _check_page(phone_page, language, "signup-done")
     created = Client.objects.get(phone="+33611223344")
-    assert created.sms_consent is True and created.language == language
+    assert created.pk == on_file.pk and created.sms_consent is True and created.language == language
     assert list(created.buckets.all()) == [bucket]

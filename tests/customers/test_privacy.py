@@ -7,7 +7,7 @@ from django.apps import apps
 
 from clients.consent import consent_set
 from clients.models import BucketMembership, Client, ConsentEvent
-from tests.factories import BucketFactory, ClientFactory
+from tests.factories import BucketFactory, ClientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +98,48 @@ def test_erase_asks_then_removes_the_client_and_keeps_anonymous_counts(admin_cli
     assert len(rows) == 2
     assert all(r["client_id"] is None and r["destination"] == r["body"] == r["subject"] == "" for r in rows)
     assert sorted(r["state"] for r in rows) == ["delivered", "delivered"]
+
+
+@pytest.mark.parametrize("group", ["Viewers", "Ops", "Approvers"])
+def test_privacy_actions_need_their_own_permissions(client, group):
+    """Reading clients is not exporting them: Viewers, Ops and Approvers see no privacy action and cannot run one."""
+    customer = ClientFactory(name="Not yours")
+    _messages_for(customer)
+    client.force_login(UserFactory(groups=[group], is_staff=True))
+    listing = client.get("/admin/clients/client/")
+    assert listing.status_code == 200
+    form = listing.context["action_form"]
+    actions = [name for name, _label in form.fields["action"].choices] if form else []
+    assert "export_clients" not in actions and "erase_clients" not in actions
+    for action in ("export_clients", "erase_clients"):
+        response = client.post(
+            "/admin/clients/client/", {"action": action, "confirm_erase": "yes", "_selected_action": [customer.pk]}
+        )
+        assert response.get("Content-Disposition") is None and b"Fibre outage North" not in response.content
+    assert Client.objects.filter(pk=customer.pk).exists()
+
+
+def test_privacy_services_check_the_permission_too(admin_user):
+    """The service refuses a user without the permission, whatever door it is called from."""
+    from django.core.exceptions import PermissionDenied
+
+    from notifications.privacy import client_erase, client_export_data
+
+    customer = ClientFactory()
+    viewer = UserFactory(groups=["Viewers"], is_staff=True)
+    with pytest.raises(PermissionDenied):
+        client_export_data(client=customer, by=viewer)
+    with pytest.raises(PermissionDenied):
+        client_erase(client=customer, by=viewer)
+    assert Client.objects.filter(pk=customer.pk).exists()
+    assert client_export_data(client=customer, by=admin_user)["client"]["id"] == customer.pk
+
+
+def test_admins_group_holds_the_privacy_permissions(client):
+    """The Admins group may export and erase; the permissions are named for what they allow."""
+    customer = ClientFactory()
+    admin_member = UserFactory(groups=["Admins"], is_staff=True)
+    assert admin_member.has_perm("clients.export_client_data") and admin_member.has_perm("clients.erase_client_data")
+    client.force_login(admin_member)
+    response = client.post("/admin/clients/client/", {"action": "export_clients", "_selected_action": [customer.pk]})
+    assert response.status_code == 200 and json.loads(response.content)["client"]["id"] == customer.pk

@@ -51,13 +51,13 @@ def acme():
     return bucket
 
 
-def test_email_signup_for_a_known_account_creates_the_client_only_after_the_link(
-    client, acme, django_capture_on_commit_callbacks
+def test_email_signup_for_an_unknown_account_creates_nothing_before_the_link(
+    client, django_capture_on_commit_callbacks
 ):
-    """The request stores no client or consent; following the link (POST) creates it, with consent and buckets."""
-    response = _start(client, django_capture_on_commit_callbacks)
+    """The request stores no client or consent; the link is a POST; the confirmed request waits for an admin."""
+    response = _start(client, django_capture_on_commit_callbacks, account_ref="NEWCO")
     assert response.status_code == 302
-    assert Client.objects.filter(email="zoe@acme.example").count() == 0
+    assert not Client.objects.exists()
     assert not ConsentEvent.objects.exists()
     [message] = outbox.sent
     assert message["channel"] == "email" and message["destination"] == "zoe@acme.example"
@@ -68,22 +68,119 @@ def test_email_signup_for_a_known_account_creates_the_client_only_after_the_link
 
     page = client.get(_link_path())
     assert page.status_code == 200 and "Oui, envoyez-moi les avis d'incident" in page.content.decode()
-    assert not Client.objects.filter(email="zoe@acme.example").exists()  # a link scanner's GET confirms nothing
+    signup.refresh_from_db()
+    assert signup.email_confirmed_at is None  # a link scanner's GET confirms nothing
 
     done = client.post(_link_path())
     assert done.status_code == 200 and "Merci, c'est confirmé" in done.content.decode()
-    created = Client.objects.get(email="zoe@acme.example")
-    assert (created.account, created.language, created.uses_sms_service) == ("ACME Corp", "fr", True)
-    assert (created.email_consent, created.sms_consent) == (True, False)
-    assert list(created.buckets.all()) == [acme]
-    event = ConsentEvent.objects.get(client=created)
-    assert (event.channel, event.action, event.source) == ("email", "given", "signup")
     signup.refresh_from_db()
-    assert signup.state == SignupRequest.State.CONFIRMED and signup.client == created
+    assert signup.state == SignupRequest.State.AWAITING_APPROVAL and signup.email_confirmed_at is not None
+    assert not Client.objects.exists() and not ConsentEvent.objects.exists()
+
+
+@pytest.mark.parametrize("named_by", ["account", "external_ref"])
+def test_a_stranger_naming_a_known_client_does_not_join_it(client, acme, django_capture_on_commit_callbacks, named_by):
+    """Typing a known company name or client reference with one's own address proves nothing about that client:
+    after the link, no client is created or changed and no bucket is joined; an admin decides."""
+    known = Client.objects.get(account="ACME Corp")
+    reference = "acme corp" if named_by == "account" else known.external_ref.lower()
+    _start(client, django_capture_on_commit_callbacks, account_ref=reference, email="mallory@evil.example")
+    [message] = outbox.sent
+    assert message["destination"] == "mallory@evil.example"
+    client.post(_link_path())
+    signup = SignupRequest.objects.get()
+    assert signup.state == SignupRequest.State.AWAITING_APPROVAL and signup.client is None
+    assert not Client.objects.filter(email="mallory@evil.example").exists()
+    assert Client.objects.count() == 1 and list(acme.clients.all()) == [known]
+    assert not ConsentEvent.objects.exists()
+
+
+def test_the_client_on_file_proves_control_and_gets_its_consent_back(client, acme, django_capture_on_commit_callbacks):
+    """A client who left and signs up again with the address on file confirms at that address: consent comes back
+    on the same client, which keeps its buckets and its registry data; nothing new is created."""
+    known = Client.objects.get(account="ACME Corp")
+    Client.objects.filter(pk=known.pk).update(email="Zoe@Acme.example", email_consent=False, name="Zoé (billing)")
+    _start(client, django_capture_on_commit_callbacks, account_ref=known.external_ref, email="zoe@acme.example")
+    [message] = outbox.sent
+    assert message["destination"].lower() == "zoe@acme.example"
+    done = client.post(_link_path())
+    assert done.status_code == 200
+    known.refresh_from_db()
+    assert known.email_consent is True and known.name == "Zoé (billing)" and known.language == "fr"
+    assert Client.objects.count() == 1 and list(known.buckets.all()) == [acme]
+    event = ConsentEvent.objects.get(client=known)
+    assert (event.channel, event.action, event.source) == ("email", "given", "signup")
+    signup = SignupRequest.objects.get()
+    assert signup.state == SignupRequest.State.CONFIRMED and signup.client == known
+
+
+def test_a_number_not_on_file_waits_even_after_the_email_proved_control(
+    client, acme, django_capture_on_commit_callbacks
+):
+    """The email on file gives email consent back; a new mobile number for that client waits for an admin."""
+    known = Client.objects.get(account="ACME Corp")
+    Client.objects.filter(pk=known.pk).update(email="zoe@acme.example", phone="+33600000001", sms_consent=False)
+    sent_page = _start(
+        client,
+        django_capture_on_commit_callbacks,
+        account_ref="ACME Corp",
+        email="zoe@acme.example",
+        phone="+33612345678",
+    )["Location"]
+    client.post(_link_path())
+    client.post(sent_page, {"code": _code()})
+    known.refresh_from_db()
+    assert known.phone == "+33600000001" and known.sms_consent is False
+    signup = SignupRequest.objects.get()
+    assert signup.state == SignupRequest.State.AWAITING_APPROVAL and signup.client == known
+
+
+def test_the_visitor_sees_the_same_pages_whatever_the_reference(client, acme, django_capture_on_commit_callbacks):
+    """On file, known but not on file, unknown: the same answer at every step, so the form enumerates nothing."""
+    known = Client.objects.get(account="ACME Corp")
+    Client.objects.filter(pk=known.pk).update(email="a@acme.example")
+    pages = []
+    for reference, email in (
+        ("ACME Corp", "a@acme.example"),
+        ("ACME Corp", "b@acme.example"),
+        ("NOPE-1", "c@x.example"),
+    ):
+        outbox.sent.clear()
+        started = _start(client, django_capture_on_commit_callbacks, account_ref=reference, email=email)
+        sent = client.get(started["Location"]).content.decode().replace(email[0] + "•••", "X")
+        sent = sent.replace(email.split("@")[1], "DOMAIN")
+        asked = client.get(_link_path()).content.decode().replace(email[0] + "•••", "X")
+        asked = asked.replace(email.split("@")[1], "DOMAIN")
+        done = client.post(_link_path()).content.decode()
+        pages.append((started.status_code, _strip_ids(sent), _strip_ids(asked), done))
+    assert pages[0] == pages[1] == pages[2]
+    assert [s.state for s in SignupRequest.objects.order_by("created_at")] == [
+        "confirmed",
+        "awaiting_approval",
+        "awaiting_approval",
+    ]
+
+
+def _strip_ids(html: str) -> str:
+    return re.sub(r"/c/signup/[^\"]+", "/c/signup/ID", re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html))
+
+
+def test_admin_approval_of_a_known_account_adds_the_newcomer_to_its_buckets(
+    client, acme, django_capture_on_commit_callbacks, admin_user
+):
+    """An admin who vouches for a colleague of a known account creates the client in that account's buckets."""
+    _start(client, django_capture_on_commit_callbacks, email="new.colleague@acme.example")
+    client.post(_link_path())
+    pending = SignupRequest.objects.get()
+    assert signup_approve(signup=pending, by=admin_user) is not None
+    created = Client.objects.get(email="new.colleague@acme.example")
+    assert created.account == "ACME Corp" and list(created.buckets.all()) == [acme]
+    assert (created.email_consent, created.sms_consent) == (True, False)
 
 
 def test_sms_signup_confirms_with_the_code(client, acme, django_capture_on_commit_callbacks):
-    """A mobile-only sign-up gets a 6-digit code by SMS; the right code gives SMS consent."""
+    """A mobile-only sign-up gets a 6-digit code by SMS; the right code proves the number on file: SMS consent."""
+    Client.objects.filter(account="ACME Corp").update(phone="+33612345678", sms_consent=False, email_consent=False)
     response = _start(client, django_capture_on_commit_callbacks, email="", phone="06 12 34 56 78")
     sent_page = response["Location"]
     [message] = outbox.sent
@@ -92,7 +189,7 @@ def test_sms_signup_confirms_with_the_code(client, acme, django_capture_on_commi
     done = client.post(sent_page, {"code": _code()})
     assert done.status_code == 200 and "Merci, c'est confirmé" in done.content.decode()
     created = Client.objects.get(phone="+33612345678")
-    assert (created.sms_consent, created.email_consent) == (True, False)
+    assert (created.sms_consent, created.email_consent) == (True, False) and Client.objects.count() == 1
     assert ConsentEvent.objects.get(client=created).channel == "sms"
 
 
@@ -111,18 +208,10 @@ def test_wrong_codes_are_limited_to_five(client, acme, django_capture_on_commit_
     assert SignupRequest.objects.get().code_attempts == 5
 
 
-def test_unknown_account_waits_for_approval_and_answers_the_same(
-    client, acme, django_capture_on_commit_callbacks, admin_user
-):
-    """An unknown reference gives the same pages as a known one; the client appears only when an admin approves."""
-    known = _start(client, django_capture_on_commit_callbacks, email="a@acme.example")
-    known_sent = client.get(known["Location"]).content.decode().replace("a•••", "X")
-    known_done = client.post(_link_path()).content.decode()
-    outbox.sent.clear()
-    unknown = _start(client, django_capture_on_commit_callbacks, account_ref="NOPE-404", email="b@acme.example")
-    unknown_sent = client.get(unknown["Location"]).content.decode().replace("b•••", "X")
-    unknown_done = client.post(_link_path()).content.decode()
-    assert known_sent == unknown_sent and known_done == unknown_done
+def test_unknown_account_is_created_when_an_admin_approves(client, django_capture_on_commit_callbacks, admin_user):
+    """An unknown reference waits after the link; the admin's Approve action creates the client with its consent."""
+    _start(client, django_capture_on_commit_callbacks, account_ref="NOPE-404", email="b@acme.example")
+    client.post(_link_path())
     assert not Client.objects.filter(email="b@acme.example").exists()
     pending = SignupRequest.objects.get(account_ref="NOPE-404")
     assert pending.state == SignupRequest.State.AWAITING_APPROVAL
@@ -148,7 +237,7 @@ def test_reject_blanks_the_contact_details(client, django_capture_on_commit_call
     client.post("/admin/clients/signuprequest/", {"action": "reject_signups", "_selected_action": [signup.pk]})
     signup.refresh_from_db()
     assert (signup.state, signup.email, signup.phone) == ("rejected", "", "")
-    assert signup_approve(signup=signup) is None
+    assert signup_approve(signup=signup, by=admin_user) is None
     assert not Client.objects.filter(account="UNKNOWN").exists()
 
 
@@ -191,3 +280,29 @@ def test_expired_link_and_code_store_nothing(client, acme, django_capture_on_com
 def test_forged_confirmation_link_is_400(client):
     """A made-up token finds nothing."""
     assert client.get("/c/signup/confirm/made-up-token/").status_code == 400
+
+
+def test_deciding_a_sign_up_needs_its_permission_in_the_service_too(client, django_capture_on_commit_callbacks):
+    """Approve and reject are refused to a user without 'change sign-up request'; the Admins group holds it."""
+    from django.core.exceptions import PermissionDenied
+
+    from clients.signup import signup_reject
+    from tests.factories import UserFactory
+
+    _start(client, django_capture_on_commit_callbacks, account_ref="NEWCO", email="n@newco.example")
+    client.post(_link_path())
+    pending = SignupRequest.objects.get()
+    viewer = UserFactory(username="vera", groups=["Viewers"], is_staff=True)
+    with pytest.raises(PermissionDenied):
+        signup_approve(signup=pending, by=viewer)
+    with pytest.raises(PermissionDenied):
+        signup_reject(signup=pending, by=viewer)
+    pending.refresh_from_db()
+    assert pending.state == SignupRequest.State.AWAITING_APPROVAL
+    admin_member = UserFactory(username="adele", groups=["Admins"], is_staff=True)
+    client.force_login(admin_member)
+    listing = client.get("/admin/clients/signuprequest/")
+    assert listing.status_code == 200 and "NEWCO" in listing.content.decode()
+    client.post("/admin/clients/signuprequest/", {"action": "approve_signups", "_selected_action": [pending.pk]})
+    pending.refresh_from_db()
+    assert pending.state == SignupRequest.State.APPROVED and pending.decided_by == admin_member

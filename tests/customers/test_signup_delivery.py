@@ -5,13 +5,15 @@ import re
 import pytest
 
 from clients.models import SignupRequest
+from notifications import signup_delivery
 from notifications.providers import reset_providers
+from tests.customers import outbox
 
 
 @pytest.fixture
-def real_sender(settings, sandbox_settings):
-    """The default SIGNUP_SENDER, the Infobip provider, pointed at the sandbox."""
-    settings.SIGNUP_SENDER = "notifications.signup_delivery.deliver"
+def real_sender(settings, sandbox_settings, monkeypatch):
+    """The real delivery, the Infobip provider, pointed at the sandbox."""
+    monkeypatch.setattr(signup_delivery, "deliver", outbox.real_deliver)
     settings.NOTIFICATIONS_PROVIDER = "notifications.providers.infobip.InfobipProvider"
     reset_providers()
     yield sandbox_settings

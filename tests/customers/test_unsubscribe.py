@@ -117,6 +117,19 @@ def test_language_switcher_overrides_the_page_language(client):
     assert 'lang="en"' in page and "Stop receiving outage notices by email?" in page
 
 
+def test_the_unsubscribe_url_takes_a_one_click_post():
+    """The URL put in List-Unsubscribe opts the client out of email on an RFC 8058 POST with no cookie or token."""
+    customer = ClientFactory()
+    value = links.unsubscribe_url(customer.pk, "email")
+    assert value.startswith("http") and "/c/unsubscribe/" in value
+    response = HttpClient(enforce_csrf_checks=True).post(
+        _path(value), data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.email_consent is False
+
+
 def test_every_configured_language_has_the_page(client, settings):
     """Each language in settings.LANGUAGES renders the page translated, with its lang attribute."""
     customer = ClientFactory()

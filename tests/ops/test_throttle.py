@@ -81,3 +81,38 @@ def test_forwarded_address_is_used_only_behind_trusted_proxies(settings):
         )
     assert login_lock_remaining(username="alice", address="203.0.113.9") > 0
     assert login_lock_remaining(username="alice", address="172.16.0.1") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "spelling"), [("/accounts/login/", "ｏｐｓ２"), ("/admin/login/", "OPS2"), ("/accounts/login/", "Ops2 ")]
+)
+def test_another_spelling_of_a_locked_username_is_locked_too(path, spelling):
+    """Django logs 'ｏｐｓ２' (fullwidth) in as 'ops2' (NFKC): the throttle counts them as one username."""
+    UserFactory(username="ops2", is_staff=True, is_superuser=True)
+    for _ in range(3):
+        attempt("ops2", "wrong", path=path)
+    response = attempt(spelling, PASSWORD, path=path)
+    assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
+
+
+def test_failures_spread_over_usernames_exhaust_the_address(settings):
+    """One address guessing across many usernames is stopped by its own budget, with the same clear message."""
+    settings.LOGIN_THROTTLE_IP_ATTEMPTS = 6
+    UserFactory(username="carol")
+    for n in range(6):
+        assert attempt(f"user{n}", "wrong").status_code == 200  # two below the per-username limit each
+    response = attempt("carol", PASSWORD)
+    assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
+    assert attempt("carol", PASSWORD, address="10.0.0.9").status_code == 302  # another address is not affected
+
+
+def test_a_success_does_not_refill_the_address_budget(settings):
+    """An attacker with one valid account cannot reset the address budget by logging in between guesses."""
+    settings.LOGIN_THROTTLE_IP_ATTEMPTS = 4
+    UserFactory(username="mallory")
+    for n in range(2):
+        attempt(f"victim{n}", "wrong")
+    assert attempt("mallory", PASSWORD).status_code == 302
+    for n in range(2):
+        attempt(f"victim{n + 2}", "wrong")
+    assert attempt("mallory", PASSWORD).status_code == 429

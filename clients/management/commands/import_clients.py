@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clients.importing import clients_import_csv
 
@@ -12,21 +13,29 @@ from clients.importing import clients_import_csv
 class Command(BaseCommand):
     help = "Import clients from a CSV file (upsert by external_ref). Columns: see docs/clients.md."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="CSV file, UTF-8 (with or without BOM), comma or semicolon separated")
         parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
 
-    def handle(self, *args, path: str, dry_run: bool, verbosity: int, **options) -> None:
+    def handle(self, *args: Any, path: str, dry_run: bool, verbosity: int, **options: Any) -> None:
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"{path}: no such file")
-        report = clients_import_csv(data=file.read_bytes(), filename=file.name, dry_run=dry_run)
+        outcomes: list[tuple[int, str]] = []
+
+        def heard(line: int, ref: str, outcome: str) -> None:
+            outcomes.append((line, f"line {line} ({ref}): {outcome}"))
+
+        # Read as a stream, in chunks: memory does not grow with the file (no size limit here, unlike the admin).
+        report = clients_import_csv(
+            path=file, filename=file.name, dry_run=dry_run, on_outcome=heard if verbosity >= 2 else None
+        )
         if not report.usable:
             raise CommandError(report.summary())
         lines = [(problem.line, self.style.WARNING(f"{problem} — rejected")) for problem in report.errors]
-        if verbosity >= 2:
-            lines += [(line, f"line {line} ({ref}): {outcome}") for line, ref, outcome in report.outcomes]
-        for _line, text in sorted(lines, key=lambda item: item[0]):
+        for _line, text in sorted([*lines, *outcomes], key=lambda item: item[0]):
             self.stdout.write(text)
+        if report.errors_not_shown:
+            self.stdout.write(self.style.WARNING(f"… and {report.errors_not_shown} more rejected rows"))
         style = self.style.WARNING if report.errors else self.style.SUCCESS
         self.stdout.write(style(("DRY RUN, nothing written. " if dry_run else "") + report.summary()))

@@ -1,18 +1,26 @@
 """What the business holds about a client, for a subject-access export, and erasure that keeps the counts.
 
-Messages belong to the notifications app, which clients may not import; they are reached through
-``apps.get_model`` so the import direction stays campaigns → notifications → clients.
+It spans a client (``clients``) and the messages sent to it (``notifications``), so it lives here, where both are
+in reach by plain imports. Each needs its own permission, checked here as well as in the admin:
+``clients.export_client_data`` and ``clients.erase_client_data`` (the Admins group holds both). Reading clients
+(Viewers) is not enough: an export carries every message and address of the client.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from clients.models import Client, SignupRequest
+from notifications.models import DeliveryReport, Message
 
+EXPORT_PERMISSION = "clients.export_client_data"
+ERASE_PERMISSION = "clients.erase_client_data"
 CLIENT_FIELDS = (
     "id",
     "external_ref",
@@ -41,14 +49,21 @@ CLIENT_FIELDS = (
 )
 
 
+def _require(user: AbstractBaseUser | AnonymousUser, permission: str) -> None:
+    allowed = isinstance(user, PermissionsMixin) and user.is_active and user.has_perm(permission)
+    if not allowed:
+        raise PermissionDenied(f"{permission} is needed")
+
+
 def _plain(value: object) -> object:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else value
 
 
-def client_export_data(*, client: Client) -> dict:
+def client_export_data(*, client: Client, by: AbstractBaseUser | AnonymousUser) -> dict[str, Any]:
     """Everything held about one client: fields, buckets, consent history, sign-ups and the messages sent."""
-    message_model = apps.get_model("notifications", "Message")
-    messages = message_model.objects.filter(client=client).select_related("send").order_by("created_at", "id")
+    _require(by, EXPORT_PERMISSION)
+    messages = Message.objects.filter(client=client).select_related("send").order_by("created_at", "id")
     return {
         "exported_at": timezone.now().isoformat(),
         "client": {name: _plain(getattr(client, name)) for name in CLIENT_FIELDS},
@@ -93,12 +108,11 @@ def client_export_data(*, client: Client) -> dict:
 
 
 @transaction.atomic
-def client_erase(*, client: Client) -> dict[str, int]:
+def client_erase(*, client: Client, by: AbstractBaseUser | AnonymousUser) -> dict[str, int]:
     """Delete a client and every personal trace, keeping its messages as anonymous rows for delivery counts."""
-    message_model = apps.get_model("notifications", "Message")
-    report_model = apps.get_model("notifications", "DeliveryReport")
-    messages = message_model.objects.filter(client=client)
-    reports = report_model.objects.filter(message__in=messages).update(payload={})
+    _require(by, ERASE_PERMISSION)
+    messages = Message.objects.filter(client=client)
+    reports = DeliveryReport.objects.filter(message__in=messages).update(payload={})
     anonymised = messages.update(client=None, destination="", subject="", body="", html="", error_text="")
     signups, _ = SignupRequest.objects.filter(client=client).delete()
     consent_events = client.consent_events.count()
