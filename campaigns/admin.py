@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident, MessageTemplate, TemplateVersion
+from campaigns.services.templates import template_defaults_claim
 
 
 @admin.register(Incident)
@@ -60,14 +63,28 @@ class CampaignAdmin(admin.ModelAdmin):
 class TemplateVersionInline(admin.StackedInline):
     model = TemplateVersion
     extra = 0
+    fields = ("language", "is_default", "sms_text", "email_subject", "email_text", "email_html")
 
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "updated_at")
+    """A version ticked "default for its kind in this language" takes the mark from any other of that kind."""
+
+    list_display = ("name", "kind", "default_languages", "updated_at")
     list_filter = ("kind",)
     search_fields = ("name", "description")
     inlines = (TemplateVersionInline,)
+
+    @admin.display(description="Default text in")
+    def default_languages(self, obj: MessageTemplate) -> str:
+        return ", ".join(version.language for version in obj.versions.all() if version.is_default) or "–"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MessageTemplate]:
+        return super().get_queryset(request).prefetch_related("versions")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        template_defaults_claim(form.instance)
 
 
 @admin.register(CampaignEvent)

@@ -25,7 +25,12 @@ OPERATOR_LABELS = {
 }
 CLIENT_ID = re.compile(r"[0-9]{1,18}")
 MAX_LISTED_CLIENTS = 50_000
-MATCH_CHOICES = [("all", _("all conditions (AND)")), ("any", _("any condition (OR)"))]
+MATCH_CHOICES = [("all", _("All conditions (AND)")), ("any", _("Any condition (OR)"))]
+# The affected services of the Incident step (campaigns/forms/incident.py) and the built-in audience each suggests.
+SERVICE_AUDIENCES = {
+    "SMS service": BuiltinAudience.SMS_CLIENTS.value,
+    "Email service": BuiltinAudience.EMAIL_CLIENTS.value,
+}
 
 
 class ConditionForm(forms.Form):
@@ -123,14 +128,20 @@ class AudienceForm(forms.Form):
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
+        """The saved audience; before it was ever saved, the built-in audience of the affected services and the
+        channels those clients can be reached on (``suggested_audience``)."""
         audience = campaign.audience or {}
+        builtin, channels = audience.get("builtin") or [], campaign.channels or []
+        if not audience and campaign.parent_id is None:
+            builtin = suggested_builtin(campaign.incident.services)
+            channels = channels or reachable_channels(campaign, {"builtin": builtin} if builtin else {})
         return {
-            "builtin": audience.get("builtin") or [],
+            "builtin": builtin,
             "buckets": audience.get("buckets") or [],
             "segment": audience.get("segment"),
             "match": audience.get("match") or "all",
             "csv_clients": ",".join(map(str, audience.get("clients") or [])),
-            "channels": campaign.channels or [],
+            "channels": channels,
             "mandatory": campaign.mandatory,
         }
 
@@ -207,6 +218,17 @@ class AudienceForm(forms.Form):
             definition["match"] = data.get("match") or "all"
             definition["conditions"] = conditions
         return definition
+
+
+def suggested_builtin(services: list[str]) -> list[str]:
+    """The built-in audiences of the affected services: an SMS outage suggests "SMS clients"."""
+    return [SERVICE_AUDIENCES[service] for service in SERVICE_AUDIENCES if service in services]
+
+
+def reachable_channels(campaign: Campaign, definition: dict[str, Any]) -> list[str]:
+    """The channels on which someone in the audience (everyone when none is chosen) can be reached."""
+    counts = audience_counts(definition, list(Channel.values), notice_kind=NOTICE_KIND_FOR.get(campaign.kind, ""))
+    return [channel for channel in Channel.values if counts.per_channel[channel].eligible]
 
 
 def field_suggestions() -> list[str]:

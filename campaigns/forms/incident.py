@@ -15,6 +15,14 @@ from campaigns.models import Incident, IncidentKind, Severity
 SERVICES = [("SMS service", _("SMS service")), ("Email service", _("Email service"))]
 
 
+class ServicesField(forms.MultipleChoiceField):
+    """Marked required (a ticked service or one named in the next field); the form's ``clean`` checks which."""
+
+    def validate(self, value: Any) -> None:
+        if value:
+            super().validate(value)
+
+
 class IncidentForm(forms.Form):
     title = forms.CharField(
         label=_("What happened?"),
@@ -24,8 +32,8 @@ class IncidentForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind of notice"), choices=IncidentKind.choices, initial=IncidentKind.OUTAGE, widget=forms.RadioSelect
     )
-    services = forms.MultipleChoiceField(
-        label=_("Affected services"), choices=SERVICES, required=False, widget=forms.CheckboxSelectMultiple
+    services = ServicesField(
+        label=_("Affected services"), choices=SERVICES, required=True, widget=forms.CheckboxSelectMultiple
     )
     other_services = forms.CharField(
         label=_("Other affected services"),

@@ -24,7 +24,13 @@ class MessageTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.template = template
         self.languages = [code for code, _name in settings.LANGUAGES]
+        names = dict(settings.LANGUAGES)
         for language in self.languages:
+            self.fields[f"{language}_is_default"] = forms.BooleanField(
+                label=_("Default text in %(language)s for new notices of this kind") % {"language": names[language]},
+                required=False,
+                help_text=_("The outage form fills it in as soon as the kind is chosen (it replaces another default)."),
+            )
             for channel, parts in CHANNEL_FIELDS.items():
                 for part, label in parts:
                     widget = forms.TextInput() if part == "subject" else forms.Textarea(attrs={"rows": 3})
@@ -46,12 +52,14 @@ class MessageTemplateForm(forms.Form):
             "sms_stop_line": template.sms_stop_line,
         }
         for version in template.versions.all():
+            initial[f"{version.language}_is_default"] = version.is_default
             for channel, values in version.as_content().items():
                 for part, value in values.items():
                     initial[field_name(version.language, channel, part)] = value
         return initial
 
-    def language_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def language_fields(self) -> list[tuple[str, list[forms.BoundField], forms.BoundField]]:
+        """(language name, its text fields, its "default for the kind" box) per language."""
         names = dict(settings.LANGUAGES)
         return [
             (
@@ -61,6 +69,7 @@ class MessageTemplateForm(forms.Form):
                     for channel, parts in CHANNEL_FIELDS.items()
                     for part, _label in parts
                 ],
+                self[f"{language}_is_default"],
             )
             for language in self.languages
         ]
@@ -90,5 +99,9 @@ class MessageTemplateForm(forms.Form):
                     content.setdefault(language, {})[channel] = values
         if not content and not self.errors:
             raise forms.ValidationError(_("Write the message in at least one language."))
+        data["defaults"] = [language for language in self.languages if data.get(f"{language}_is_default")]
+        for language in data["defaults"]:
+            if language not in content:
+                self.add_error(f"{language}_is_default", _("Write this language's text to make it the default."))
         data["content"] = content
         return data

@@ -36,9 +36,14 @@ class Severity(models.TextChoices):
 
 
 class Incident(models.Model):
-    """What broke. Every notice about it (first, updates, resolved) belongs to one incident: its thread."""
+    """What broke. Every notice about it (first, updates, resolved) belongs to one incident: its thread.
+
+    An incident made with a draft is a draft too: it opens when its first notice goes out (incidents.py), so an
+    abandoned draft never shows as an open incident.
+    """
 
     class Status(models.TextChoices):
+        DRAFT = "draft", _("not sent yet")
         OPEN = "open", _("open")
         RESOLVED = "resolved", _("resolved")
 
@@ -82,7 +87,11 @@ class MessageTemplate(models.Model):
 
 
 class TemplateVersion(models.Model):
-    """One language of a template: the SMS text and the email subject, plain text and HTML."""
+    """One language of a template: the SMS text and the email subject, plain text and HTML.
+
+    ``is_default`` makes it the text a new notice of the template's kind starts from in that language (one per kind
+    and language: campaigns/services/templates.py keeps it so).
+    """
 
     template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="versions")
     language = models.CharField(_("language"), max_length=8)
@@ -90,6 +99,11 @@ class TemplateVersion(models.Model):
     email_subject = models.CharField(_("email subject"), max_length=300, blank=True)
     email_text = models.TextField(_("email plain text"), blank=True)
     email_html = models.TextField(_("email HTML"), blank=True)
+    is_default = models.BooleanField(
+        _("default for its kind in this language"),
+        default=False,
+        help_text=_("New notices of the template's kind start from this text in this language."),
+    )
 
     class Meta:
         ordering = ("template", "language")
@@ -125,6 +139,7 @@ class Campaign(models.Model):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
         FAILED = "failed", _("failed")
+        DISCARDED = "discarded", _("discarded")
 
     class SendMode(models.TextChoices):
         NOW = "now", _("Send now")
@@ -162,7 +177,10 @@ class Campaign(models.Model):
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
-    audience_size = models.PositiveIntegerField(default=0, help_text=_("Recipients counted at confirmation."))
+    audience_size = models.PositiveIntegerField(
+        default=0,
+        help_text=_("People (distinct clients) counted at confirmation, and again when the main send starts."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

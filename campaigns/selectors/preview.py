@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import QueryDict
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services.reach import campaign_notice_kind
-from clients.models import Bucket, BuiltinAudience, Segment
+from clients.models import Bucket, BuiltinAudience, Segment, TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.content import render_message
 from notifications.models import Message
@@ -99,6 +100,23 @@ def recipient_samples(campaign: Campaign) -> list[dict[str, Any]]:
     return samples
 
 
+def sample_tabs(samples: list[dict[str, Any]], languages: dict[str, str]) -> list[dict[str, Any]]:
+    """The samples as tabs, one per language (then 'other languages') and channel: each language's SMS, then email."""
+    tabs: dict[str, dict[str, Any]] = {}
+    for sample in samples:
+        group, channel = str(sample["group"]), str(sample["channel"])
+        reads = str(sample["rendered"].language)
+        own = group in languages
+        name = languages[group] if own else f"Other languages → {languages.get(reads, reads)}"
+        key = f"{group if own else 'other'}-{channel}"
+        label = f"{name} · {'SMS' if channel == 'sms' else 'Email'}"
+        tab = tabs.setdefault(key, {"key": key, "label": label, "channel": channel, "group": group, "samples": []})
+        tab["samples"].append(sample)
+    groups = list(dict.fromkeys(tab["group"] for tab in tabs.values()))
+    channels = ("sms", "email")
+    return sorted(tabs.values(), key=lambda tab: (groups.index(tab["group"]), channels.index(tab["channel"])))
+
+
 def recipients_context(campaign: Campaign, params: QueryDict, search: str) -> dict[str, Any]:
     """The first recipients the audience matches, searchable and paginated, and why any channel excludes them."""
     kind = campaign_notice_kind(campaign)
@@ -129,10 +147,14 @@ def recipients_context(campaign: Campaign, params: QueryDict, search: str) -> di
 
 
 def latest_test_summary(campaign: Campaign) -> dict[str, Any] | None:
+    """The latest test send: each colleague's message with the language and channel they got, and how it went."""
     link = CampaignSend.objects.filter(campaign=campaign, role=CampaignSend.Role.TEST).order_by("-id").first()
     if link is None:
         return None
     rows = list(Message.objects.filter(send_id=link.send_id).select_related("test_recipient").order_by("id"))
+    names = dict(settings.LANGUAGES)
+    for row in rows:
+        row.language_name = names.get(row.language, row.language)  # type: ignore[attr-defined]
     return {
         "send": link.send,
         "messages": rows,
@@ -141,3 +163,20 @@ def latest_test_summary(campaign: Campaign) -> dict[str, Any] | None:
         "pending": sum(not m.is_final for m in rows),
         "total": len(rows),
     }
+
+
+def test_language_note(campaign: Campaign) -> str:
+    """Which of the notice's languages no active colleague reads (their text is not tested), in words."""
+    written = [language for language in campaign.content if language]
+    read = set(TestRecipient.objects.filter(is_active=True).values_list("language", flat=True))
+    missing = [language for language in written if language not in read]
+    if not written or not missing:
+        return ""
+    names = dict(settings.LANGUAGES)
+    listed = ", ".join(str(names.get(language, language)) for language in missing)
+    return (
+        f"No colleague here reads {listed}: each gets the text of their own language, so check {listed} on the preview."
+    )
+
+
+test_language_note.__test__ = False  # type: ignore[attr-defined]

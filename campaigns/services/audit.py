@@ -40,6 +40,9 @@ class Action:
     RETRIED = "retried"
     FOLLOW_UP_DRAFTED = "follow_up_drafted"
     INCIDENT_RESOLVED = "incident_resolved"
+    DISCARDED = "discarded"
+    DUPLICATED = "duplicated"
+    EMPTY_ACCEPTED = "empty_accepted"
 
 
 # Actions after which the person who did them may not approve the notice.

@@ -21,12 +21,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend, Incident, IncidentKind, MessageTemplate
+from campaigns.selectors.gaps import EmptyPlaceholder, campaign_empty_placeholders
 from campaigns.services import approval, audit, drafts, rules
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady, campaign_go, check_ready
 from notifications.content import content_errors
 from notifications.models import Send
 from notifications.services.sends import test_send_create
+
+
+class EmptyPlaceholders(CampaignNotReady):
+    """Placeholders would reach people empty and nobody accepted that; ``gaps`` says which, for whom."""
+
+    def __init__(self, gaps: list[EmptyPlaceholder]) -> None:
+        super().__init__(
+            "Some placeholders would reach people empty: "
+            + "; ".join(gap.describe() for gap in gaps)
+            + ". Fill them in, or tick that you accept it."
+        )
+        self.gaps = gaps
 
 
 class TestSendLimited(Exception):
@@ -104,11 +117,19 @@ def notice_submit(
 
 
 @transaction.atomic
-def campaign_confirm(*, campaign: Campaign, actor: rules.Actor, emergency_reason: str | None = None) -> Campaign:
+def campaign_confirm(
+    *,
+    campaign: Campaign,
+    actor: rules.Actor,
+    emergency_reason: str | None = None,
+    empty_accepted: bool | None = None,
+) -> Campaign:
     """Send or schedule a draft, or hand it to an approver above the threshold.
 
     ``emergency_reason`` (not None) asks to send above the threshold without a second person: it needs the
     emergency permission and a typed reason (``approval.ReasonRequired`` otherwise). Below the threshold it is moot.
+    ``empty_accepted`` (not None: the outage form) checks for placeholders that would reach people empty: refused
+    with ``EmptyPlaceholders`` unless True, and then recorded in the notice's trail with who accepted what.
     """
     rules.require(actor, rules.SEND, "send notices")
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -116,6 +137,13 @@ def campaign_confirm(*, campaign: Campaign, actor: rules.Actor, emergency_reason
         raise CampaignAlreadySent(f"This notice is already {campaign.get_state_display()}.")
     reach = campaign_reach(campaign)
     check_ready(campaign, reach)
+    if empty_accepted is not None:
+        gaps = campaign_empty_placeholders(campaign)
+        if gaps and not empty_accepted:
+            raise EmptyPlaceholders(gaps)
+        if gaps:
+            detail = "sent knowing these placeholders are empty: " + "; ".join(gap.describe() for gap in gaps)
+            audit.record(campaign, rules.person(actor), audit.Action.EMPTY_ACCEPTED, detail)
     if campaign.send_mode != Campaign.SendMode.NOW and campaign.send_at and campaign.send_at <= timezone.now():
         raise CampaignNotReady("The scheduled time has passed; choose a new time or send now.")
     if approval_needed(campaign, reach):

@@ -20,6 +20,7 @@ from django.db import transaction
 from campaigns.models import Campaign, Incident, MessageTemplate
 from campaigns.services import audit, rules
 from campaigns.services.steps import campaign_step_reach
+from campaigns.services.templates import KindText, kind_default_text
 from campaigns.services.variables import incident_variables, template_content
 
 INCIDENT_FIELDS = ("title", "kind", "services", "started_at", "expected_resolution_at", "severity", "internal_note")
@@ -93,10 +94,13 @@ def campaign_draft_create(
     created_by: rules.Actor = None,
     source: str = Campaign.Source.WEB,
     source_detail: str = "",
+    kind_text: bool = False,
 ) -> Campaign:
     """Create a draft notice (and its incident unless one is given), ready to open in the outage form.
 
-    The wizard step is the first one the given data leaves incomplete, so the form reopens where work remains.
+    The wizard step is the first one the given data leaves incomplete, so the form reopens where work remains. A new
+    incident is a draft until its first notice goes out. ``kind_text`` starts a notice given no content nor template
+    from its kind's default text (the outage form's first step).
     """
     rules.require(created_by, rules.ADD, "prepare notices")
     actor = rules.person(created_by)
@@ -104,7 +108,10 @@ def campaign_draft_create(
         fields = {key: value for key, value in (incident_fields or {}).items() if key in INCIDENT_FIELDS}
         fields.setdefault("title", title)
         fields.setdefault("kind", kind)
-        incident = Incident.objects.create(created_by=actor, **fields)
+        incident = Incident.objects.create(created_by=actor, status=Incident.Status.DRAFT, **fields)
+    if content is None and template is None and kind_text:
+        text = kind_default_text(kind or incident.kind)
+        content, template = text.content, text.template
     if content is None:
         content = template_content(template) if template is not None else {}
     default = settings.LANGUAGE_CODE if not content or settings.LANGUAGE_CODE in content else sorted(content)[0]
@@ -134,21 +141,43 @@ def campaign_draft_create(
     return campaign
 
 
+def _use_text(campaign: Campaign, text: KindText) -> None:
+    campaign.content = text.content
+    campaign.template = text.template
+    campaign.sms_stop_line = text.sms_stop_line
+    if text.content and campaign.fallback_language not in text.content:
+        languages = sorted(text.content)
+        campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
+
+
 @transaction.atomic
 def campaign_incident_update(*, campaign: Campaign, fields: dict[str, Any], actor: rules.Actor) -> Campaign:
-    """Save the Incident step: the incident's fields, the notice's kind and title, and the incident variables."""
+    """Save the Incident step: the incident's fields, the notice's kind and title, and the incident variables.
+
+    A new kind brings its default text, unless the text was changed since the old kind's was applied.
+    """
     _editing(campaign, actor)
     incident = campaign.incident
     before = _snapshot(incident, INCIDENT_FIELDS)
+    content_before = copy.deepcopy(campaign.content)
     for key in INCIDENT_FIELDS:
         if key in fields:
             setattr(incident, key, fields[key])
     incident.save()
+    old_kind = campaign.kind
     campaign.kind = incident.kind
     campaign.title = incident.title
     campaign.variables = {**campaign.variables, **incident_variables(incident)}
-    campaign.save(update_fields=["kind", "title", "variables", "updated_at"])
-    _edited(campaign, actor, "Incident", audit.changed(before, _snapshot(incident, INCIDENT_FIELDS), INCIDENT_LABELS))
+    if campaign.kind != old_kind and campaign.parent_id is None:
+        text = kind_default_text(campaign.kind)
+        if text.content and (not campaign.content or campaign.content == kind_default_text(old_kind).content):
+            _use_text(campaign, text)
+    text_fields = ["content", "template", "sms_stop_line", "fallback_language"]
+    campaign.save(update_fields=["kind", "title", "variables", *text_fields, "updated_at"])
+    changes = audit.changed(before, _snapshot(incident, INCIDENT_FIELDS), INCIDENT_LABELS)
+    channels = list(campaign.channels or ["sms", "email"])
+    changes += audit.content_changes(content_before, campaign.content, channels)
+    _edited(campaign, actor, "Incident", changes)
     return campaign_step_reach(campaign=campaign, step="audience")
 
 
@@ -238,12 +267,7 @@ def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate, ac
     """Fill the draft's text from a saved template (every language it has); the template itself is not changed."""
     _editing(campaign, actor)
     before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
-    campaign.content = template_content(template)
-    campaign.template = template
-    campaign.sms_stop_line = template.sms_stop_line
-    if campaign.content and campaign.fallback_language not in campaign.content:
-        languages = sorted(campaign.content)
-        campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
+    _use_text(campaign, KindText(content=template_content(template), template=template))
     campaign.save(update_fields=["content", "template", "sms_stop_line", "fallback_language", "updated_at"])
     _edited(campaign, actor, f"Message (template “{template.name}”)", _message_changes(campaign, before))
     return campaign

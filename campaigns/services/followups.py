@@ -1,23 +1,42 @@
 """Follow-ups: an update or a resolved notice for the same incident and exactly the first notice's recipients.
 
 The follow-up freezes the parent's actual recipients as explicit client ids, so "resolved" reaches exactly the
-people who heard about the outage, not whoever the segment matches today. It is a draft like any other: confirmed
-through the door (approval, muted kinds and all).
+people who heard about the outage, not whoever the segment matches today, on the parent's channels. Its text is the
+kind's default text (campaigns/services/templates.py) in every language the first notice used; an update with no
+such text starts from the first notice's own text. It is a draft like any other, confirmed through the door
+(approval, muted kinds and all); when its text is complete it opens on the Send step, where the exact messages,
+the people and the confirmation are on one page.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
-from campaigns.models import Campaign, IncidentKind
+from campaigns.models import Campaign, IncidentKind, MessageTemplate
 from campaigns.selectors.messages import campaign_recipient_client_ids
 from campaigns.selectors.state import FOLLOW_UP_FROM, campaign_state
 from campaigns.services import audit, rules
 from campaigns.services.drafts import campaign_draft_create
 from campaigns.services.lifecycle import CampaignActionNotAllowed
+from campaigns.services.steps import campaign_step_reach
+from campaigns.services.templates import kind_default_text
+from notifications.content import content_errors
 
 FOLLOW_UP_KINDS = (IncidentKind.UPDATE, IncidentKind.RESOLVED)
 FOLLOW_UP_TITLES = {IncidentKind.UPDATE: "Update: {title}", IncidentKind.RESOLVED: "Resolved: {title}"}
+
+
+def follow_up_text(parent: Campaign, kind: str) -> tuple[dict[str, Any], MessageTemplate | None]:
+    """The follow-up's content and template: the kind's default text in the parent's languages (and fallback)."""
+    languages = {*parent.content, parent.fallback_language}
+    text = kind_default_text(kind, languages=languages)
+    if text.content:
+        return text.content, text.template
+    if kind == IncidentKind.UPDATE:
+        return dict(parent.content), parent.template
+    return {}, None
 
 
 @transaction.atomic
@@ -36,20 +55,25 @@ def campaign_follow_up(
     if campaign_state(campaign) not in FOLLOW_UP_FROM:
         raise CampaignActionNotAllowed(f"A {campaign.get_state_display()} notice cannot be followed up.")
     client_ids = campaign_recipient_client_ids(campaign)
+    content, template = follow_up_text(campaign, kind)
     draft = campaign_draft_create(
         incident=campaign.incident,
         kind=kind,
         title=FOLLOW_UP_TITLES[IncidentKind(kind)].format(title=campaign.incident.title),
         audience={"clients": client_ids},
         channels=list(campaign.channels),
+        template=template,
+        content=content,
         variables=dict(campaign.variables),
         mandatory=campaign.mandatory,
-        fallback_language=campaign.fallback_language,
+        fallback_language=campaign.fallback_language if campaign.fallback_language in content else "",
         parent=campaign,
         created_by=actor,
         source=source,
         source_detail=source_detail or f"follow-up of #{campaign.pk}",
     )
+    if content and not content_errors(content, list(draft.channels)):
+        campaign_step_reach(campaign=draft, step="send")
     detail = f"{IncidentKind(kind).label} notice #{draft.pk} for {len(client_ids)} client(s)"
     audit.record(campaign, rules.person(actor), audit.Action.FOLLOW_UP_DRAFTED, detail)
     return draft

@@ -1,4 +1,5 @@
-"""The values every recipient of a notice shares: those an incident provides, and the ones nobody filled in."""
+"""The values every recipient of a notice shares: those an incident provides (campaigns/selectors/gaps.py finds the
+ones a message uses but nobody filled in)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns.models import Campaign, Incident, MessageTemplate
-from notifications.rendering import TemplateError, compile_template
+from campaigns.models import Incident, MessageTemplate
 
 # Campaign variables that come from the incident; the others (status_page) are kept when the incident changes.
 INCIDENT_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity")
@@ -40,23 +40,6 @@ def incident_variables(incident: Incident) -> dict[str, str]:
         "expected_resolution": format_moment(incident.expected_resolution_at),
         "severity": incident.get_severity_display(),
     }
-
-
-def campaign_empty_variables(campaign: Campaign) -> list[str]:
-    """Shared values the message uses but nobody filled in: recipients would read a gap ("restored by .")."""
-    used: set[str] = set()
-    for parts in (campaign.content or {}).values():
-        for channel in campaign.channels or []:
-            for source in (parts.get(channel) or {}).values():
-                try:
-                    used |= compile_template(source or "").variables
-                except TemplateError:
-                    continue  # the Message step reports template errors itself
-    return [
-        name
-        for name in SHARED_VARIABLE_LABELS
-        if name in used and not str((campaign.variables or {}).get(name) or "").strip()
-    ]
 
 
 def template_content(template: MessageTemplate) -> dict[str, Any]:

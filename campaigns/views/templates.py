@@ -17,7 +17,7 @@ from notifications.rendering import VARIABLES
 @login_required
 @permission_required("campaigns.view_messagetemplate", raise_exception=True)
 def template_list(request: HttpRequest) -> HttpResponse:
-    templates = MessageTemplate.objects.prefetch_related("versions").order_by("name")
+    templates = MessageTemplate.objects.prefetch_related("versions").order_by("kind", "name")
     return render(request, "campaigns/templates/list.html", {"templates": templates})
 
 
@@ -33,6 +33,7 @@ def _edit(request: HttpRequest, template: MessageTemplate | None) -> HttpRespons
             sms_stop_line=data["sms_stop_line"],
             description=data["description"],
             template=template,
+            defaults=data["defaults"],
         )
         messages.success(request, f"Template “{saved.name}” saved.")
         return redirect("campaigns:templates")

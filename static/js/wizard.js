@@ -52,7 +52,7 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  // Language tabs: all languages are stacked without JS; with JS, one tab at a time.
+  // Language tabs of the Message step: all languages are stacked without JS; with JS, one tab at a time.
   function showLanguage(code) {
     document.querySelectorAll("[data-lang-tab]").forEach(function (tab) {
       tab.classList.toggle("active", tab.getAttribute("data-lang-tab") === code);
@@ -76,10 +76,92 @@
     });
   }
 
+  // An error goes away as soon as its field looks right; the server checks again on the next submit.
+  var CLEARS = { other_services: "services" };  // typing another service fixes "tick at least one service"
+  function knownVariables() {
+    var names = [];
+    document.querySelectorAll("[data-insert-variable]").forEach(function (button) {
+      names.push(button.getAttribute("data-insert-variable"));
+    });
+    return names;
+  }
+  function templateLooksValid(text) {
+    if (text.indexOf("{%") >= 0 || text.indexOf("{#") >= 0) { return false; }
+    var known = knownVariables(), valid = true;
+    var rest = text.replace(/\{\{([^{}]*)\}\}/g, function (whole, inner) {
+      var name = inner.split("|")[0].trim();
+      var listed = known.indexOf(name) >= 0 || known.some(function (k) { return /\.$/.test(k) && name.indexOf(k) === 0; });
+      if (!/^[a-z_][a-z0-9_.]*$/i.test(name) || (known.length && !listed)) { valid = false; }
+      return "";
+    });
+    return valid && rest.indexOf("{{") < 0 && rest.indexOf("}}") < 0;
+  }
+  function looksFixed(control) {
+    var box = control.closest('[id^="div_id_"]');
+    if (control.type === "checkbox" || control.type === "radio") {
+      return !!(box && box.querySelector("input:checked"));
+    }
+    if (control.classList.contains("js-template-field")) { return templateLooksValid(control.value); }
+    return control.value.trim() !== "";
+  }
+  function clearError(box) {
+    if (!box) { return; }
+    box.querySelectorAll(".is-invalid").forEach(function (el) {
+      el.classList.remove("is-invalid");
+      el.removeAttribute("aria-invalid");
+    });
+    box.querySelectorAll(".invalid-feedback").forEach(function (el) { el.hidden = true; el.classList.remove("d-block"); });
+    var form = box.closest("form");
+    if (form && !form.querySelector(".is-invalid")) {
+      form.querySelectorAll(".js-errors-summary").forEach(function (el) { el.hidden = true; });
+    }
+  }
+  function maybeClear(control) {
+    if (!control.name) { return; }
+    var box = control.closest('[id^="div_id_"]');
+    if (box && box.querySelector(".is-invalid") && looksFixed(control)) { clearError(box); }
+    var other = CLEARS[control.name];
+    if (other && control.value.trim() !== "") { clearError(document.getElementById("div_id_" + other)); }
+  }
+
+  // Templates: choosing one applies it at once; first a question if it would replace text the author changed.
+  var textChanged = false;
+  function chooseTemplate(select) {
+    var form = select.form;
+    var apply = form.querySelector(".js-template-apply");
+    if (!apply || !select.value) { select.setAttribute("data-previous", select.value); return; }
+    var edited = textChanged || form.getAttribute("data-text-edited") === "1";
+    var name = select.options[select.selectedIndex].text;
+    if (edited && !window.confirm("Replace the text you wrote with the template “" + name + "”? Your changes would be lost.")) {
+      select.value = select.getAttribute("data-previous") || "";
+      return;
+    }
+    form.requestSubmit(apply);
+  }
+
+  // Audience: the built-in audience suggested by the affected services makes way for a bucket, segment or list.
+  function dropSuggestion() {
+    var box = document.querySelector(".builtin-choices[data-suggested]");
+    if (!box) { return; }
+    var suggested = box.getAttribute("data-suggested").split(" ");
+    box.removeAttribute("data-suggested");
+    box.querySelectorAll('input[name="builtin"]').forEach(function (input) {
+      if (suggested.indexOf(input.value) >= 0 && input.checked) {
+        input.checked = false;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    var note = document.getElementById("suggestion-note");
+    if (note) { note.textContent = "The suggestion from the affected services was unticked: the notice goes to what you chose. Tick it again to add those clients too."; }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     fillZones(document);
     document.querySelectorAll(".js-zone").forEach(function (el) { if (zone) { el.textContent = zone; } });
     document.querySelectorAll('.js-template-field[data-channel="sms"]').forEach(updateCounter);
+    document.querySelectorAll('select[name="template"]').forEach(function (select) {
+      select.setAttribute("data-previous", select.value);
+    });
     var firstError = document.querySelector(".lang-pane .is-invalid");
     if (firstError) { showLanguage(firstError.closest(".lang-pane").getAttribute("data-lang")); }
     syncSchedule();
@@ -95,12 +177,20 @@
   });
   document.addEventListener("input", function (event) {
     var target = event.target;
-    if (target.classList && target.classList.contains("js-template-field") && target.getAttribute("data-channel") === "sms") {
-      updateCounter(target);
+    if (!target.classList) { return; }
+    if (target.classList.contains("js-template-field")) {
+      textChanged = true;
+      if (target.getAttribute("data-channel") === "sms") { updateCounter(target); }
     }
+    maybeClear(target);
   });
   document.addEventListener("change", function (event) {
-    if (event.target.name === "send_mode") { syncSchedule(); }
+    var target = event.target;
+    if (target.name === "send_mode") { syncSchedule(); }
+    if (target.name === "template" && target.tagName === "SELECT") { chooseTemplate(target); }
+    if ((target.name === "buckets" || target.name === "csv_file") && target.checked !== false) { dropSuggestion(); }
+    if (target.name === "segment" && target.value) { dropSuggestion(); }
+    maybeClear(target);
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-insert-variable]");

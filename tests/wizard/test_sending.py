@@ -122,12 +122,13 @@ def test_approval_path(client, ready, ops):
 
 
 def test_test_send_goes_to_internal_recipients_only(client, ready):
-    """A test send reaches only the chosen internal test recipients and is marked as a test."""
+    """A test send reaches only the chosen internal test recipients and is marked as a test; the form moves on to
+    the Send step, where the test's statuses arrive (issue 13 item 2: one click fewer)."""
     testers = [TestRecipientFactory(), TestRecipientFactory()]
     ready.wizard_step = "test"
     ready.save()
     response = client.post(step_url(ready, "test"), {"test_recipients": [testers[0].pk], "_send_test": "1"})
-    assert response.status_code == 302 and response.url == step_url(ready, "test")
+    assert response.status_code == 302 and response.url == step_url(ready, "send")
     send = Send.objects.get()
     assert send.is_test and send.audience == {"test_recipients": [testers[0].pk]}
     assert CampaignSend.objects.get(send=send).role == "test"

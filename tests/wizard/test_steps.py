@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Incident
-from campaigns.services.variables import campaign_empty_variables
+from campaigns.selectors.gaps import campaign_empty_placeholders
 from tests.factories import BucketFactory, ClientFactory, UserFactory
 from tests.wizard.factories import CampaignFactory, TemplateVersionFactory
 
@@ -258,7 +258,9 @@ def test_preview_renders_real_recipients_per_language_and_channel(client, ops, b
         wizard_step="preview", audience={"buckets": [bucket.pk]}, content=content_for("en", "fr")
     )
     response = client.get(step_url(campaign, "preview"))
-    samples = response.context["samples"]
+    tabs = response.context["sample_tabs"]
+    assert [tab["label"] for tab in tabs] == ["English · SMS", "English · Email", "Français · SMS", "Français · Email"]
+    samples = [sample for tab in tabs for sample in tab["samples"]]
     assert {(s["channel"], s["rendered"].language) for s in samples} == {
         ("sms", "en"),
         ("sms", "fr"),
@@ -292,13 +294,14 @@ def test_follow_up_shows_same_recipients_and_cannot_change_them(client, ops):
 
 def test_preview_warns_about_shared_values_the_message_uses_but_nobody_filled(client):
     """A message using {{ expected_resolution }} with no expected time shows a warning before anything is sent."""
+    ClientFactory()
     campaign = CampaignFactory(
         channels=["sms"],
         wizard_step="preview",
         content={"en": {"sms": {"text": "Fixed by {{ expected_resolution }}. {{ service }}"}}},
         variables={"expected_resolution": "", "service": "SMS service"},
     )
-    assert campaign_empty_variables(campaign) == ["expected_resolution"]
+    assert [gap.name for gap in campaign_empty_placeholders(campaign)] == ["expected_resolution"]
     client.force_login(UserFactory(username="pia", groups=["Ops"]))
     html = client.get(reverse("campaigns:wizard", args=[campaign.pk, "preview"])).content.decode()
-    assert 'id="empty-variables"' in html and "Expected resolution" in html
+    assert 'id="empty-placeholders"' in html and "Expected resolution" in html

@@ -106,7 +106,7 @@ class NewNoticeView(StaffPermissionMixin, View):
             return self._render(request, form)
         fields = form.incident_fields()
         campaign = drafts.campaign_draft_create(
-            incident_fields=fields, kind=fields["kind"], title=fields["title"], created_by=request.user
+            incident_fields=fields, kind=fields["kind"], title=fields["title"], created_by=request.user, kind_text=True
         )
         return redirect(step_url(campaign, "audience"))
 

@@ -10,12 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from campaigns.forms.audience import AudienceForm, field_suggestions
+from campaigns.forms.audience import AudienceForm, field_suggestions, suggested_builtin
 from campaigns.forms.incident import IncidentForm
 from campaigns.forms.message import EDITABLE_VARIABLES, MessageForm, message_languages
 from campaigns.forms.schedule import WhenForm
+from campaigns.models import Campaign
 from campaigns.selectors.preview import REASON_LABELS, follow_up_note
 from campaigns.services import drafts
+from campaigns.services.variables import template_content
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from clients.selectors import AudienceCounts
 from notifications.rendering import VARIABLES, sms_count
@@ -28,7 +30,16 @@ class IncidentStepView(StepView):
         return IncidentForm(data, initial=IncidentForm.initial_for(self.campaign.incident))
 
     def save(self, form: Any) -> None:
-        drafts.campaign_incident_update(campaign=self.campaign, fields=form.incident_fields(), actor=self.request.user)
+        kind, template = self.campaign.kind, self.campaign.template
+        campaign = drafts.campaign_incident_update(
+            campaign=self.campaign, fields=form.incident_fields(), actor=self.request.user
+        )
+        if campaign.kind != kind and campaign.template is not None and campaign.template != template:
+            messages.info(self.request, f"The text of “{campaign.template.name}” for this kind of notice is filled in.")
+        elif campaign.kind != kind and campaign.content and campaign.template == template:
+            messages.info(
+                self.request, "The message text was kept as it was; another template can be chosen at the Message step."
+            )
 
 
 class AudienceStepView(StepView):
@@ -81,8 +92,23 @@ class AudienceStepView(StepView):
             "reason_labels": REASON_LABELS,
             "follow_up_note": follow_up_note(self.campaign),
             "field_suggestions": field_suggestions(),
+            "suggested": suggested_builtin(self.campaign.incident.services)
+            if not self.campaign.audience and self.campaign.parent_id is None
+            else [],
             "csv_client_count": len(self.campaign.audience.get("clients") or []),
         }
+
+
+def template_state(campaign: Campaign) -> dict[str, Any]:
+    """Whether the text differs from the template it came from (choosing another asks first), and where it came from."""
+    template = campaign.template
+    from_template = template is not None and campaign.content == template_content(template)
+    note = ""
+    if from_template and template is not None:
+        note = f"The text of “{template.name}”, a {template.get_kind_display().lower()} template, is filled in below."
+    elif not campaign.content:
+        note = f"No template is set for {campaign.get_kind_display().lower()} notices: choose one, or write the text."
+    return {"text_edited": bool(campaign.content) and not from_template, "kind_template_note": note}
 
 
 class MessageStepView(StepView):
@@ -176,6 +202,7 @@ class MessageStepView(StepView):
             "tabs": tabs,
             "variables": VARIABLES,
             "variable_fields": [form[f"var_{name}"] for name in EDITABLE_VARIABLES],
+            **template_state(self.campaign),
         }
 
 

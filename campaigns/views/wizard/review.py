@@ -1,7 +1,8 @@
 """Steps 5–7 of the outage form: preview (where an approver also approves or declines), test send, send.
 
 The Send step confirms through the door (campaigns/services/door.py): above the approval threshold the notice waits
-for a second person, unless someone with the emergency permission sends it now with a typed reason.
+for a second person, unless someone with the emergency permission sends it now with a typed reason. It lists every
+placeholder that would reach people empty and sends only once they are filled or the gap is accepted (recorded).
 """
 
 from __future__ import annotations
@@ -17,22 +18,37 @@ from django.shortcuts import redirect
 from campaigns.forms.sending import ConfirmForm, TestSendForm
 from campaigns.models import Campaign
 from campaigns.selectors.audit import approval_request
+from campaigns.selectors.gaps import campaign_empty_placeholders
 from campaigns.selectors.preview import (
     REASON_LABELS,
     audience_text,
     latest_test_summary,
     recipient_samples,
     recipients_context,
+    sample_tabs,
     schedule_text,
+    test_language_note,
 )
 from campaigns.services import approval, door, rules, steps
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
-from campaigns.services.variables import SHARED_VARIABLE_LABELS, campaign_empty_variables
 from campaigns.views.params import clean_text
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from clients.models import TestRecipient
 from notifications.content import content_errors
+
+
+def message_context(campaign: Campaign) -> dict[str, Any]:
+    """What the last steps show of the message: its faults, its empty placeholders, real recipients' messages."""
+    errors = content_errors(campaign.content, campaign.channels) if campaign.content else {"content": "No message yet."}
+    languages = dict(settings.LANGUAGES)
+    samples = [] if errors else recipient_samples(campaign)
+    return {
+        "content_errors": errors,
+        "gaps": [] if errors else campaign_empty_placeholders(campaign),
+        "sample_tabs": sample_tabs(samples, languages),
+        "languages": languages,
+    }
 
 
 class PreviewStepView(StepView):
@@ -49,11 +65,6 @@ class PreviewStepView(StepView):
         return super().post(request, pk)
 
     def extra_context(self, form: Any) -> dict[str, Any]:
-        errors = (
-            content_errors(self.campaign.content, self.campaign.channels)
-            if self.campaign.content
-            else {"content": "No message yet."}
-        )
         reach = campaign_reach(self.campaign)
         waiting = approval_request(self.campaign)
         problem = rules.approval_problem(self.campaign, self.request.user) if waiting else ""
@@ -62,12 +73,9 @@ class PreviewStepView(StepView):
             "editable": self.campaign.state == Campaign.State.DRAFT and not self.edit_problem,
             "reach": reach,
             "reason_labels": REASON_LABELS,
-            "content_errors": errors,
-            "empty_variables": [SHARED_VARIABLE_LABELS[name] for name in campaign_empty_variables(self.campaign)],
-            "samples": [] if errors else recipient_samples(self.campaign),
+            **message_context(self.campaign),
             "schedule_text": schedule_text(self.campaign),
             "audience_text": audience_text(self.campaign),
-            "languages": dict(settings.LANGUAGES),
             "approval_request": waiting,
             "can_approve": waiting is not None and not problem,
             "approval_problem": problem if rules.may(self.request.user, rules.APPROVE) else "",
@@ -78,6 +86,9 @@ class PreviewStepView(StepView):
 
 
 class TestStepView(StepView):
+    """Choose colleagues and send them the test (the main button), which then opens the Send step where their
+    messages' statuses arrive live; skipping the test is the secondary way on."""
+
     __test__ = False  # not a pytest test class
     step = "test"
 
@@ -105,11 +116,15 @@ class TestStepView(StepView):
         except (CampaignNotReady, door.TestSendLimited) as error:
             form.add_error(None, str(error))
             return self.render(form, status=429 if isinstance(error, door.TestSendLimited) else 200)
-        messages.success(request, "Test sent. Delivery statuses appear below as they arrive.")
-        return redirect(step_url(self.campaign, self.step))
+        messages.success(request, "Test sent to your colleagues; their messages' statuses appear below as they arrive.")
+        steps.campaign_step_reach(campaign=self.campaign, step="send")
+        return redirect(step_url(self.campaign, "send"))
 
     def extra_context(self, form: Any) -> dict[str, Any]:
-        return {"test_summary": latest_test_summary(self.campaign)}
+        return {
+            "test_summary": latest_test_summary(self.campaign),
+            "language_note": test_language_note(self.campaign),
+        }
 
 
 class SendStepView(StepView):
@@ -117,9 +132,11 @@ class SendStepView(StepView):
 
     def confirm_form(self, data: Any = None) -> ConfirmForm:
         self.reach = campaign_reach(self.campaign)
-        action = "Schedule for" if self.campaign.send_mode != Campaign.SendMode.NOW else "Send to"
-        label = f"Yes, {action.lower()} {self.reach.recipients} recipients ({self.reach.messages} messages)"
-        return ConfirmForm(data, recipients=self.reach.recipients, label=label)
+        self.message = message_context(self.campaign)
+        action = "schedule for" if self.campaign.send_mode != Campaign.SendMode.NOW else "send to"
+        people = f"{self.reach.recipients} {'person' if self.reach.recipients == 1 else 'people'}"
+        label = f"Yes, {action} {people} ({self.reach.messages} messages)"
+        return ConfirmForm(data, recipients=self.reach.recipients, label=label, gaps=bool(self.message["gaps"]))
 
     def get_form(self, data: Any = None, files: Any = None) -> ConfirmForm:
         return self.confirm_form(data)
@@ -134,31 +151,44 @@ class SendStepView(StepView):
             return self.render(form)
         emergency = form.cleaned_data.get("emergency_reason", "") if "_emergency" in request.POST else None
         try:
-            campaign = door.campaign_confirm(campaign=self.campaign, actor=request.user, emergency_reason=emergency)
+            campaign = door.campaign_confirm(
+                campaign=self.campaign,
+                actor=request.user,
+                emergency_reason=emergency,
+                empty_accepted=bool(form.cleaned_data.get("accept_empty")),
+            )
         except CampaignAlreadySent:
             messages.info(request, "This notice was already sent; nothing was sent twice.")
             return redirect("campaigns:detail", pk=self.campaign.pk)
+        except door.EmptyPlaceholders:  # they appeared since the page was shown: list them and ask
+            form = self.confirm_form(request.POST)
+            form.is_valid()
+            return self.render(form)
         except (CampaignNotReady, approval.ReasonRequired) as error:
             form.add_error("emergency_reason" if isinstance(error, approval.ReasonRequired) else None, str(error))
             return self.render(form)
+        self._tell(request, campaign)
+        return redirect("campaigns:detail", pk=campaign.pk)
+
+    def _tell(self, request: HttpRequest, campaign: Campaign) -> None:
+        people = f"{campaign.audience_size} {'person' if campaign.audience_size == 1 else 'people'}"
         if campaign.state == Campaign.State.AWAITING_APPROVAL:
             messages.warning(
                 request,
-                f"{campaign.audience_size} recipients is above the approval threshold "
-                f"({settings.APPROVAL_THRESHOLD}); the approvers were told. A person who neither wrote nor edited "
-                "it must approve it before it goes.",
+                f"{people} is above the approval threshold ({settings.APPROVAL_THRESHOLD}); the approvers were "
+                "told. A person who neither wrote nor edited it must approve it before it goes.",
             )
         elif campaign.emergency_at and campaign.emergency_by_id == request.user.pk:
-            messages.warning(request, f"Sent as an emergency to {campaign.audience_size} recipients; approvers told.")
+            messages.warning(request, f"Sent as an emergency to {people}; approvers told.")
         elif campaign.state == Campaign.State.SCHEDULED:
-            messages.success(request, f"Scheduled: {schedule_text(campaign)}, to {campaign.audience_size} recipients.")
+            messages.success(request, f"Scheduled: {schedule_text(campaign)}, to {people}.")
         else:
-            messages.success(request, f"Sending to {campaign.audience_size} recipients.")
-        return redirect("campaigns:detail", pk=campaign.pk)
+            messages.success(request, f"Sending to {people}.")
 
     def extra_context(self, form: Any) -> dict[str, Any]:
         return {
             "reach": self.reach,
+            **self.message,
             "needs_approval": approval_needed(self.campaign, self.reach),
             "can_emergency": rules.may(self.request.user, rules.EMERGENCY),
             "threshold": settings.APPROVAL_THRESHOLD,
@@ -166,5 +196,4 @@ class SendStepView(StepView):
             "audience_text": audience_text(self.campaign),
             "test_summary": latest_test_summary(self.campaign),
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
-            "content_errors": content_errors(self.campaign.content, self.campaign.channels),
         }
