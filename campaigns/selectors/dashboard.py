@@ -1,12 +1,13 @@
 """The home page: notices awaiting approval (who asked, for how many), recent emergency sends with their reasons,
-open incidents, notices sending or paused, scheduled notices, and how well the last ones were delivered."""
+open incidents (those with a notice that went out: a draft's incident is not open), drafts, notices sending or
+paused, scheduled notices, and how well the last ones were delivered."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from campaigns.selectors.state import campaign_list_queryset, main_send_subquery
 from campaigns.services.audit import Action
 
 EMERGENCY_DAYS = 7
+DRAFTS_SHOWN = 5
+UNSENT = (Campaign.State.DRAFT, Campaign.State.DISCARDED)
 
 
 def awaiting_approval(limit: int = 20) -> list[Campaign]:
@@ -63,9 +66,13 @@ def dashboard_data(*, recent: int = 10) -> dict[str, Any]:
     attach_live_state(active + scheduled + finished)
     incidents = list(
         Incident.objects.filter(status=Incident.Status.OPEN)
-        .annotate(notices=Count("campaigns"), last_notice_at=Max("campaigns__created_at"))
+        .annotate(
+            notices=Count("campaigns", filter=~Q(campaigns__state__in=UNSENT)),
+            last_notice_at=Max("campaigns__created_at"),
+        )
         .order_by("-started_at")[:20]
     )
+    drafts = Campaign.objects.filter(state=Campaign.State.DRAFT)
     delivered = sum(c.progress.delivered for c in finished)  # type: ignore[attr-defined]
     to_send = sum(c.progress.to_send for c in finished)  # type: ignore[attr-defined]
     waiting = awaiting_approval()
@@ -76,12 +83,13 @@ def dashboard_data(*, recent: int = 10) -> dict[str, Any]:
         "active": active,
         "scheduled": scheduled,
         "finished": finished,
+        "drafts": list(drafts.select_related("created_by", "incident").order_by("-updated_at", "-pk")[:DRAFTS_SHOWN]),
         "delivery_rate": delivered / to_send if to_send else None,
         "counts": {
             "open_incidents": len(incidents),
             "active": len(active),
             "scheduled": len(scheduled),
             "awaiting": len(waiting),
-            "drafts": Campaign.objects.filter(state=Campaign.State.DRAFT).count(),
+            "drafts": drafts.count(),
         },
     }

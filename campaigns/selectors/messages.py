@@ -1,5 +1,5 @@
 """A notice's messages: the recipients list (keyset pages), its failures grouped by reason, what a retry would
-move, why rows were skipped, and who it reached (what a follow-up freezes)."""
+move, why rows were skipped, who it reached (what a follow-up freezes), and the text that went out."""
 
 from __future__ import annotations
 
@@ -146,3 +146,49 @@ def campaign_recipient_client_ids(campaign: Campaign) -> list[int]:
         .order_by("client_id")
     )
     return [client_id for client_id in ids if client_id is not None]
+
+
+# States of a message that was handed to the provider (its text is the text as sent).
+SENT_STATES = (
+    Message.State.SENDING,
+    Message.State.ACCEPTED,
+    Message.State.DELIVERED,
+    Message.State.UNDELIVERABLE,
+    Message.State.EXPIRED,
+    Message.State.REJECTED,
+    Message.State.FAILED,
+)
+
+
+@dataclass
+class SentText:
+    """What one language on one channel looked like: a real message as sent, or the text as written if none yet."""
+
+    language: str
+    channel: str
+    message: Message | None
+    written: dict[str, str]
+
+
+def send_sent_texts(send: Send | None) -> list[SentText]:
+    """One message per language and channel of the send, as it went out (a few index lookups, one per pair).
+
+    A language with no message sent yet (or whose bodies the retention removed) shows the frozen text instead.
+    """
+    if send is None:
+        return []
+    content = send.content or {}
+    texts = []
+    for language in sorted(set(content) | {send.fallback_language}):
+        for channel in send.channels or []:
+            written = (content.get(language) or {}).get(channel)
+            sent = (
+                Message.objects.filter(send=send, channel=channel, language=language, state__in=SENT_STATES)
+                .exclude(body="", html="")
+                .select_related("client")
+                .order_by()[:1]
+            )
+            message = next(iter(sent), None)
+            if message is not None or written:
+                texts.append(SentText(language=language, channel=channel, message=message, written=written or {}))
+    return texts

@@ -30,6 +30,7 @@ OWN_STATES = (
     Campaign.State.PAUSED,
     Campaign.State.CANCELLED,
     Campaign.State.FAILED,
+    Campaign.State.DISCARDED,
 )
 # Sends that are still going (or about to): what pausing and cancelling a notice stops.
 ACTIVE_SEND_STATES = (Send.State.SCHEDULED, Send.State.QUEUED, Send.State.SENDING)
@@ -53,7 +54,8 @@ def with_main_send(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
 
 
 def campaign_list_queryset(*, state: str = "", kind: str = "", search: str = "") -> QuerySet[Campaign]:
-    """Every notice, newest first, with its main send and live state annotated; filtered and searched."""
+    """Every notice but discarded drafts (unless asked for), newest first, with its main send and live state
+    annotated; filtered and searched."""
     campaigns = with_main_send(
         Campaign.objects.select_related("incident", "created_by", "sent_by", "emergency_by")
     ).order_by("-created_at", "-id")
@@ -67,6 +69,8 @@ def campaign_list_queryset(*, state: str = "", kind: str = "", search: str = "")
         campaigns = campaigns.filter(query)
     if state:
         campaigns = campaigns.filter(state_filter(state))
+    else:  # discarded drafts only when asked for
+        campaigns = campaigns.exclude(state=Campaign.State.DISCARDED)
     return campaigns
 
 

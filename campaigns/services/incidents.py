@@ -1,4 +1,5 @@
-"""Incidents: one is resolved (once) when its resolved notice goes out, or by hand from its page."""
+"""Incidents: one opens when its first notice goes out (until then it is a draft, like the notice), and is resolved
+(once) when its resolved notice goes out, or by hand from its page."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def incident_resolve(*, incident: Incident, actor: rules.Actor = None, campaign:
 
 
 def campaign_sent(*, campaign: Campaign, actor: rules.Actor = None) -> Campaign:
-    """What follows a notice going out: a resolved notice closes its incident."""
+    """What follows a notice going out: its incident opens if it was a draft; a resolved notice closes it."""
+    Incident.objects.filter(pk=campaign.incident_id, status=Incident.Status.DRAFT).update(status=Incident.Status.OPEN)
     if campaign.kind == IncidentKind.RESOLVED:
         incident_resolve(incident=campaign.incident, actor=None, campaign=campaign)
     return campaign

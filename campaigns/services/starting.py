@@ -100,7 +100,8 @@ def campaign_go(campaign: Campaign, *, actor: User | None, from_state: str, reac
 
 def main_send_start(campaign: Campaign, *, reach: Reach) -> Send:
     """A scheduled notice's time has come: scheduled → sending with its main send, once."""
-    _moved(campaign, Campaign.State.SCHEDULED, {"state": Campaign.State.SENDING, "sent_at": timezone.now()})
+    fields = {"state": Campaign.State.SENDING, "sent_at": timezone.now(), "audience_size": reach.recipients}
+    _moved(campaign, Campaign.State.SCHEDULED, fields)
     send = send_start(campaign, role=CampaignSend.Role.MAIN, actor=campaign.sent_by)
     audit.record(
         campaign,

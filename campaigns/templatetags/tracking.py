@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 from campaigns.models import Campaign
 from notifications.models import Message
@@ -18,6 +19,7 @@ CAMPAIGN_COLOURS: dict[str, str] = {
     Campaign.State.COMPLETED: "success",
     Campaign.State.CANCELLED: "dark",
     Campaign.State.FAILED: "danger",
+    Campaign.State.DISCARDED: "light",
 }
 MESSAGE_COLOURS: dict[str, str] = {
     Message.State.PENDING: "secondary",
@@ -67,6 +69,26 @@ def css_width(percent: float) -> str:
     return f"{percent:.2f}%"
 
 
+ACTION_LABELS = {
+    "empty_accepted": "Sent with empty placeholders",
+    "duplicated": "Duplicated",
+    "discarded": "Draft discarded",
+}
+
+
 @register.filter
 def action_label(action: str) -> str:
-    return action.replace("_", " ").capitalize()
+    return ACTION_LABELS.get(action) or action.replace("_", " ").capitalize()
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """'fr' → 'French' (the portal's languages), else the code itself."""
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
+@register.filter
+def people(count: int | None) -> str:
+    """5 → '5 people', 1 → '1 person': recipients are people; messages are counted apart."""
+    n = count or 0
+    return f"{n} {'person' if n == 1 else 'people'}"

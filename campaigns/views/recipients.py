@@ -1,5 +1,6 @@
-"""A notice's recipients (every message, keyset-paginated) and its failures (grouped by reason, with the retry).
-Destinations are masked for people without the send permission."""
+"""A notice's recipients (every message, keyset-paginated), one message read whole (its full text and the email as
+sent), and its failures (grouped by reason, with the retry). Destinations are masked for people without the send
+permission."""
 
 from __future__ import annotations
 
@@ -68,6 +69,21 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
+def campaign_message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    """One message of the notice (its sends: main, reminders, tests) read whole: nothing clipped."""
+    campaign = get_object_or_404(Campaign.objects.select_related("incident"), pk=pk)
+    message = get_object_or_404(
+        Message.objects.select_related("client", "test_recipient", "send"),
+        pk=message_id,
+        send__campaign_link__campaign=campaign,
+    )
+    context = page_context(request, campaign)
+    reports = list(message.reports.order_by("received_at", "id")[:20])
+    context.update({"message": _shown(request, [message])[0], "reports": reports, "tab": "recipients"})
+    return render(request, "campaigns/message.html", context)
+
+
+@staff_view()
 def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("incident"), pk=pk)
     context = page_context(request, campaign)
@@ -85,7 +101,10 @@ def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": _shown(request, sample),
             "retry_default": retry_candidates(send),
             "retry_all": retry_candidates(send, Message.RETRY_OPTIONAL_STATES),
-            "optional_states": Message.RETRY_OPTIONAL_STATES,
+            "optional_counts": [
+                (state, sum(group.count for group in groups if group.state == state))
+                for state in Message.RETRY_OPTIONAL_STATES
+            ],
             "can_retry": context["can_send"] and send is not None and context["state"] != Campaign.State.CANCELLED,
         }
     )
@@ -94,6 +113,7 @@ def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("<int:pk>/recipients/", campaign_recipients, name="recipients"),
+    path("<int:pk>/messages/<int:message_id>/", campaign_message, name="message"),
     path("<int:pk>/recipients.csv", staff_view()(exports.export_recipients), name="export_recipients"),
     path("<int:pk>/failures/", campaign_failures, name="failures"),
     path("<int:pk>/failures.csv", staff_view()(exports.export_failures), name="export_failures"),

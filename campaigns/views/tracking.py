@@ -14,6 +14,8 @@ from django.urls import path
 
 from campaigns.models import Campaign, IncidentKind
 from campaigns.selectors.audit import approval_request, campaign_events, standing_decline
+from campaigns.selectors.messages import retry_candidates, send_sent_texts
+from campaigns.selectors.preview import latest_test_summary
 from campaigns.selectors.progress import attach_live_state, notice_send_rows, send_timeline
 from campaigns.selectors.state import (
     FOLLOW_UP_FROM,
@@ -79,6 +81,9 @@ def page_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "can_cancel": can_send and actions.cancel,
         "can_reopen": can_send and actions.reopen and not rules.edit_problem(campaign, request.user),
         "can_follow_up": rules.may(request.user, rules.ADD) and state in FOLLOW_UP_FROM,
+        "can_duplicate": rules.may(request.user, rules.ADD) and state != Campaign.State.DRAFT,
+        # Shown only when there is something to retry, with how many.
+        "retry_count": retry_candidates(send) if can_send and state != Campaign.State.CANCELLED else 0,
     }
 
 
@@ -114,7 +119,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(
         {
             "send_rows": notice_send_rows(campaign),
+            "sent_texts": send_sent_texts(context["send"]),
             "test_rows": notice_send_rows(campaign, roles=("test",)),
+            "test_summary": latest_test_summary(campaign),
             "events": campaign_events(campaign),
             "approval_request": waiting,
             "decline": standing_decline(campaign),
