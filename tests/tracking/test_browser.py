@@ -110,7 +110,7 @@ def test_failures_after_sandbox_refusals_and_retry(page, live_server, celery_wor
     send = campaign_main_send(campaign)
     delivered_ids = set(send.messages.filter(state=S.DELIVERED).values_list("pk", flat=True))
     page.check("#include-undeliverable")
-    page.get_by_role("button", name="Retry failed messages").click()
+    page.get_by_role("button", name="Retry the ticked messages").click()
     expect(page.locator(".alert-success")).to_contain_text("2 message(s) queued again.")
     counts = wait_settled(campaign, celery_worker_process)
     assert counts == {S.DELIVERED: 6, S.UNDELIVERABLE: 2, S.REJECTED: 1}

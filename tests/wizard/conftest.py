@@ -1,17 +1,20 @@
 """Fixtures of the outage form's tests."""
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import UserFactory, ensure_staff_groups
 
 
 @pytest.fixture(autouse=True)
 def staff_groups(request):
-    """Transactional (browser) tests flush the database, groups included; put back the ones the migration makes."""
+    """Transactional (browser) tests flush the database, groups included; put back the ones the migration makes.
+    The cache goes too: a staff warning worked out for the previous test must not show in this one."""
     if "live_server" not in request.fixturenames:
         return
     request.getfixturevalue("transactional_db")
     ensure_staff_groups()
+    cache.clear()
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ def draft(settings):
 
 def confirm(page, live_server, campaign):
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/wizard/send/")
-    page.get_by_label("Yes, send to 5 recipients (5 messages)").check()
-    page.get_by_role("button", name="Ask for approval to send to 5 recipients").click()
+    page.get_by_label("Yes, send to 5 people (5 messages)").check()
+    page.get_by_role("button", name="Ask for approval to send to 5 people").click()
     page.wait_for_url(f"**/campaigns/{campaign.pk}/")
 
 
@@ -78,11 +78,11 @@ def test_emergency_send_shows_its_reason_on_the_notice_page_and_dashboard(page, 
     Campaign.objects.filter(pk=draft.pk).update(created_by=lead)
     browser_login(page, live_server, "lee")
     page.goto(f"{live_server.url}/campaigns/{draft.pk}/wizard/send/")
-    page.get_by_label("Yes, send to 5 recipients (5 messages)").check()
+    page.get_by_label("Yes, send to 5 people (5 messages)").check()
     page.locator("#emergency-details summary").click()
     reason = "Every customer in Lyon is down and no approver answers the phone"
     page.get_by_label("Why it cannot wait for approval").fill(reason)
-    page.get_by_role("button", name="Emergency send to 5 recipients now").click()
+    page.get_by_role("button", name="Emergency send to 5 people now").click()
     page.wait_for_url(f"**/campaigns/{draft.pk}/")
     expect(page.locator("#emergency-box")).to_contain_text("by lee")
     expect(page.locator("#emergency-reason")).to_have_text(reason)
