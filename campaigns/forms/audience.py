@@ -145,6 +145,18 @@ class AudienceForm(forms.Form):
             "mandatory": campaign.mandatory,
         }
 
+    def initial_counts(self) -> AudienceCounts | None:
+        """The counts of the suggested audience and channels, before anything was saved."""
+        builtin, channels = self.initial.get("builtin") or [], self.initial.get("channels") or []
+        if not builtin or not channels:
+            return None
+        return audience_counts(
+            {"builtin": list(builtin)},
+            list(channels),
+            notice_kind=NOTICE_KIND_FOR.get(self.campaign.kind, ""),
+            mandatory=bool(self.initial.get("mandatory")),
+        )
+
     def is_valid(self) -> bool:
         conditions_valid = self.locked or self.conditions.is_valid()
         return super().is_valid() and conditions_valid

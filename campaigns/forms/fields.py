@@ -16,3 +16,15 @@ class LocalDateTimeField(forms.DateTimeField):
         kwargs.setdefault("widget", forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT))
         kwargs.setdefault("input_formats", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
         super().__init__(**kwargs)
+
+
+def plain_newlines(text: str) -> str:
+    """Browsers send a textarea's line breaks as CRLF; messages keep LF, so an untouched text is not an edit."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class MessageTextField(forms.CharField):
+    """A message field: its text as written (not stripped), with plain line breaks."""
+
+    def to_python(self, value: Any) -> str:
+        return plain_newlines(super().to_python(value) or "")

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.forms.fields import MessageTextField, plain_newlines
 from campaigns.models import Campaign, MessageTemplate
 from notifications.content import field_max_length
 from notifications.rendering import TemplateError, compile_template
@@ -76,7 +77,7 @@ class MessageForm(forms.Form):
                             "class": "js-template-field",
                         }
                     )
-                    self.fields[field_name(language, channel, part)] = forms.CharField(
+                    self.fields[field_name(language, channel, part)] = MessageTextField(
                         label=label,
                         required=False,
                         widget=widget,
@@ -107,7 +108,7 @@ class MessageForm(forms.Form):
 
     def _raw(self, name: str) -> str:
         if self.is_bound:
-            return str(self.data.get(self.add_prefix(name), "") or "")
+            return plain_newlines(str(self.data.get(self.add_prefix(name), "") or ""))
         return str(self.initial.get(name) or "")
 
     def raw_content(self) -> dict[str, Any]:

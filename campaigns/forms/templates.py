@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.forms.fields import MessageTextField
 from campaigns.forms.message import CHANNEL_FIELDS, field_name
 from campaigns.models import IncidentKind, MessageTemplate
 from notifications.content import field_max_length
@@ -35,7 +36,7 @@ class MessageTemplateForm(forms.Form):
                 for part, label in parts:
                     widget = forms.TextInput() if part == "subject" else forms.Textarea(attrs={"rows": 3})
                     widget.attrs.update({"class": "js-template-field", "data-channel": channel})
-                    self.fields[field_name(language, channel, part)] = forms.CharField(
+                    self.fields[field_name(language, channel, part)] = MessageTextField(
                         label=label,
                         required=False,
                         widget=widget,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
 from campaigns.models import Campaign
@@ -179,7 +180,12 @@ def send_sent_texts(send: Send | None) -> list[SentText]:
         return []
     content = send.content or {}
     texts = []
-    for language in sorted(set(content) | {send.fallback_language}):
+    known = [code for code, _name in settings.LANGUAGES]
+    languages = sorted(
+        set(content) | {send.fallback_language},
+        key=lambda code: (code not in known, known.index(code) if code in known else 0, code),
+    )
+    for language in languages:
         for channel in send.channels or []:
             written = (content.get(language) or {}).get(channel)
             sent = (

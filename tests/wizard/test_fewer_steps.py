@@ -154,3 +154,20 @@ def test_the_test_steps_main_button_sends_the_test(client, ops):
     assert 'name="_send_test" value="1" class="btn btn-primary"' in html
     assert 'name="_next" value="1" class="btn btn-link"' in html
     assert "No colleague here reads English" in html
+
+
+def test_text_sent_back_untouched_is_not_an_edit(client, ops, outage_templates):
+    """Browsers send textareas with CRLF line breaks: the same text saved again changes nothing and records nothing,
+    and the Message step does not take it for edited text (choosing another template would not ask)."""
+    client.post(reverse("campaigns:new"), incident_post())
+    campaign = Campaign.objects.get()
+    campaign.content = {"en": {"sms": {"text": "Line one\nLine two"}}}
+    campaign.template = None
+    campaign.audience, campaign.channels, campaign.wizard_step = {"builtin": ["all_clients"]}, ["sms"], "message"
+    campaign.save()
+    ClientFactory()
+    data = {"fallback_language": "en", "en_sms_text": "Line one\r\nLine two", "_next": "1"}
+    client.post(step_url(campaign, "message"), data)
+    campaign.refresh_from_db()
+    assert campaign.content["en"]["sms"]["text"] == "Line one\nLine two"
+    assert not campaign.events.filter(action="edited", detail__contains="sms text").exists()

@@ -86,7 +86,7 @@ class AudienceStepView(StepView):
         return self.render(fresh)
 
     def extra_context(self, form: Any) -> dict[str, Any]:
-        counts = form.counts if form.is_bound else draft_counts(self.campaign)
+        counts = form.counts if form.is_bound else draft_counts(self.campaign) or form.initial_counts()
         return {
             "counts": counts,
             "reason_labels": REASON_LABELS,
@@ -105,7 +105,7 @@ def template_state(campaign: Campaign) -> dict[str, Any]:
     from_template = template is not None and campaign.content == template_content(template)
     note = ""
     if from_template and template is not None:
-        note = f"The text of “{template.name}”, a {template.get_kind_display().lower()} template, is filled in below."
+        note = f"The text of the template “{template.name}” ({template.get_kind_display()}) is filled in below."
     elif not campaign.content:
         note = f"No template is set for {campaign.get_kind_display().lower()} notices: choose one, or write the text."
     return {"text_edited": bool(campaign.content) and not from_template, "kind_template_note": note}
