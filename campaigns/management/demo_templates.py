@@ -1,4 +1,5 @@
-"""The demo's message templates: an outage, a planned maintenance and a resolution, in English, French and German.
+"""The demo's message templates: an outage, a planned maintenance, an update and a resolution, in English, French and
+German. Each is the only one of its kind, so each is its kind's default text (campaigns/services/templates.py).
 
 Placeholders come from ``notifications.rendering.VARIABLES``. SMS texts stay within GSM-7 (one or two parts).
 """
@@ -105,6 +106,35 @@ TEMPLATES: list[dict] = [
                 "subject": "Geplante Wartung an {{ service }}",
                 "body": "Von {{ started_at }} bis {{ expected_resolution }} warten wir {{ service }}. In diesem "
                 "Zeitraum kann der Dienst kurz unterbrochen sein.",
+            },
+        },
+    },
+    {
+        "name": "Incident update",
+        "kind": "update",
+        "description": "News while the incident lasts: still working on it, the new expected time.",
+        "sms_stop_line": False,
+        "versions": {
+            "en": {
+                "sms": "{{ client_name }}: update on {{ service }}. Our teams are still on it; now expected "
+                "{{ expected_resolution }}. {{ status_page }}",
+                "subject": "Update: {{ service }}",
+                "body": "Our engineers are still working on {{ service }}. We now expect to restore it by "
+                "{{ expected_resolution }}. We will write again when it is fixed.",
+            },
+            "fr": {
+                "sms": "{{ client_name }} : point sur {{ service }}. Nos équipes sont toujours mobilisées, retour "
+                "prévu {{ expected_resolution }}. {{ status_page }}",
+                "subject": "Point d'étape : {{ service }}",
+                "body": "Nos équipes travaillent toujours sur {{ service }}. Le retour est désormais prévu pour "
+                "{{ expected_resolution }}. Nous vous écrirons dès que le service sera rétabli.",
+            },
+            "de": {
+                "sms": "{{ client_name }}: Neues zu {{ service }}. Wir arbeiten weiter daran, voraussichtlich "
+                "behoben {{ expected_resolution }}. {{ status_page }}",
+                "subject": "Neuigkeiten: {{ service }}",
+                "body": "Unser Team arbeitet weiter an {{ service }}, voraussichtlich behoben bis "
+                "{{ expected_resolution }}. Wir melden uns, sobald alles wieder läuft.",
             },
         },
     },
