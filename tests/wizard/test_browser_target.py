@@ -55,7 +55,7 @@ RESOLVED = {
 }
 
 
-def template(name: str, kind: str, texts: dict) -> None:
+def template(name: str, kind: str, texts: dict, *, default: bool = True) -> None:
     saved = MessageTemplateFactory(name=name, kind=kind)
     for language, text in texts.items():
         TemplateVersionFactory(
@@ -65,7 +65,7 @@ def template(name: str, kind: str, texts: dict) -> None:
             email_subject=text["subject"] if isinstance(text, dict) else "Resolved: {{ service }}",
             email_text=text["text"] if isinstance(text, dict) else text,
             email_html=text["html"] if isinstance(text, dict) else "",
-            is_default=True,
+            is_default=default,
         )
 
 
@@ -308,3 +308,32 @@ def test_send_resolved_in_three_interactions_and_what_went_out(
     assert walk.interactions == 3
     with capsys.disabled():
         sys.stdout.write(f"\n[issue 13 send resolved] {walk.summary()}\n")
+
+
+def test_choosing_another_template_applies_it_at_once_and_asks_before_replacing_edits(page, live_server, portal):
+    """Issue 13 item 2: a template chosen in the list is applied without another click; once the text was changed,
+    the portal asks first, and saying no keeps the text and the template it came from."""
+    template(
+        "Outage: short", "outage", {"en": {"sms": "[short] {{ service }}", "subject": "S", "text": "T", "html": ""}}
+    )
+    browser_login(page, live_server, "olivia")
+    page.goto(f"{live_server.url}/campaigns/new/")
+    page.get_by_label("What happened?").fill("Portal slow")
+    page.get_by_label("Email service", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_label("Paris region").check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/wizard/message/")
+    expect(page.locator("#id_en_sms_text")).to_have_value(TEXTS["en"]["sms"])
+    page.get_by_label("Start from a saved template").select_option(label="Outage: short")
+    expect(page.locator("#id_en_sms_text")).to_have_value("[short] {{ service }}")  # applied, no button pressed
+    page.locator("#id_en_sms_text").fill("My own words about {{ service }}")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_label("Start from a saved template").select_option(label="Outage: service down")
+    expect(page.get_by_label("Start from a saved template")).to_have_value(str(Campaign.objects.get().template_id))
+    assert asked and "Replace the text you wrote" in asked[0]
+    expect(page.locator("#id_en_sms_text")).to_have_value("My own words about {{ service }}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_label("Start from a saved template").select_option(label="Outage: service down")
+    expect(page.locator("#id_en_sms_text")).to_have_value(TEXTS["en"]["sms"])
