@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, Count, Q, TextField, Value
 from django.db.models.functions import Coalesce
@@ -56,7 +57,14 @@ class EmptyPlaceholder:
 
     @property
     def rows(self) -> list[tuple[str, str, int]]:
-        return [(language, channel, n) for (language, channel), n in sorted(self.counts.items()) if n]
+        """(language, channel, people), in the portal's language order, SMS before email."""
+        known = [code for code, _name in settings.LANGUAGES]
+
+        def order(item: tuple[tuple[str, str], int]) -> tuple[int, str, int]:
+            (language, channel), _n = item
+            return (known.index(language) if language in known else len(known), language, channel != "sms")
+
+        return [(language, channel, n) for (language, channel), n in sorted(self.counts.items(), key=order) if n]
 
     def describe(self) -> str:
         where = ", ".join(f"{language} {channel} {n}" for language, channel, n in self.rows)

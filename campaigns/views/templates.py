@@ -10,14 +10,19 @@ from django.urls import path
 
 from campaigns.forms.templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
-from campaigns.services.templates import message_template_save
+from campaigns.services.templates import kind_default_versions, message_template_save
 from notifications.rendering import VARIABLES
 
 
 @login_required
 @permission_required("campaigns.view_messagetemplate", raise_exception=True)
 def template_list(request: HttpRequest) -> HttpResponse:
-    templates = MessageTemplate.objects.prefetch_related("versions").order_by("kind", "name")
+    templates = list(MessageTemplate.objects.prefetch_related("versions").order_by("kind", "name"))
+    # Which versions new notices start from: those marked, or a kind's only template in a language.
+    defaults = {version.pk for kind in {t.kind for t in templates} for version in kind_default_versions(kind).values()}
+    for template in templates:
+        for version in template.versions.all():
+            version.starts_notices = version.pk in defaults  # type: ignore[attr-defined]
     return render(request, "campaigns/templates/list.html", {"templates": templates})
 
 

@@ -87,11 +87,12 @@ def test_demo_users_have_their_roles():
 
 
 def test_templates_exist_in_three_languages_and_compile():
-    """Outage, maintenance and resolved templates exist in en/fr/de; every field compiles; emails unsubscribe."""
+    """Outage, maintenance, update and resolved templates exist in en/fr/de; every field compiles; emails unsubscribe."""
     seed()
-    assert set(MessageTemplate.objects.values_list("kind", flat=True)) == {"outage", "maintenance", "resolved"}
+    kinds = {"outage", "maintenance", "update", "resolved"}  # update: "Send update" opens with text (issue 13)
+    assert set(MessageTemplate.objects.values_list("kind", flat=True)) == kinds
     versions = TemplateVersion.objects.all()
-    assert versions.count() == 9
+    assert versions.count() == 12
     for version in versions:
         for field in ("sms_text", "email_subject", "email_text", "email_html"):
             compile_template(getattr(version, field))

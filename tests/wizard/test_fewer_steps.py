@@ -97,6 +97,8 @@ def test_the_template_page_marks_a_version_as_its_kind_default(client, outage_te
     """An admin ticks "default" for a language on the template page; the list shows it."""
     first, _second, _resolved = outage_templates
     client.force_login(UserFactory(username="ada", groups=["Admins"]))
+    # Before: the marked English outage version, the only French outage one and the only resolved one start notices.
+    assert client.get(reverse("campaigns:templates")).content.decode().count('text-bg-success" title=') == 3
     data = {
         "name": first.name,
         "kind": "outage",
@@ -113,7 +115,7 @@ def test_the_template_page_marks_a_version_as_its_kind_default(client, outage_te
     assert response.status_code == 302
     assert first.versions.get(language="fr").is_default and not first.versions.get(language="en").is_default
     listing = client.get(reverse("campaigns:templates")).content.decode()
-    assert "default</span>" in listing
+    assert listing.count('text-bg-success" title=') == 3  # French is now marked; English and resolved unchanged
 
 
 def test_affected_services_preselect_the_audience_and_the_reachable_channels(client, ops):
