@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import F
@@ -30,7 +30,7 @@ def _key(link_id: int) -> str:
 
 def counts_in_cache() -> bool:
     """Clicks are counted in the cache only when it is shared and atomic across processes: Redis."""
-    return isinstance(cache, RedisCache)
+    return isinstance(caches["default"], RedisCache)
 
 
 def click_record(link_id: int) -> None:
