@@ -443,6 +443,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Outage Portal <portal@localhost>
 # ------------------------------------------------------------------------------
 # Public pages are rendered once per change, language and time zone and kept at most this long.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+# How often each process asks the cache whether public pages changed (a change reaches every process within this).
+PUBLIC_VERSION_CHECK_SECONDS = env_float("PUBLIC_VERSION_CHECK_SECONDS", 1.0)
 # What browsers and shared caches may keep a public page for without asking again (they revalidate with the ETag).
 PUBLIC_BROWSER_MAX_AGE = env_int("PUBLIC_BROWSER_MAX_AGE", 0)
 # Short-link clicks counted in Redis are moved to the database this often.

@@ -10,6 +10,7 @@ from django.test import TestCase
 from campaigns.models import Campaign, Incident
 from campaigns.services import door
 from campaigns.services.followups import campaign_follow_up
+from campaigns.services.public_cache import version_forget
 from notifications.services.materialize import send_materialize
 from public_site.status import cache as page_cache
 from public_site.status import links
@@ -99,3 +100,4 @@ def forget_local_caches() -> None:
     """What a fresh gunicorn process would have: nothing in its memory."""
     page_cache.local_clear()
     links._targets.clear()
+    version_forget()
