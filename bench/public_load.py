@@ -193,6 +193,16 @@ def publish_update(site: PublicSite, text: str) -> None:
     publishing.incident_update_publish(incident=incident, state="monitoring", texts={"en": text}, actor=None)
 
 
+def _shows(url: str, text: str) -> bool:
+    """The page shows ``text`` within a few seconds (each process reads the public version once a second)."""
+    deadline = time.monotonic() + 5
+    while text not in requests.get(url, timeout=10).text:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def phase_public(ctx, env: dict[str, str]) -> None:  # noqa: ANN001 - bench.phases.Ctx (imported lazily there)
     from bench.phases import RunFailed, timed_runs
 
@@ -214,7 +224,7 @@ def phase_public(ctx, env: dict[str, str]) -> None:  # noqa: ANN001 - bench.phas
         publish_update(site, text)
         result = load(site.incident_url, seconds, expect=200)
         tools.add(result.tool)
-        if result.bad or text not in requests.get(site.incident_url, timeout=10).text:
+        if result.bad or not _shows(site.incident_url, text):
             raise RunFailed(f"{result.bad} bad answers, or the page does not show the update")
         return result.rps
 
@@ -239,7 +249,7 @@ def phase_public(ctx, env: dict[str, str]) -> None:  # noqa: ANN001 - bench.phas
 
             connection.close()  # the publisher thread's connection
         tools.add(result.tool)
-        if result.bad or (published and published[-1] not in requests.get(site.incident_url, timeout=10).text):
+        if result.bad or (published and not _shows(site.incident_url, published[-1])):
             raise RunFailed(f"{result.bad} bad answers, or the page does not show the last update")
         ctx.notes.setdefault("public_updates", f"{len(published)} updates published during one {seconds:.0f} s run")
         return result.rps

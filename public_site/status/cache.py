@@ -63,6 +63,12 @@ def _fresh(stored: Stored) -> bool:
     return time.time() - stored.at < settings.PUBLIC_CACHE_SECONDS
 
 
+def local_lookup(key: str, version: str) -> Stored | None:
+    """This process's copy only (the WSGI fast path: no network at all)."""
+    stored = _local.get(_full_key(key, version))
+    return stored if stored is not None and _fresh(stored) else None
+
+
 def lookup(key: str, version: str) -> Stored | None:
     full = _full_key(key, version)
     stored = _local.get(full)

@@ -22,11 +22,31 @@ TARGET_SECONDS = 60.0
 _targets: dict[str, tuple[str, float, LinkTarget | None]] = {}
 
 
-def target_of(code: str) -> LinkTarget | None:
-    version, now = public_version(), time.monotonic()
+REDIRECT_HEADERS = (
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+
+
+def known_target(code: str) -> LinkTarget | None:
+    """Where a code leads, if this process looked it up under the current version less than a minute ago."""
     kept = _targets.get(code)
-    if kept is not None and kept[0] == version and now - kept[1] < TARGET_SECONDS:
+    if kept is not None and kept[0] == public_version() and time.monotonic() - kept[1] < TARGET_SECONDS:
         return kept[2]
+    return None
+
+
+def target_path(target: LinkTarget) -> str:
+    path = reverse("public:incident", args=[target.public_id]) if target.public_id else reverse("public:status")
+    return path + "?" + urlencode({"lang": target.language})
+
+
+def target_of(code: str) -> LinkTarget | None:
+    known = known_target(code)
+    if known is not None:
+        return known
+    version, now = public_version(), time.monotonic()
     found = link_target(code)
     if found is None:
         return None  # unknown codes are not remembered: guessing cannot fill this process's memory
@@ -43,9 +63,7 @@ def short_link_response(code: str) -> HttpResponse:
         response = HttpResponse(b"Not found", status=404, content_type="text/plain; charset=utf-8")
     else:
         click_record(target.link_id)
-        path = reverse("public:incident", args=[target.public_id]) if target.public_id else reverse("public:status")
-        response = HttpResponseRedirect(path + "?" + urlencode({"lang": target.language}))
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Content-Type-Options"] = "nosniff"
+        response = HttpResponseRedirect(target_path(target))
+    for name, value in REDIRECT_HEADERS:
+        response[name] = value
     return response
