@@ -23,7 +23,6 @@ from public_site.status.variant import variant_of
 VARY_SPLIT = re.compile(r"\s*,\s*")
 LOCAL_KEPT = 500  # pages kept per process: a few per incident and language
 PAGE_PREFIX = "/status/"
-NOT_CACHED = ("/status/preview/",)
 SKIPPED_HEADERS = {"set-cookie", "x-request-id", "date", "etag", "cache-control"}
 
 
@@ -50,7 +49,7 @@ def page_key(request: HttpRequest) -> str | None:
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None
         path = PAGE_PREFIX
-    elif not path.startswith(PAGE_PREFIX) or path.startswith(NOT_CACHED):
+    elif not path.startswith(PAGE_PREFIX):
         return None
     return f"{path}|{variant_of(request).key}"
 

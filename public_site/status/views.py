@@ -102,6 +102,9 @@ def incident_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return _cacheable(_page("incident.html", {"incident": view}, variant))
 
 
+FEED_KINDS = ("atom", "json")
+
+
 def _feed(body: bytes, kind: str) -> HttpResponse:
     content_type = "application/atom+xml; charset=utf-8" if kind == "atom" else "application/feed+json; charset=utf-8"
     return _cacheable(HttpResponse(body, content_type=content_type))
@@ -109,6 +112,8 @@ def _feed(body: bytes, kind: str) -> HttpResponse:
 
 @require_safe
 def status_feed(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in FEED_KINDS:
+        raise Http404("Feeds are .atom and .json.")
     variant = variant_of(request)
     context = pages.status_context(variant)
     views = [*context["current"], *context["maintenance"], *context["history"]]  # type: ignore[misc]
@@ -118,6 +123,8 @@ def status_feed(request: HttpRequest, kind: str) -> HttpResponse:
 
 @require_safe
 def incident_feed(request: HttpRequest, public_id: str, kind: str) -> HttpResponse:
+    if kind not in FEED_KINDS:
+        raise Http404("Feeds are .atom and .json.")
     variant = variant_of(request)
     view = _incident_or_404(public_id, variant)
     return _feed(feeds.incident_atom(view, variant) if kind == "atom" else feeds.incident_json(view, variant), kind)
