@@ -211,10 +211,14 @@ def phase_public(ctx, env: dict[str, str]) -> None:  # noqa: ANN001 - bench.phas
     seconds = ctx.sizes.public_seconds
     tools: set[str] = set()
 
+    link_requests = [0]
+
     def measured(target_url: str, *, expect: int = 200) -> float:
         requests.get(target_url, timeout=10, allow_redirects=False)  # warm
         result = load(target_url, seconds, expect=expect)
         tools.add(result.tool)
+        if target_url == site.link_url:
+            link_requests[0] += result.requests + 1
         if result.bad:
             raise RunFailed(f"{result.bad} of {result.requests} answers were not {expect} or failed")
         return result.rps
@@ -271,7 +275,9 @@ def phase_public(ctx, env: dict[str, str]) -> None:  # noqa: ANN001 - bench.phas
     counted = ShortLink.objects.get(code=site.link_url.rsplit("/", 1)[-1]).clicks
     ctx.notes["public_load"] = (
         f"{', '.join(sorted(tools))} against gunicorn `-c gunicorn.conf.py --workers 3` (sync workers, access log on, "
-        f"Redis cache), {seconds:.0f} s per run; {counted:,} clicks counted on the short link; load tool: "
+        f"Redis cache), {seconds:.0f} s per run; the short link was opened {link_requests[0]:,} times (wrk's count "
+        f"of answers, which leaves out requests still in flight when it stops) and {counted:,} clicks were counted; "
+        "load tool: "
         f"{tool_name()}"
     )
     ctx.stack.stop(child)
