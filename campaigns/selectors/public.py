@@ -71,7 +71,9 @@ def status_page_incidents(now: datetime | None = None) -> StatusPageIncidents:
             and incident.expected_resolution_at <= now
         )
         if ended or window_over:
-            history.append(incident)
+            end = incident.resolved_at or incident.expected_resolution_at or incident.started_at
+            if end >= since:  # the last 30 days only, whatever the state
+                history.append(incident)
         elif incident.kind == "maintenance":
             maintenance.append(incident)
         else:

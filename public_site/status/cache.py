@@ -82,7 +82,7 @@ def lookup(key: str, version: str) -> Stored | None:
 
 def _remember(full: str, stored: Stored) -> None:
     if len(_local) >= LOCAL_KEPT:
-        for old in [name for name, kept in _local.items() if not _fresh(kept)] or [next(iter(_local))]:
+        for old in [name for name, kept in list(_local.items()) if not _fresh(kept)] or list(_local)[:1]:
             _local.pop(old, None)
     _local[full] = stored
 

@@ -51,7 +51,8 @@ def target_of(code: str) -> LinkTarget | None:
     if found is None:
         return None  # unknown codes are not remembered: guessing cannot fill this process's memory
     if len(_targets) >= TARGETS_KEPT:
-        _targets.pop(next(iter(_targets)))
+        for oldest in list(_targets)[:1]:
+            _targets.pop(oldest, None)
     _targets[code] = (version, now, found)
     return found
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -175,7 +176,7 @@ def _service_rows(current: list[IncidentView], maintenance: list[IncidentView]) 
     return [ServiceStatus(name=name, label=labels[tone], tone=tone) for name, tone in sorted(worst.items())]
 
 
-def status_context(variant: Variant) -> dict[str, object]:
+def status_context(variant: Variant) -> dict[str, Any]:
     """The status page: open incidents, maintenance, each service touched, and the last 30 days."""
     now = timezone.now()
     with override(variant.language):
@@ -185,6 +186,7 @@ def status_context(variant: Variant) -> dict[str, object]:
         history = [incident_view(incident, variant, now=now) for incident in found.history]
         services = _service_rows(current, maintenance)
     return {
+        "views": [*current, *maintenance, *history],
         "current": current,
         "maintenance": maintenance,
         "history": history,

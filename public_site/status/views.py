@@ -115,8 +115,7 @@ def status_feed(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in FEED_KINDS:
         raise Http404("Feeds are .atom and .json.")
     variant = variant_of(request)
-    context = pages.status_context(variant)
-    views = [*context["current"], *context["maintenance"], *context["history"]]  # type: ignore[misc]
+    views = pages.status_context(variant)["views"]
     body = feeds.status_atom(views, variant) if kind == "atom" else feeds.status_json(views, variant)
     return _feed(body, kind)
 

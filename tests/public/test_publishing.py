@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from campaigns.models import Incident, PublicUpdate
 from campaigns.services import incidents, publishing
-from tests.public.helpers import follow_up, incident_of, notice
+from tests.public.helpers import follow_up, forget_local_caches, incident_of, notice
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +157,26 @@ def test_staff_preview_shows_the_draft_update_before_it_is_published(client, ops
     assert "Preview for staff" in html and "Fix deployed, watching." in html and "Looking into it." in html
     public = page(client, reverse("public:incident", args=[incident_of(first).public_id]) + "?lang=en")
     assert "Fix deployed, watching." not in public
+
+
+def test_the_status_page_keeps_thirty_days_of_history(client, ops, audience):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.models import Incident
+
+    old, recent = (incident_of(notice(actor=ops, clients=audience, title=title)) for title in ("Old cut", "Recent cut"))
+    now = timezone.now()
+    for incident, days in ((old, 40), (recent, 10)):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            incidents.incident_resolve(incident=incident, actor=ops)
+        Incident.objects.filter(pk=incident.pk).update(
+            started_at=now - timedelta(days=days, hours=2), resolved_at=now - timedelta(days=days)
+        )
+    forget_local_caches()
+    from django.core.cache import cache
+
+    cache.clear()
+    status = page(client, reverse("public:status") + "?lang=en")
+    assert "Recent cut" in status and "Old cut" not in status
