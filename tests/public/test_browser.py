@@ -99,6 +99,11 @@ def test_the_sms_link_opens_the_public_page_at_390px_without_javascript(
     keyboard = chromium.new_context(viewport={"width": 390, "height": 844})
     try:
         page = keyboard.new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+        )
         page.goto(f"{live_server.url}/status/incidents/{incident.public_id}/?lang=fr")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         page.keyboard.press("Tab")
@@ -110,6 +115,8 @@ def test_the_sms_link_opens_the_public_page_at_390px_without_javascript(
         )
         assert style[0] == "solid" and style[1] == "3px" and "6px" in style[2]
         page.screenshot(path=str(SCREENSHOTS / "public-incident-390-focus.png"))
+        page.goto(f"{live_server.url}/?lang=en")
+        assert page.locator("h1").inner_text() == "Service status" and not refused, refused
     finally:
         keyboard.close()
     assert campaign_clicks(campaign) == {"sms": 1}  # reading the page again is not a click

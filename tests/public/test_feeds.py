@@ -1,10 +1,12 @@
-"""The feeds: Atom documents checked against RFC 4287's required elements (parsed with lxml) and read by feedparser,
-the maintained feed parser; JSON Feed 1.1 documents with their required members."""
+"""The feeds: Atom documents validated by lxml against a RELAX NG schema of RFC 4287 (tests/public/atom.rng), checked
+for the RFC's rules a schema cannot say (an author for every entry, unique ids, one self link) and read by
+feedparser, the maintained feed parser; JSON Feed 1.1 documents with their required members."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -12,6 +14,8 @@ from django.urls import reverse
 from lxml import etree
 
 from tests.public.helpers import follow_up, incident_of, notice
+
+SCHEMA = etree.RelaxNG(etree.parse(str(Path(__file__).with_name("atom.rng"))))
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -22,6 +26,7 @@ def check_atom(body: bytes) -> etree._Element:
     """RFC 4287 section 4.1: the feed's and each entry's required elements, once each, with valid dates and ids."""
     root = etree.fromstring(body)
     assert root.tag == f"{ATOM}feed"
+    assert SCHEMA.validate(root), SCHEMA.error_log
 
     def one(parent: etree._Element, name: str) -> etree._Element:
         found = parent.findall(f"{ATOM}{name}")
@@ -91,3 +96,14 @@ def test_json_feeds(client, incident):
     assert [u["state"] for u in item["_incident"]["updates"]] == ["identified", "investigating"]
     one = json.loads(client.get(reverse("public:incident_feed", args=[incident.public_id, "json"])).content)
     assert one["items"][0]["url"] == item["url"]
+
+
+def test_the_schema_refuses_a_feed_that_breaks_rfc_4287():
+    """The schema is not a rubber stamp: a feed without its id, or with a date that is not RFC 3339, fails."""
+    good = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>tag:x,2026:1</id>'
+        "<updated>2026-11-30T12:00:00Z</updated><author><name>n</name></author></feed>"
+    )
+    assert SCHEMA.validate(etree.fromstring(good))
+    assert not SCHEMA.validate(etree.fromstring(good.replace("<id>tag:x,2026:1</id>", "")))
+    assert not SCHEMA.validate(etree.fromstring(good.replace("2026-11-30T12:00:00Z", "30 Nov 2026")))
