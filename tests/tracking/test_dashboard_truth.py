@@ -172,7 +172,7 @@ def test_the_warning_is_cached_and_never_shown_to_visitors(olivia, client, djang
 
 def test_the_migration_makes_incidents_with_nothing_sent_drafts(olivia):
     """Existing open incidents with only drafts (or notices cancelled before they went out) become drafts."""
-    migration = importlib.import_module("campaigns.migrations.0007_drafts_defaults_discarded")
+    migration = importlib.import_module("campaigns.migrations.0008_drafts_defaults_discarded")
     abandoned = draft_for(olivia, "Abandoned")
     sent = draft_for(olivia, "Sent")
     Incident.objects.update(status=Incident.Status.OPEN)

@@ -20,7 +20,7 @@ def drafts_to_open(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0006_retire_reminders_beat_entry"),
+        ("campaigns", "0007_public_pages"),
     ]
 
     operations = [
