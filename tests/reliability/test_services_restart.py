@@ -56,7 +56,7 @@ def test_redis_restarted_mid_campaign(celery_worker_factory, infobip_sandbox, ow
     sent_while_down = sent_count(send)
     own_redis.start()
     assert sent_while_down < eligible, "Redis came back before the campaign ended"
-    wait_until_settled(send, timeout=120, workers=[worker])
+    wait_until_settled(send, timeout=120, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     assert b"Connection to broker lost" in worker.log_path.read_bytes(), "the worker never saw Redis go"
 
@@ -80,7 +80,7 @@ def test_postgres_connections_dropped_mid_campaign(celery_worker_factory, infobi
         _wait_for_share(send, eligible, share, worker)
         terminated.append(_terminate_test_backends())
     assert sum(terminated) > 0, "no worker connection was open to terminate"
-    wait_until_settled(send, timeout=120, workers=[worker])
+    wait_until_settled(send, timeout=120, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     worker.process.poll()
     assert worker.process.returncode is None, "the worker survived the dropped connections"
