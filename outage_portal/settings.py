@@ -283,6 +283,9 @@ DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
 DISPATCH_PIPELINE = env_bool("DISPATCH_PIPELINE", True)
 # After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
 DISPATCH_AMBIGUOUS_GRACE_SECONDS = env_float("DISPATCH_AMBIGUOUS_GRACE_SECONDS", 5)
+# Added to the longest request (connect + body + read timeouts): a claim must have that much lease left to send, and
+# its rows are taken over only that long after the lease ends (docs/dispatch.md, "The fence").
+DISPATCH_REQUEST_MARGIN_SECONDS = env_float("DISPATCH_REQUEST_MARGIN_SECONDS", 5)
 # The sweeper re-kicks sends with due work and starts scheduled sends; the reconciler checks expired leases.
 DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
 # Messages accepted longer than this without a final report are pulled / looked up at the provider.

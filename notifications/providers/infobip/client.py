@@ -25,6 +25,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from notifications.providers.base import (
     AmbiguousProviderError,
     BaseProvider,
+    NotSentError,
     OutboundMessage,
     PermanentProviderError,
     ProviderError,
@@ -112,6 +113,11 @@ class InfobipProvider(BaseProvider):
     def timeout(self) -> tuple[float, float]:
         return self._timeout or (settings.INFOBIP_TIMEOUT_CONNECT, settings.INFOBIP_TIMEOUT_READ)
 
+    def longest_request(self) -> float:
+        """Connect, then write the body (under the connect timeout too, as urllib3 does), then wait for the answer."""
+        connect, read = self.timeout
+        return 2 * connect + read
+
     def _sender(self, channel: str) -> str:
         if channel == "sms":
             return str(self._sms_sender or settings.INFOBIP_SMS_SENDER)
@@ -181,7 +187,7 @@ class InfobipProvider(BaseProvider):
         build = sms_request_body if channel == "sms" else email_request_body
         body = build(messages, options, sender=self._sender(channel))
         started = time.monotonic()
-        data = self._request("POST", SEND_PATHS[channel], body=body)
+        data = self._request("POST", SEND_PATHS[channel], body=body, not_after=options.not_after)
         results = send_results(channel, messages, data)
         rejected = [result for result in results if not result.accepted]
         logger.info(
@@ -201,11 +207,13 @@ class InfobipProvider(BaseProvider):
         *,
         body: dict[str, Any] | None = None,
         params: list[tuple[str, str]] | None = None,
+        not_after: float = 0.0,
     ) -> dict[str, Any]:
         """One HTTP call, every transport error and non-2xx answer mapped onto the provider error classes.
 
         A POST that may have reached Infobip (read timeout, reset after sending, 5xx) is ambiguous; a GET is
-        idempotent, so the same failures are merely retryable.
+        idempotent, so the same failures are merely retryable. ``not_after`` is checked last thing before the
+        request starts, after the body is encoded: past it, nothing is sent (``NotSentError``).
         """
         sent_may_count = method == "POST"
         headers = {"Authorization": f"App {self._api_key or settings.INFOBIP_API_KEY}"}
@@ -214,6 +222,8 @@ class InfobipProvider(BaseProvider):
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         where = f"{method} {path}"
+        if not_after and time.monotonic() > not_after:
+            raise NotSentError(f"{where}: not sent, the claim's lease could not outlast the request", code="LEASE")
         try:
             response = self.session.request(
                 method,
