@@ -266,6 +266,9 @@ if IS_PRODUCTION and not INFOBIP_WEBHOOK_SECRETS:
 INFOBIP_TIMEOUT_CONNECT = env_float("INFOBIP_TIMEOUT_CONNECT", 5.0)
 INFOBIP_TIMEOUT_READ = env_float("INFOBIP_TIMEOUT_READ", 30.0)
 INFOBIP_MESSAGE_ID_PREFIX = env("INFOBIP_MESSAGE_ID_PREFIX", "op")
+# Channels on which Infobip has enabled idempotent sending for the account (e.g. "sms,email"): a resend it rejects as
+# a duplicate of our messageId is recorded as accepted (docs/infobip.md). Empty: off.
+INFOBIP_IDEMPOTENT_CHANNELS = env_list("INFOBIP_IDEMPOTENT_CHANNELS")
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Dotted path of the provider class; tests may swap it, as EMAIL_BACKEND is swapped.
 NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", "notifications.providers.infobip.InfobipProvider")

@@ -106,6 +106,9 @@ class SendResult:
     parts: int = 0
     error_code: str = ""
     error_text: str = ""
+    #: A resend the provider recognised as a copy of a message it already accepted (idempotent sending): it has
+    #: the message, from an earlier attempt, and sends no second copy.
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class StatusReport:
     done_at: datetime | None = None
     parts: int = 0
     raw: dict = field(default_factory=dict)
+    #: The provider's rejection of a resent copy (idempotent sending), not news about the message itself.
+    duplicate: bool = False
 
 
 class BaseProvider:
