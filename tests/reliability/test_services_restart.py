@@ -32,8 +32,16 @@ pytestmark = [
     pytest.mark.timeout(240),
 ]
 CLIENTS = 2000
-# Rate-limited so the campaign lasts long enough to be interrupted (about 10 s for 3,800 messages).
-WORKER = {"DISPATCH_BATCH_SIZE": 100, "DISPATCH_SMS_RATE_PER_SECOND": 200, "DISPATCH_EMAIL_RATE_PER_SECOND": 200}
+# Rate-limited so the campaign lasts long enough to be interrupted (about 10 s for 3,800 messages); a 10 s lease and
+# 2 s reads, so rows of a task that lost its connection are taken over 15 s after their claim (lease + 2 × 1 s
+# connect + 2 s read + 1 s margin).
+WORKER = {
+    "DISPATCH_BATCH_SIZE": 100,
+    "DISPATCH_SMS_RATE_PER_SECOND": 200,
+    "DISPATCH_EMAIL_RATE_PER_SECOND": 200,
+    "DISPATCH_LEASE_SECONDS": 10,
+    "INFOBIP_TIMEOUT_READ": 2,
+}
 
 
 def _wait_for_share(send, eligible: int, share: float, worker, timeout: float = 90) -> int:
