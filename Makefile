@@ -43,8 +43,8 @@ run: $(RUN_STAMP) ## Migrate SQLite, seed demo data once, serve the portal with 
 test: $(BENCH_STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-reliability: $(BENCH_STAMP) ## Run the fault-injection suite only
-	$(PY) -m pytest -m reliability $(PYTEST_ARGS)
+test-reliability: $(BENCH_STAMP) ## Run the fault-injection suite only; prints its figures, writes bench/RELIABILITY.md
+	RELIABILITY_RESULTS=bench/RELIABILITY.md $(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
 test-stack: $(RUN_STAMP) ## The production stack in Docker, broken on purpose while it sends (as root; docs/production.md)
 	PYTHON=$(abspath $(PY)) bash ops/stack/run.sh

@@ -51,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         "--accept-then-fail-rate", type=float, default=0.0, help="share recorded and reported, but answered 500"
     )
     parser.add_argument("--faults-on-reads", action="store_true", help="inject faults into logs/reports too")
+    parser.add_argument(
+        "--idempotency",
+        action="store_true",
+        help="refuse a messageId accepted less than --idempotency-grace seconds ago, as Infobip's idempotent sending",
+    )
+    parser.add_argument("--idempotency-grace", type=float, default=3600.0, help="seconds (default 3600)")
+    parser.add_argument(
+        "--logs-delay", type=float, default=0.0, help="seconds before an accepted message shows in the logs"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault dice")
     parser.add_argument("--report-workers", type=int, default=4, help="threads POSTing reports")
     parser.add_argument("--verbose", action="store_true", help="log every request")
@@ -72,6 +81,9 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         timeout_accepts=not args.timeout_drops,
         accept_then_fail_rate=args.accept_then_fail_rate,
         faults_on_reads=args.faults_on_reads,
+        idempotency=args.idempotency,
+        idempotency_grace=args.idempotency_grace,
+        logs_delay=args.logs_delay,
         seed=args.seed,
         report_workers=args.report_workers,
     )

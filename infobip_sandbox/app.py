@@ -1,4 +1,7 @@
-"""The sandbox's endpoints, independent of the HTTP plumbing: each takes the request and returns an ``Answer``."""
+"""The sandbox's API endpoints, independent of the HTTP plumbing: each takes the request and returns an ``Answer``.
+
+The control endpoints (``/_sandbox/…``: stats, reset, config, the hold hook) are in ``control.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import parse_qs
 
-from infobip_sandbox import protocol
+from infobip_sandbox import control, protocol
+from infobip_sandbox.answer import Answer, error
 from infobip_sandbox.config import FaultDice, SandboxConfig
+from infobip_sandbox.hold import HoldGate
 from infobip_sandbox.records import Record
 from infobip_sandbox.reporter import Reporter
 from infobip_sandbox.store import Store
@@ -22,19 +27,7 @@ LOG_PATHS = {"/sms/3/logs": "sms", "/email/4/logs": "email"}
 MAX_LIMIT = 1000
 
 
-@dataclass
-class Answer:
-    status: int
-    payload: dict | list | None
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: float = 0.0  # seconds to stall, then drop the connection without answering
-    fault: str = ""
-
-
-def _error(
-    status: int, code: str, description: str, action: str = "", violations: list | None = None, **headers: str
-) -> Answer:
-    return Answer(status, protocol.api_error(code, description, action, violations), dict(headers))
+_error = error
 
 
 SERVER_ERROR = ("E500", "Something went wrong. Please contact support.")
@@ -50,6 +43,7 @@ class Sandbox:
         self.dice = FaultDice(config.seed)
         self.store = Store()
         self.reporter = Reporter(self.store, lambda: self.config, workers=config.report_workers)
+        self.hold = HoldGate()
         self._bulk_seq = 0
         self._lock = threading.Lock()
 
@@ -63,7 +57,7 @@ class Sandbox:
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
         if path.startswith("/_sandbox/"):
-            return self._control(method, path, query, body)
+            return control.handle(self, method, path, query, body)
         self.store.count_request(path)
         answer = self._api(method, path, query, headers, body)
         self.store.count_response(answer.status, answer.fault)
@@ -91,7 +85,7 @@ class Sandbox:
                 "E429",
                 "Too many requests sent.",
                 "Check request rate limit specified in the API endpoint documentation resource.",
-                **{"Retry-After": str(config.retry_after)},
+                headers={"Retry-After": str(config.retry_after)},
             )
             return self._fault(answer, fault)
         if path in SEND_PATHS:
@@ -141,14 +135,22 @@ class Sandbox:
         records = self._records(channel, messages, bulk_id, config)
         if fault == "timeout" and not config.timeout_accepts:
             return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
-        self.store.accept(channel, records, messages)
-        self.reporter.schedule(records, time.time() + config.report_delay, self.store.generation)
+        grace = config.idempotency_grace if config.idempotency else None
+        for record in self.store.accept(channel, records, messages, grace=grace):
+            record.outcome = "duplicate"  # refused as a copy: so say its answer entry and its report
+        due, generation = time.time() + config.report_delay, self.store.generation
+        held = self.hold.take(
+            [record.message_id for record in records], lambda: self.reporter.schedule(records, due, generation)
+        )
+        if held is None:
+            self.reporter.schedule(records, due, generation)
         if fault == "timeout":
             return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
         if fault == "accept_then_fail":
             return self._fault(_error(500, *SERVER_ERROR), fault)
         with_count = channel == "sms" and bool(options.get("includeSmsCountInResponse"))
-        return Answer(200, {"bulkId": bulk_id, "messages": [self._accepted(record, with_count) for record in records]})
+        entries = [self._accepted(record, with_count) for record in records]
+        return Answer(200, {"bulkId": bulk_id, "messages": entries}, held=held)
 
     def _new_bulk_id(self) -> str:
         with self._lock:
@@ -156,8 +158,10 @@ class Sandbox:
             return f"sandbox-bulk-{self._bulk_seq}-{uuid.uuid4().hex[:8]}"
 
     @staticmethod
-    def _accepted(record: Record, with_count: bool) -> dict:
-        entry = {"messageId": record.message_id, "status": protocol.PENDING_ACCEPTED, "destination": record.destination}
+    def _accepted(record: Record, with_count: bool) -> dict[str, Any]:
+        """One message of a send answer: accepted, or (idempotency on) refused as a copy of an accepted one."""
+        status = protocol.DUPLICATE if record.outcome == "duplicate" else protocol.PENDING_ACCEPTED
+        entry: dict[str, Any] = {"messageId": record.message_id, "status": status, "destination": record.destination}
         if with_count:
             entry["details"] = {"messageCount": record.parts}
         return entry
@@ -224,54 +228,29 @@ class Sandbox:
         return Answer(200, {"results": [record.pulled_report() for record in records]})
 
     def _logs(self, channel: str, params: dict[str, list[str]]) -> Answer:
+        now, delay = time.time(), self.config.logs_delay
         records = self.store.logs(
             channel,
             message_ids=self._multi(params, "messageId"),
             bulk_ids=set(self._multi(params, "bulkId")),
             limit=self._limit(params),
+            since=now - delay if delay else 0.0,
         )
-        now = time.time()
         return Answer(200, {"results": [record.log(now) for record in records]})
 
-    # Control ------------------------------------------------------------------------------------------------------
-
-    def _control(self, method: str, path: str, query: str, body: bytes) -> Answer:
-        params = parse_qs(query)
-        if method == "GET" and path == "/_sandbox/stats":
-            stats = self.store.stats(with_ids=params.get("ids", ["0"])[0] in ("1", "true"))
-            stats["config"] = self._public_config()
-            return Answer(200, stats)
-        if method == "GET" and path == "/_sandbox/received":
-            return Answer(200, {"messages": self.store.received(self._limit(params, default=100))})
-        if method == "POST" and path == "/_sandbox/reset":
-            self.reset()
-            return Answer(200, {"reset": True, "config": self._public_config()})
-        if method == "POST" and path == "/_sandbox/config":
-            try:
-                changes = json.loads(body or b"{}")
-                if not isinstance(changes, dict):
-                    raise ValueError("expected a JSON object")
-                self.configure(changes)
-            except ValueError as err:
-                return _error(400, "E400", str(err), "Send a JSON object of known settings.")
-            return Answer(200, {"config": self._public_config()})
-        return _error(404, "E404", "Resource not found.", "GET stats or received, POST reset or config.")
+    # State --------------------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every message and report and restore the start-up configuration."""
+        """Forget every message and report, release held answers and restore the start-up configuration."""
+        self.hold.release_all()
         self.reporter.clear()
         self.store.reset()
         self.config = self.initial
         self.dice = FaultDice(self.initial.seed)
 
-    def configure(self, changes: dict) -> SandboxConfig:
+    def configure(self, changes: dict[str, Any]) -> SandboxConfig:
         config = self.config.updated(changes)
         if "seed" in changes:
             self.dice = FaultDice(config.seed)
         self.config = config
-        return config
-
-    def _public_config(self) -> dict:
-        config = asdict(self.config)
-        config.pop("api_key")
         return config

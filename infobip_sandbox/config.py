@@ -1,4 +1,4 @@
-"""The sandbox's knobs: report delay and fault injection, settable at start and at run time."""
+"""The sandbox's knobs: report delay, fault injection, idempotency and log lag, settable at start and at run time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import random
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 RATE_FIELDS = ("fail_rate", "throttle_rate", "timeout_rate", "accept_then_fail_rate", "slow_rate")
 
@@ -31,6 +32,11 @@ class SandboxConfig:
     report_workers: int = 4
     report_batch: int = 100
     report_retries: int = 3
+    #: Infobip's idempotent sending: a messageId accepted less than ``idempotency_grace`` seconds ago is refused.
+    idempotency: bool = False
+    idempotency_grace: float = 3600.0
+    #: Seconds before an accepted message shows in the logs (Infobip's logs are not instant).
+    logs_delay: float = 0.0
 
     def validate(self) -> None:
         for name in RATE_FIELDS:
@@ -42,11 +48,11 @@ class SandboxConfig:
             raise ValueError("fail_rate + throttle_rate + timeout_rate + accept_then_fail_rate must not exceed 1")
         if not 1 <= self.report_batch <= 100:
             raise ValueError("report_batch must be between 1 and 100 (Infobip's bucket size)")
-        for name in ("report_delay", "slow_seconds", "hang_seconds", "retry_after"):
+        for name in ("report_delay", "slow_seconds", "hang_seconds", "retry_after", "idempotency_grace", "logs_delay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
-    def updated(self, changes: dict) -> SandboxConfig:
+    def updated(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with ``changes`` applied, type-checked; unknown or ill-typed keys raise ``ValueError``."""
         fields = {item.name: item for item in dataclasses.fields(self)}
         values = dataclasses.asdict(self)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from typing import TypeGuard
 
 PENDING_ACCEPTED = {
     "groupId": 1,
@@ -54,10 +55,28 @@ DESTINATION_BLOCKED = {
     "description": "Destination blocked",
     "permanent": True,
 }
+# The answer to a resent messageId when idempotency is on (``--idempotency``). Infobip documents that such a resend
+# is "rejected during processing" but not the status it carries: these names and ids are the sandbox's own.
+DUPLICATE = {
+    "groupId": 5,
+    "groupName": "REJECTED",
+    "id": 87,
+    "name": "REJECTED_DUPLICATE_MESSAGE_ID",
+    "description": "Message rejected: a message with this messageId was already accepted",
+}
+DUPLICATE_ERROR = {
+    "groupId": 2,
+    "groupName": "USER_ERRORS",
+    "id": 4087,
+    "name": "EC_DUPLICATE_MESSAGE_ID",
+    "description": "Duplicate messageId within the idempotency grace period",
+    "permanent": True,
+}
 OUTCOMES = {
     "delivered": (DELIVERED, NO_ERROR),
     "undeliverable": (UNDELIVERABLE, ABSENT_SUBSCRIBER),
     "rejected": (REJECTED, DESTINATION_BLOCKED),
+    "duplicate": (DUPLICATE, DUPLICATE_ERROR),
 }
 PRICE = {"pricePerMessage": 0.0, "currency": "EUR"}
 MESSAGE_ID_MAX = 200
@@ -113,6 +132,10 @@ def infobip_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((epoch - whole) * 1000):03d}+0000"
 
 
+def _filled(value: object) -> TypeGuard[str]:
+    return not _blank(value)
+
+
 def _blank(value: object) -> bool:
     return not isinstance(value, str) or not value.strip()
 
@@ -163,7 +186,7 @@ def validate_sms(body: object) -> list:
         for j, destination in enumerate(destinations):
             where = f"{path}.destinations[{j}]"
             to = destination.get("to") if isinstance(destination, dict) else None
-            if _blank(to):
+            if not _filled(to):
                 violations.append({"property": f"{where}.to", "violation": "must not be blank"})
             elif len(to) > SMS_TO_MAX:
                 violations.append({"property": f"{where}.to", "violation": "size must be between 0 and 64"})
@@ -212,7 +235,7 @@ def validate_email(body: object) -> list:
             for k, recipient in enumerate(recipients):
                 where = f"{path}.destinations[{j}].to[{k}]"
                 address = recipient.get("destination") if isinstance(recipient, dict) else None
-                if _blank(address) or "@" not in address:
+                if not _filled(address) or "@" not in address:
                     violations.append({"property": f"{where}.destination", "violation": "must be an email address"})
                 else:
                     _check_message_id(violations, where, recipient.get("messageId"))

@@ -8,7 +8,8 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from infobip_sandbox.app import Answer, Sandbox
+from infobip_sandbox.answer import Answer
+from infobip_sandbox.app import Sandbox
 from infobip_sandbox.config import SandboxConfig
 
 MAX_BODY = 64 * 1024 * 1024
@@ -56,7 +57,12 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(answer.hang)
             self.close_connection = True
             return
-        self._write(answer)
+        if answer.held is not None:
+            answer.held.wait()  # the hold hook: until a test releases it
+        try:
+            self._write(answer)
+        except OSError:  # the client went away (killed while its answer was held, or timed out)
+            self.close_connection = True
 
     def _write(self, answer: Answer) -> None:
         payload = b"" if answer.payload is None else json.dumps(answer.payload, separators=(",", ":")).encode()
@@ -73,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             self.log_message('"%s" %s %d', self.requestline, answer.status, len(payload))
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -104,7 +110,8 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}"
 
     def start(self) -> SandboxServer:
         self.sandbox.start()

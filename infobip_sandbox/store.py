@@ -1,10 +1,15 @@
-"""The sandbox's memory: accepted messages with their counts, reports waiting to be pulled, and the statistics."""
+"""The sandbox's memory: accepted messages with their counts, reports waiting to be pulled, and the statistics.
+
+With idempotency on, ``accept`` tells a resent messageId (one accepted less than the grace period ago) from a new
+one under the same lock that stores it, so two copies sent at the same instant are still counted once.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter, deque
+from typing import Any
 
 from infobip_sandbox.records import Record
 
@@ -28,9 +33,10 @@ class Store:
             self._requests: Counter[str] = Counter()
             self._responses: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
-            self._received: deque[tuple[str, dict]] = deque(maxlen=RECEIVED_KEPT)
+            self._received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=RECEIVED_KEPT)
             self._pull: dict[str, deque[Record]] = {"sms": deque(), "email": deque()}
-            self._reports = Counter()
+            self._reports: Counter[str] = Counter()
+            self._rejected: Counter[str] = Counter()  # resent ids refused as duplicates (idempotency on)
 
     # Writes -------------------------------------------------------------------------------------------------------
 
@@ -44,15 +50,26 @@ class Store:
             if fault:
                 self._faults[fault] += 1
 
-    def accept(self, channel: str, records: list[Record], entries: list[dict]) -> None:
+    def accept(
+        self, channel: str, records: list[Record], entries: list[dict[str, Any]], *, grace: float | None = None
+    ) -> list[Record]:
+        """Store and count ``records``; with a ``grace`` (idempotency on), one whose messageId was accepted less
+        than ``grace`` seconds ago is refused instead. Returns the refused ones (their reports still go out)."""
+        refused: list[Record] = []
         with self._lock:
             counts, stored = self._counts, self._records
             for record in records:
+                known = stored.get(record.message_id) if grace is not None else None
+                if known is not None and grace is not None and record.sent_at - known.sent_at <= grace:
+                    refused.append(record)
+                    self._rejected[record.message_id] += 1
+                    continue
                 counts[record.message_id] = counts.get(record.message_id, 0) + 1
                 stored[record.message_id] = record
-            self._by_channel[channel] += len(records)
+            self._by_channel[channel] += len(records) - len(refused)
             self._received.extend((channel, entry) for entry in entries)
             self._reports["scheduled"] += len(records)
+        return refused
 
     def reports_posted(self, count: int, generation: int) -> None:
         with self._lock:
@@ -84,7 +101,8 @@ class Store:
             queue = self._pull[channel]
             if not message_ids and not bulk_ids:
                 return [queue.popleft() for _ in range(min(limit, len(queue)))]
-            taken, kept = [], deque()
+            taken: list[Record] = []
+            kept: deque[Record] = deque()
             for record in queue:
                 wanted = (not message_ids or record.message_id in message_ids) and (
                     not bulk_ids or record.bulk_id in bulk_ids
@@ -93,28 +111,35 @@ class Store:
             self._pull[channel] = kept
             return taken
 
-    def logs(self, channel: str, *, message_ids: list[str], bulk_ids: set[str], limit: int) -> list[Record]:
+    def logs(
+        self, channel: str, *, message_ids: list[str], bulk_ids: set[str], limit: int, since: float = 0.0
+    ) -> list[Record]:
+        """Accepted messages, newest first; with ``since`` > 0, only those accepted before it (``logs_delay``)."""
         with self._lock:
             if message_ids:
                 found = (self._records.get(message_id) for message_id in dict.fromkeys(message_ids))
                 records = [record for record in found if record is not None and record.channel == channel]
+                if since:
+                    records = [record for record in records if record.sent_at <= since]
             else:
                 records = [
                     record
                     for record in reversed(self._records.values())
-                    if record.channel == channel and (not bulk_ids or record.bulk_id in bulk_ids)
+                    if record.channel == channel
+                    and (not bulk_ids or record.bulk_id in bulk_ids)
+                    and (not since or record.sent_at <= since)
                 ]
             return records[:limit]
 
-    def received(self, limit: int) -> list[dict]:
+    def received(self, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             entries = list(self._received)[-limit:] if limit > 0 else []
         return [{"channel": channel, "message": entry} for channel, entry in entries]
 
-    def stats(self, *, with_ids: bool = False) -> dict:
+    def stats(self, *, with_ids: bool = False) -> dict[str, Any]:
         with self._lock:
             duplicates = {message_id: count for message_id, count in self._counts.items() if count > 1}
-            stats = {
+            stats: dict[str, Any] = {
                 "requests": sum(self._requests.values()),
                 "requests_by_path": dict(self._requests),
                 "responses_by_status": dict(self._responses),
@@ -124,6 +149,7 @@ class Store:
                 "distinct_ids": len(self._counts),
                 "duplicates": duplicates,
                 "duplicate_ids": len(duplicates),
+                "duplicates_rejected": sum(self._rejected.values()),
                 "reports": {
                     "scheduled": self._reports["scheduled"],
                     "posted": self._reports["posted"],
@@ -137,4 +163,5 @@ class Store:
             }
             if with_ids:
                 stats["ids"] = dict(self._counts)
+                stats["rejected_ids"] = dict(self._rejected)
         return stats

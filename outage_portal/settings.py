@@ -287,6 +287,9 @@ if IS_PRODUCTION and not INFOBIP_WEBHOOK_SECRETS:
 INFOBIP_TIMEOUT_CONNECT = env_float("INFOBIP_TIMEOUT_CONNECT", 5.0)
 INFOBIP_TIMEOUT_READ = env_float("INFOBIP_TIMEOUT_READ", 30.0)
 INFOBIP_MESSAGE_ID_PREFIX = env("INFOBIP_MESSAGE_ID_PREFIX", "op")
+# Channels on which Infobip has enabled idempotent sending for the account (e.g. "sms,email"): a resend it rejects as
+# a duplicate of our messageId is recorded as accepted (docs/infobip.md). Empty: off.
+INFOBIP_IDEMPOTENT_CHANNELS = env_list("INFOBIP_IDEMPOTENT_CHANNELS")
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Dotted path of the provider class; tests may swap it, as EMAIL_BACKEND is swapped.
 NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", "notifications.providers.infobip.InfobipProvider")
@@ -304,6 +307,9 @@ DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
 DISPATCH_PIPELINE = env_bool("DISPATCH_PIPELINE", True)
 # After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.
 DISPATCH_AMBIGUOUS_GRACE_SECONDS = env_float("DISPATCH_AMBIGUOUS_GRACE_SECONDS", 5)
+# Added to the longest request (connect + body + read timeouts): a claim must have that much lease left to send, and
+# its rows are taken over only that long after the lease ends (docs/dispatch.md, "The fence").
+DISPATCH_REQUEST_MARGIN_SECONDS = env_float("DISPATCH_REQUEST_MARGIN_SECONDS", 5)
 # The sweeper re-kicks sends with due work and starts scheduled sends; the reconciler checks expired leases.
 DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
 # Messages accepted longer than this without a final report are pulled / looked up at the provider.

@@ -53,6 +53,14 @@ class ThrottledProviderError(RetryableProviderError):
     """429: wait ``retry_after`` (or back off); it burns no attempt."""
 
 
+class NotSentError(RetryableProviderError):
+    """The request was not made: ``SendOptions.not_after`` had passed when it was about to start.
+
+    The claim's lease could no longer outlast the request (the worker stalled after its last check); the rows go
+    back, the attempt refunded, and nothing reached the provider.
+    """
+
+
 class AmbiguousProviderError(ProviderError):
     """The request may have been accepted (read timeout, reset after sending, 500 after the body went out).
 
@@ -81,6 +89,8 @@ class SendOptions:
     report_url: str = ""
     reference: str = ""  # campaignReferenceId
     bulk_id: str = ""
+    #: ``time.monotonic()`` after which no request of this batch may start (0: no limit); see ``NotSentError``.
+    not_after: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,9 @@ class SendResult:
     parts: int = 0
     error_code: str = ""
     error_text: str = ""
+    #: A resend the provider recognised as a copy of a message it already accepted (idempotent sending): it has
+    #: the message, from an earlier attempt, and sends no second copy.
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,8 @@ class StatusReport:
     done_at: datetime | None = None
     parts: int = 0
     raw: dict = field(default_factory=dict)
+    #: The provider's rejection of a resent copy (idempotent sending), not news about the message itself.
+    duplicate: bool = False
 
 
 class BaseProvider:
@@ -118,6 +133,10 @@ class BaseProvider:
     name = "base"
     #: Largest number of messages one request may carry, per channel.
     max_batch = {"sms": 1000, "email": 1000}
+
+    def longest_request(self) -> float:
+        """Seconds one send request may take at most, from its start until it is answered or given up."""
+        return 0.0
 
     def send(self, channel: str, messages: list[OutboundMessage], options: SendOptions) -> list[SendResult]:
         """Send one batch on one channel; one result per message, in any order.

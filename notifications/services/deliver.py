@@ -5,15 +5,17 @@ messages are final; a 429 or a request certainly not received goes back to ``pen
 credentials do not count as an attempt); an unknown outcome (read timeout, 5xx, an unexpected exception) stays
 ``sending`` under a short lease, to be looked up at the provider by our message id before anything is resent
 (``reconcile.py``). A 400 on several messages is split in halves until the messages at fault are found, so one
-bad address does not fail its batch. Every request is recorded as a ``ProviderCall``, and the decisions in one
-fenced UPDATE (``record.py``). ``_request`` is the only place that calls the provider.
+bad address does not fail its batch. Before the request the batch passes the fence (``fence.py``): the send still
+sending, the rows still ours and the lease long enough for the longest request, else it does not go out. Every
+request is recorded as a ``ProviderCall``, and the decisions in one fenced UPDATE (``record.py``). ``_request`` is
+the only place that calls the provider.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
@@ -21,6 +23,7 @@ from notifications.models import Message, ProviderCall, Send, message_id_for
 from notifications.providers.base import (
     AmbiguousProviderError,
     BaseProvider,
+    NotSentError,
     OutboundMessage,
     PermanentProviderError,
     RetryableProviderError,
@@ -29,6 +32,7 @@ from notifications.providers.base import (
     ThrottledProviderError,
 )
 from notifications.services.backoff import backoff_delay, throttle_delay
+from notifications.services.fence import Hold, claim_hold, request_budget
 from notifications.services.prepare import PreparedBatch
 from notifications.services.ratelimit import ratelimit_wait
 from notifications.services.record import Decision, messages_record
@@ -91,6 +95,11 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
     everyone = [message.message_id for message in messages]
     try:
         results = ctx.provider.send(ctx.channel, messages, ctx.options)
+    except NotSentError as error:  # the fence's deadline passed before the request started: nothing went out
+        logger.warning(
+            "send %s: %d %s message(s) given back unsent: %s", ctx.send.pk, len(messages), ctx.channel, error
+        )
+        return {mid: Decision(S.PENDING, refund=True, error_text=str(error)[:500]) for mid in everyone}
     except ThrottledProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.THROTTLED, started, status=error.http_status, error=str(error))
         delay = throttle_delay(error.retry_after, 1)
@@ -134,21 +143,49 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
     return _decide_results(messages, results)
 
 
+CANCELLED = Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
+PAUSED = Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
+SHORT_LEASE = Decision(S.PENDING, refund=True, error_text="given back unsent: its lease could not outlast the request")
+
+
 def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, Decision]:
-    """Rate-limit, send in one request and record the outcome of a prepared batch in one fenced UPDATE."""
+    """Rate-limit, check the fence, send in one request and record the outcome in one fenced UPDATE."""
     send, channel, claim, decisions = batch.send, batch.channel, batch.claim, batch.decisions
     ctx = BatchContext(provider=provider, send=send, channel=channel, options=batch.options)
     if batch.outbound:
         ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
-        # A batch may wait here (rate limit, the batch ahead of it in the pipeline) after its claim: if the send was
-        # paused or cancelled meanwhile, it does not go out at all.
-        state = Send.objects.filter(pk=send.pk).values_list("state", flat=True).first()
-        if state != Send.State.SENDING:
-            return _release(batch, cancelled=state in (None, Send.State.CANCELLED))
-        by_message_id = _request(ctx, batch.outbound)
+        # A batch may wait here (rate limit, the batch ahead of it in the pipeline, a stall) after its claim: it goes
+        # out only if the send is still sending, the rows still ours and the lease long enough (fence.py).
+        hold = claim_hold(claim=claim, send_id=send.pk)
+        budget = request_budget(provider)
+        if hold.lost:
+            logger.warning(
+                "send %s: %d %s message(s) were taken over before they went out; not sent",
+                send.pk,
+                len(claim.rows),
+                channel,
+            )
+            return {}
+        if hold.send_state != Send.State.SENDING:
+            return _release(batch, hold, CANCELLED if hold.send_state in (None, Send.State.CANCELLED) else PAUSED)
+        if hold.seconds_left < budget:
+            logger.warning(
+                "send %s: %d %s message(s) given back unsent: the lease ends in %.1f s, a request may take %.1f s",
+                send.pk,
+                len(claim.rows),
+                channel,
+                hold.seconds_left,
+                budget,
+            )
+            return _release(batch, hold, SHORT_LEASE)
         prefix = message_id_for(0)[:-1]
         pk_of = {f"{prefix}{row.id}": row.id for row in claim.rows}
+        outbound = [message for message in batch.outbound if hold.owns(pk_of[message.message_id])]
+        ctx.options = replace(batch.options, not_after=time.monotonic() + hold.seconds_left - budget)
+        by_message_id = _request(ctx, outbound) if outbound else {}
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
+        if hold.owned is not None:  # rows another worker took over, or a report moved on: not ours to write
+            decisions = {pk: decision for pk, decision in decisions.items() if pk in hold.owned}
     for row in claim.rows:
         decision = decisions.get(row.id)
         if decision and decision.state == S.PENDING and not decision.refund and not decision.delay:
@@ -167,18 +204,9 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
     return decisions
 
 
-def _release(batch: PreparedBatch, *, cancelled: bool) -> dict[int, Decision]:
-    """Give back a claimed batch that never went out: ``pending`` again (attempt refunded), or ``cancelled``."""
-    if cancelled:
-        decisions = {
-            row.id: Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
-            for row in batch.claim.rows
-        }
-    else:
-        decisions = {
-            row.id: Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
-            for row in batch.claim.rows
-        }
+def _release(batch: PreparedBatch, hold: Hold, outcome: Decision) -> dict[int, Decision]:
+    """Give back the rows of a batch that never went out (those still ours): ``pending`` again, or ``cancelled``."""
+    decisions = {row.id: replace(outcome) for row in batch.claim.rows if hold.owns(row.id)}
     messages_record(
         claim=batch.claim, decisions=decisions, rendered={}, ambiguous_grace=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS
     )

@@ -4,8 +4,9 @@ Why a loop of its own: the steps are separate modules (``claim.py``, ``prepare.p
 ``record.py``), and this one decides their rhythm. On PostgreSQL the ``BatchSender`` delivers and records one batch
 in a thread while the loop claims and renders the next, so HTTP, PostgreSQL and Python overlap; every batch is
 still claimed, sent and recorded on its own (its own claim, a token-fenced record), so crash safety never depends
-on the thread. When nothing is claimable the loop asks the reconciler about rows whose lease expired before it
-gives up, and it reports when the send and channel next have work (a retry time, a lease expiry).
+on the thread. Every half lease, and when nothing is claimable before it gives up, the loop asks the reconciler
+about rows whose lease expired, and it reports when the send and channel next have work (a retry time, a lease
+expiry).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Case, DateTimeField, F, When
 from django.utils import timezone
 
 from notifications.models import Message, Send
@@ -24,6 +26,7 @@ from notifications.providers import get_provider
 from notifications.providers.base import BaseProvider, SendOptions
 from notifications.services.claim import messages_claim
 from notifications.services.deliver import batch_deliver
+from notifications.services.fence import request_budget
 from notifications.services.prepare import PreparedBatch, batch_prepare, send_options
 from notifications.services.reconcile import messages_reconcile
 from notifications.services.record import Decision
@@ -89,8 +92,8 @@ def _pipelined() -> bool:
     return bool(settings.DISPATCH_PIPELINE) and connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
-def next_due(*, send_id: int, channel: str) -> datetime | None:
-    """When this send and channel next has work: the earliest retry time or lease expiry."""
+def next_due(*, send_id: int, channel: str, budget: float = 0.0) -> datetime | None:
+    """When this send and channel next has work: the earliest retry time or takeover of a leased row."""
     pending = (
         Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING)
         .order_by("next_attempt_at")
@@ -99,10 +102,17 @@ def next_due(*, send_id: int, channel: str) -> datetime | None:
     )
     if Message.objects.filter(send_id=send_id, channel=channel, state=S.PENDING, next_attempt_at__isnull=True).exists():
         return timezone.now()
+    # A row held by a claim can be taken over only ``budget`` seconds after its lease (fence.takeover_q).
+    takeover = Case(
+        When(claim_token__isnull=True, then=F("lease_until")),
+        default=F("lease_until") + timedelta(seconds=budget),
+        output_field=DateTimeField(),
+    )
     leased = (
         Message.objects.filter(send_id=send_id, channel=channel, state=S.SENDING)
-        .order_by("lease_until")
-        .values_list("lease_until", flat=True)
+        .annotate(takeover=takeover)
+        .order_by("takeover")
+        .values_list("takeover", flat=True)
         .first()
     )
     candidates = [when for when in (pending, leased) if when is not None]
@@ -124,9 +134,16 @@ def dispatch_run(
         if decisions:
             summary.accepted += sum(1 for d in decisions.values() if d.state == S.ACCEPTED)
 
+    # Rows of a stalled or dead worker are looked up while the loop runs too, not only once nothing is claimable:
+    # on a busy worker the reconciler's own beat task may wait behind this loop for as long as it runs.
+    reconcile_every = settings.DISPATCH_LEASE_SECONDS / 2
+    next_reconcile = time.monotonic() + reconcile_every
     try:
         options: SendOptions | None = None
         while send is not None and time.monotonic() < deadline:
+            if time.monotonic() >= next_reconcile:
+                messages_reconcile(send_id=send_id, channel=channel, provider=provider)
+                next_reconcile = time.monotonic() + reconcile_every
             # The claim only takes rows of a send in state sending, so a pause or cancel stops it at once; the
             # send row is read again only when nothing was claimed.
             claim = messages_claim(
@@ -155,5 +172,5 @@ def dispatch_run(
     if send is not None and send.state != Send.State.SENDING:
         summary.paused = send.state == Send.State.PAUSED
     send_complete_if_done(send_id=send_id)
-    summary.next_due = next_due(send_id=send_id, channel=channel)
+    summary.next_due = next_due(send_id=send_id, channel=channel, budget=request_budget(provider))
     return summary

@@ -1,10 +1,11 @@
 """Rows whose outcome is unknown are looked up at the provider, by our message id, before anything is resent.
 
-A row stays ``sending`` past its lease when its worker died, or on purpose after a timeout or a 5xx (a short
-grace lease). The reconciler takes such rows over with a new claim token (fencing out the old worker), asks the
-provider's logs about them, and marks the ones it knows ``accepted`` (applying any final status it reports); the
-ones it never received go back to ``pending`` with a backoff. If the lookup itself fails, they stay leased and are
-asked again later: never resent blind.
+A row stays ``sending`` past its lease when its worker died or stalled, or on purpose after a timeout or a 5xx (a
+short grace lease, and no token). The reconciler takes such rows over with a new claim token (fencing out the old
+worker), asks the provider's logs about them, and marks the ones it knows ``accepted`` (applying any final status
+it reports); the ones it never received go back to ``pending`` with a backoff. If the lookup itself fails, they stay
+leased and are asked again later: never resent blind. A row still held by a claim is taken over only once its lease
+and then the longest request have passed (``fence.takeover_q``), so its worker cannot still be sending it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
 from notifications.services.claim import token_param
+from notifications.services.fence import request_budget, takeover_q
 from notifications.services.reports import report_state, reports_record
 from notifications.services.sends import send_complete_if_done
 
@@ -34,11 +36,13 @@ LOOKUP_CHUNK = 100
 ExpiredRow = tuple[int, str, int, int]  # id, channel, attempts, send id
 
 
-def _take_expired(*, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID) -> list[ExpiredRow]:
+def _take_expired(
+    *, send_id: int | None, channel: str | None, limit: int, token: uuid.UUID, budget: float
+) -> list[ExpiredRow]:
     """Give expired-lease rows a new token and lease in one short transaction; returns them as ``ExpiredRow``."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
-    scope = Q(state=S.SENDING, lease_until__lt=now)
+    scope = takeover_q(now=now, budget=budget)
     if send_id is not None:
         scope &= Q(send_id=send_id)
     if channel is not None:
@@ -63,7 +67,10 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[ExpiredRow], token
     except Exception as error:  # ask again after the grace period; never resend without an answer
         logger.warning("lookup of %d %s message(s) failed: %s", len(ids), channel, type(error).__name__)
         retry_at = timezone.now() + timedelta(seconds=settings.DISPATCH_AMBIGUOUS_GRACE_SECONDS)
-        Message.objects.filter(pk__in=[row[0] for row in rows], claim_token=token).update(lease_until=retry_at)
+        # No token: nothing is in flight for these rows, so they are asked again as soon as the grace ends.
+        Message.objects.filter(pk__in=[row[0] for row in rows], claim_token=token).update(
+            lease_until=retry_at, claim_token=None
+        )
         return 0
     now = timezone.now()
     found_pks = [pk for pk in (pk_from_message_id(mid) for mid in known) if pk is not None]
@@ -103,11 +110,11 @@ def messages_reconcile(
 ) -> int:
     """Resolve rows left ``sending`` past their lease; returns how many were resolved (found or put back)."""
     token = uuid.uuid4()
-    rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token)
-    if not rows:
-        return 0
     if provider is None:
         provider = get_provider()
+    rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token, budget=request_budget(provider))
+    if not rows:
+        return 0
     resolved = 0
     per_channel: dict[str, list[ExpiredRow]] = {}
     for row in rows:

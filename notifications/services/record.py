@@ -2,9 +2,10 @@
 
 Why one fenced UPDATE: a batch of a thousand results costs one statement (``bulksql.update_from_values``), and
 ``WHERE claim_token = <ours>`` means a worker whose rows were taken over by the reconciler (its lease expired)
-writes nothing. A row that is no longer ``sending`` keeps its state (a report may have moved it on already). A
-``Decision`` is what the other steps hand over: rendering may fail a row (``prepare.py``), the provider's answer
-decides the rest (``deliver.py``).
+writes nothing. A row that is no longer ``sending`` keeps its state (a report may have moved it on already). A row
+whose outcome is unknown stays ``sending`` under a short grace lease and loses its token: no request of this claim
+is in flight any more, so the reconciler need not wait for one (``fence.py``). A ``Decision`` is what the other
+steps hand over: rendering may fail a row (``prepare.py``), the provider's answer decides the rest (``deliver.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ RECORD_COLUMNS = [
 SET_SQL = (
     "state = CASE WHEN m.state = 'sending' THEN v.state ELSE m.state END, "
     "next_attempt_at = v.next_at, lease_until = CASE WHEN m.state = 'sending' THEN v.lease ELSE NULL END, "
+    # A row left sending (unknown outcome) is no longer held by this worker's claim: the reconciler may look it up
+    # as soon as its grace lease ends (fence.takeover_q), without waiting for a request that already ended.
+    "claim_token = CASE WHEN m.state = 'sending' AND v.state = 'sending' THEN NULL ELSE m.claim_token END, "
     "attempts = m.attempts - v.refund, "
     "provider_message_id = CASE WHEN v.pid = '' THEN m.provider_message_id ELSE v.pid END, "
     "bulk_id = CASE WHEN v.bulk = '' THEN m.bulk_id ELSE v.bulk END, "

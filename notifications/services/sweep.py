@@ -20,7 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message, Send
+from notifications.providers import get_provider
 from notifications.services.doorbell import dispatch_kick, materialize_kick
+from notifications.services.fence import request_budget, takeover_q
 from notifications.services.sends import send_complete_if_done, send_start_due
 
 S = Message.State
@@ -60,7 +62,7 @@ def sends_sweep() -> SweepOutcome:
     now = timezone.now()
     outcome.rematerialized = _lost_materializes(now)
     due = Q(state=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    expired = Q(state=S.SENDING, lease_until__lt=now)
+    expired = takeover_q(now=now, budget=request_budget(get_provider()))  # rows the reconciler may take over
     sending = Send.objects.filter(state=Send.State.SENDING).values_list("pk", flat=True)
     for send_id in list(sending):
         channels = sorted(

@@ -180,7 +180,9 @@ def test_failed_lookup_leaves_rows_leased_never_resent(provider, settings):
 
 
 def test_crashed_worker_rows_are_reconciled_after_the_lease(provider, settings):
-    """Rows a dead worker left in sending are found at the provider (accepted) or put back (pending) on expiry."""
+    """Rows a dead worker left in sending are found at the provider (accepted) or put back (pending) once the lease
+    and then the longest request (here only the margin: the fake provider's requests take no time) have passed."""
+    settings.DISPATCH_REQUEST_MARGIN_SECONDS = 5
     send = _send(4)
     claim = messages_claim(send_id=send.pk, channel="sms", limit=4, lease_seconds=60)
     sent, lost = claim.rows[:2], claim.rows[2:]
@@ -188,6 +190,8 @@ def test_crashed_worker_rows_are_reconciled_after_the_lease(provider, settings):
         provider.accepted[f"op-{row.id}"] += 1
     assert messages_reconcile(provider=provider) == 0  # lease not expired yet: nothing to do
     Message.objects.filter(send=send).update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert messages_reconcile(provider=provider) == 0  # its worker could still be sending: not yet
+    Message.objects.filter(send=send).update(lease_until=timezone.now() - timedelta(seconds=6))
     assert messages_reconcile(provider=provider) == 4
     states = dict(Message.objects.filter(send=send).values_list("pk", "state"))
     assert [states[row.id] for row in sent] == ["accepted", "accepted"]
@@ -203,7 +207,7 @@ def test_a_stale_worker_cannot_overwrite_after_reconciliation(provider):
 
     send = _send(1)
     claim = messages_claim(send_id=send.pk, channel="sms", limit=1, lease_seconds=60)
-    Message.objects.filter(send=send).update(lease_until=timezone.now() - timedelta(seconds=1))
+    Message.objects.filter(send=send).update(lease_until=timezone.now() - timedelta(minutes=5))
     messages_reconcile(provider=provider)  # not found → pending, new token
     written = messages_record(
         claim=claim, decisions={claim.rows[0].id: Decision("accepted")}, rendered={}, ambiguous_grace=5

@@ -12,6 +12,7 @@ import pytest
 
 from notifications.providers.base import (
     AmbiguousProviderError,
+    NotSentError,
     PermanentProviderError,
     RetryableProviderError,
     SendOptions,
@@ -32,6 +33,17 @@ def test_accepted_batch_gives_one_result_per_message(provider, infobip_sandbox):
     assert [r.message_id for r in results] == [f"op-sms-{i}" for i in range(5)]
     assert all(r.accepted and r.status_group == "PENDING" and r.parts == 1 and r.bulk_id for r in results)
     assert infobip_sandbox.stats()["by_channel"]["sms"] == 5
+
+
+def test_a_request_past_its_deadline_is_never_made(provider, infobip_sandbox):
+    """``SendOptions.not_after`` in the past (the worker stalled after the fence's check): NotSentError, and the
+    sandbox saw no request at all; with a deadline ahead, the same batch goes out."""
+    late = SendOptions(report_url=OPTIONS.report_url, not_after=time.monotonic() - 0.001)
+    with pytest.raises(NotSentError):
+        provider.send("sms", sms(3), late)
+    assert infobip_sandbox.stats()["requests"] == 0
+    soon = SendOptions(report_url=OPTIONS.report_url, not_after=time.monotonic() + 30)
+    assert all(result.accepted for result in provider.send("sms", sms(3), soon))
 
 
 def test_500_is_ambiguous(provider, infobip_sandbox):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from clients.models import Client
 from notifications.models import Message, Send, message_id_for
 from notifications.services.sends import send_create
+from tests.fixtures.figures import measure_campaign
 from tests.pipeline.factories import CONTENT, VARIABLES
 
 S = Message.State
@@ -68,9 +69,10 @@ def sent_count(send: Send) -> int:
     return Message.objects.filter(send=send, state__in=(S.ACCEPTED, *SENT_FINAL_STATES)).count()
 
 
-def wait_until_settled(send: Send, *, timeout: float, workers: Iterable = ()) -> dict[str, int]:
+def wait_until_settled(send: Send, *, timeout: float, workers: Iterable = (), sandbox=None) -> dict[str, int]:
     """Wait until no row of the send is pending, sending or accepted (every report in) and the sweeper has marked
-    the send completed; fail with the workers' logs if that takes longer than ``timeout``."""
+    the send completed; fail with the workers' logs if that takes longer than ``timeout`` (with ``sandbox``, the
+    scenario's figures are recorded first, stuck rows included)."""
     deadline = time.monotonic() + timeout
     while True:
         counts = state_counts(send)
@@ -80,13 +82,18 @@ def wait_until_settled(send: Send, *, timeout: float, workers: Iterable = ()) ->
                 return counts
         if time.monotonic() > deadline:
             send.refresh_from_db()
+            if sandbox is not None:
+                measure_campaign(send, sandbox, note="did not settle")
             logs = "\n".join(f"--- {worker.log_path}\n{worker.log_tail()}" for worker in workers)
             pytest.fail(f"send {send.pk} not settled within {timeout:.0f}s: {counts}, send {send.state}\n{logs}")
         time.sleep(0.25)
 
 
-def assert_exactly_once(send: Send, sandbox, *, eligible: int) -> None:
-    """Every eligible message accepted exactly once by the sandbox, and every row of the send final in the DB."""
+def assert_exactly_once(send: Send, sandbox, *, eligible: int, note: str = "") -> None:
+    """Every eligible message accepted exactly once by the sandbox, and every row of the send final in the DB.
+
+    The scenario's figures (tests/fixtures/figures.py) are recorded first, so a failing run still shows them."""
+    measure_campaign(send, sandbox, note=note)
     rows = Message.objects.filter(send=send)
     assert not rows.filter(state__in=OPEN_STATES).exists(), state_counts(send)
     sent = rows.exclude(state=S.SKIPPED)

@@ -52,7 +52,7 @@ def test_fault_mix_delivers_everything_once(celery_worker_factory, infobip_sandb
     worker = celery_worker_factory(**WORKER)
     eligible = clients_create(CLIENTS) + CLIENTS
     send = send_start(channels=["sms", "email"])
-    wait_until_settled(send, timeout=180, workers=[worker])
+    wait_until_settled(send, timeout=180, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     faults = infobip_sandbox.stats()["faults"]
     assert faults.get("fail") and faults.get("throttle") and faults.get("timeout"), faults
@@ -86,7 +86,7 @@ def test_ambiguous_answers_are_looked_up_not_resent(celery_worker_factory, infob
     worker = celery_worker_factory(**WORKER)
     eligible = clients_create(CLIENTS) + CLIENTS
     send = send_start(channels=["sms", "email"])
-    wait_until_settled(send, timeout=180, workers=[worker])
+    wait_until_settled(send, timeout=180, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     stats = infobip_sandbox.stats()
     assert stats["faults"].get("accept_then_fail") and stats["faults"].get("timeout"), stats["faults"]

@@ -32,8 +32,16 @@ pytestmark = [
     pytest.mark.timeout(240),
 ]
 CLIENTS = 2000
-# Rate-limited so the campaign lasts long enough to be interrupted (about 10 s for 3,800 messages).
-WORKER = {"DISPATCH_BATCH_SIZE": 100, "DISPATCH_SMS_RATE_PER_SECOND": 200, "DISPATCH_EMAIL_RATE_PER_SECOND": 200}
+# Rate-limited so the campaign lasts long enough to be interrupted (about 10 s for 3,800 messages); a 10 s lease and
+# 2 s reads, so rows of a task that lost its connection are taken over 15 s after their claim (lease + 2 × 1 s
+# connect + 2 s read + 1 s margin).
+WORKER = {
+    "DISPATCH_BATCH_SIZE": 100,
+    "DISPATCH_SMS_RATE_PER_SECOND": 200,
+    "DISPATCH_EMAIL_RATE_PER_SECOND": 200,
+    "DISPATCH_LEASE_SECONDS": 10,
+    "INFOBIP_TIMEOUT_READ": 2,
+}
 
 
 def _wait_for_share(send, eligible: int, share: float, worker, timeout: float = 90) -> int:
@@ -56,7 +64,7 @@ def test_redis_restarted_mid_campaign(celery_worker_factory, infobip_sandbox, ow
     sent_while_down = sent_count(send)
     own_redis.start()
     assert sent_while_down < eligible, "Redis came back before the campaign ended"
-    wait_until_settled(send, timeout=120, workers=[worker])
+    wait_until_settled(send, timeout=120, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     assert b"Connection to broker lost" in worker.log_path.read_bytes(), "the worker never saw Redis go"
 
@@ -80,7 +88,7 @@ def test_postgres_connections_dropped_mid_campaign(celery_worker_factory, infobi
         _wait_for_share(send, eligible, share, worker)
         terminated.append(_terminate_test_backends())
     assert sum(terminated) > 0, "no worker connection was open to terminate"
-    wait_until_settled(send, timeout=120, workers=[worker])
+    wait_until_settled(send, timeout=120, workers=[worker], sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     worker.process.poll()
     assert worker.process.returncode is None, "the worker survived the dropped connections"

@@ -67,7 +67,7 @@ def test_two_beats_and_racing_starters_start_a_scheduled_send_once(celery_worker
         thread.join(timeout=40)
     assert len(started) <= 1, f"the threads started the send {len(started)} times"
 
-    wait_until_settled(send, timeout=90, workers=beats)
+    wait_until_settled(send, timeout=90, workers=beats, sandbox=infobip_sandbox)
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     logs = [beat.log_path.read_bytes() for beat in beats]
     started_by_beats = sum(log.count(f"scheduled send {send.pk} started".encode()) for log in logs)

@@ -31,7 +31,13 @@ pytestmark = [
 ]
 RECIPIENTS = 20_000
 LEASE_SECONDS = 10
-FAST = {"DISPATCH_BATCH_SIZE": 500, "DISPATCH_LEASE_SECONDS": LEASE_SECONDS, "DISPATCH_SMS_RATE_PER_SECOND": 2000}
+# A request may take 2 × 1 s + 2 s, plus a 1 s margin: the dead worker's rows are taken over 5 s after their lease.
+FAST = {
+    "DISPATCH_BATCH_SIZE": 500,
+    "DISPATCH_LEASE_SECONDS": LEASE_SECONDS,
+    "DISPATCH_SMS_RATE_PER_SECOND": 2000,
+    "INFOBIP_TIMEOUT_READ": 2,
+}
 
 
 def test_worker_sigkill_halfway_through_20000(celery_worker_factory, infobip_sandbox, record_property):
@@ -52,7 +58,7 @@ def test_worker_sigkill_halfway_through_20000(celery_worker_factory, infobip_san
 
     victim.restart()
     restarted = time.monotonic()
-    wait_until_settled(send, timeout=LEASE_SECONDS + 60, workers=[victim, survivor])
+    wait_until_settled(send, timeout=LEASE_SECONDS + 5 + 60, workers=[victim, survivor], sandbox=infobip_sandbox)
     recovery = time.monotonic() - restarted
     assert_exactly_once(send, infobip_sandbox, eligible=eligible)
     assert not Message.objects.filter(send=send, attempts__gt=2).exists()

@@ -24,7 +24,7 @@ from notifications.providers.base import (
     SendResult,
     ThrottledProviderError,
 )
-from notifications.providers.infobip.reports import status_group
+from notifications.providers.infobip.reports import duplicate_rejection, status_group
 
 logger = logging.getLogger("notifications.providers.infobip")
 
@@ -96,8 +96,14 @@ def status_error(
     return PermanentProviderError(message, http_status=status, code=code, violations=violations)
 
 
-def send_results(channel: str, messages: list[OutboundMessage], data: dict[str, Any]) -> list[SendResult]:
-    """One result per message of a 2xx send answer; raises ``AmbiguousProviderError`` if any message is missing."""
+def send_results(
+    channel: str, messages: list[OutboundMessage], data: dict[str, Any], *, idempotent: bool = False
+) -> list[SendResult]:
+    """One result per message of a 2xx send answer; raises ``AmbiguousProviderError`` if any message is missing.
+
+    On a channel with idempotent sending (``idempotent``), a message rejected as a duplicate of one Infobip
+    already accepted under the same messageId is accepted: Infobip has it from the earlier attempt.
+    """
     details = {str(item.get("messageId")): item for item in data.get("messages") or [] if isinstance(item, dict)}
     missing = [message.message_id for message in messages if message.message_id not in details]
     if missing:
@@ -112,8 +118,11 @@ def send_results(channel: str, messages: list[OutboundMessage], data: dict[str, 
         detail = details[message.message_id]
         status = detail.get("status") or {}
         group = status_group(status)
-        accepted = group not in NOT_ACCEPTED_GROUPS
-        if not accepted:
+        duplicate = idempotent and duplicate_rejection(status, detail.get("error"))
+        accepted = duplicate or group not in NOT_ACCEPTED_GROUPS
+        if duplicate:
+            logger.info("infobip %s: a resent message was already accepted (%s)", channel, status.get("name", group))
+        elif not accepted:
             logger.warning(
                 "infobip %s: %s rejected at send (%s)",
                 channel,
@@ -126,11 +135,13 @@ def send_results(channel: str, messages: list[OutboundMessage], data: dict[str, 
                 accepted=accepted,
                 provider_message_id=str(detail.get("messageId", "")),
                 bulk_id=bulk_id,
-                status_group=group,
-                status_name=status.get("name", ""),
+                # A duplicate's REJECTED status is about the copy, not the message: it keeps the status it has.
+                status_group="" if duplicate else group,
+                status_name="" if duplicate else status.get("name", ""),
                 parts=int((detail.get("details") or {}).get("messageCount") or 0),
                 error_code="" if accepted else status.get("name", group),
                 error_text="" if accepted else mask_text(status.get("description", "")),
+                duplicate=duplicate,
             )
         )
     return results

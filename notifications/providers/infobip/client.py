@@ -25,6 +25,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from notifications.providers.base import (
     AmbiguousProviderError,
     BaseProvider,
+    NotSentError,
     OutboundMessage,
     PermanentProviderError,
     ProviderError,
@@ -91,6 +92,7 @@ class InfobipProvider(BaseProvider):
         email_sender: str | None = None,
         timeout: tuple[float, float] | None = None,
         pool_size: int = POOL_SIZE,
+        idempotent_channels: frozenset[str] | None = None,
     ) -> None:
         self._base_url = base_url
         self._api_key = api_key
@@ -98,6 +100,7 @@ class InfobipProvider(BaseProvider):
         self._email_sender = email_sender
         self._timeout = timeout
         self._pool_size = pool_size
+        self._idempotent_channels = idempotent_channels
         self._session: requests.Session | None = None
         self._session_pid = 0
         self._lock = threading.Lock()
@@ -111,6 +114,17 @@ class InfobipProvider(BaseProvider):
     @property
     def timeout(self) -> tuple[float, float]:
         return self._timeout or (settings.INFOBIP_TIMEOUT_CONNECT, settings.INFOBIP_TIMEOUT_READ)
+
+    def longest_request(self) -> float:
+        """Connect, then write the body (under the connect timeout too, as urllib3 does), then wait for the answer."""
+        connect, read = self.timeout
+        return 2 * connect + read
+
+    def idempotent(self, channel: str) -> bool:
+        """Whether Infobip rejects a resent messageId on this channel (``INFOBIP_IDEMPOTENT_CHANNELS``)."""
+        if self._idempotent_channels is not None:
+            return channel in self._idempotent_channels
+        return channel in settings.INFOBIP_IDEMPOTENT_CHANNELS
 
     def _sender(self, channel: str) -> str:
         if channel == "sms":
@@ -161,13 +175,21 @@ class InfobipProvider(BaseProvider):
         return results
 
     def lookup(self, channel: str, message_ids: list[str]) -> dict[str, StatusReport]:
-        """Ask the message logs, 100 ids per call; a message logged twice reports its most advanced status."""
+        """Ask the message logs, 100 ids per call; a message logged twice reports its most advanced status.
+
+        An entry for a rejected resend (idempotent sending) still proves Infobip has the message, but says nothing
+        about its delivery: any other entry for the same id wins over it.
+        """
         found: dict[str, StatusReport] = {}
         for chunk in _chunks(list(dict.fromkeys(message_ids)), LOOKUP_CHUNK):
             params = [("messageId", message_id) for message_id in chunk] + [("limit", str(LOGS_LIMIT))]
             for report in _reports(self._request("GET", LOG_PATHS[channel], params=params), "logs"):
                 known = found.get(report.message_id)
-                if known is None or known.status_group in NON_FINAL_GROUPS:
+                if (
+                    known is None
+                    or known.duplicate
+                    or (known.status_group in NON_FINAL_GROUPS and not report.duplicate)
+                ):
                     found[report.message_id] = report
         return found
 
@@ -181,8 +203,8 @@ class InfobipProvider(BaseProvider):
         build = sms_request_body if channel == "sms" else email_request_body
         body = build(messages, options, sender=self._sender(channel))
         started = time.monotonic()
-        data = self._request("POST", SEND_PATHS[channel], body=body)
-        results = send_results(channel, messages, data)
+        data = self._request("POST", SEND_PATHS[channel], body=body, not_after=options.not_after)
+        results = send_results(channel, messages, data, idempotent=self.idempotent(channel))
         rejected = [result for result in results if not result.accepted]
         logger.info(
             "infobip %s: %d messages sent, %d accepted, %d rejected in %.0f ms",
@@ -201,11 +223,13 @@ class InfobipProvider(BaseProvider):
         *,
         body: dict[str, Any] | None = None,
         params: list[tuple[str, str]] | None = None,
+        not_after: float = 0.0,
     ) -> dict[str, Any]:
         """One HTTP call, every transport error and non-2xx answer mapped onto the provider error classes.
 
         A POST that may have reached Infobip (read timeout, reset after sending, 5xx) is ambiguous; a GET is
-        idempotent, so the same failures are merely retryable.
+        idempotent, so the same failures are merely retryable. ``not_after`` is checked last thing before the
+        request starts, after the body is encoded: past it, nothing is sent (``NotSentError``).
         """
         sent_may_count = method == "POST"
         headers = {"Authorization": f"App {self._api_key or settings.INFOBIP_API_KEY}"}
@@ -214,6 +238,8 @@ class InfobipProvider(BaseProvider):
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         where = f"{method} {path}"
+        if not_after and time.monotonic() > not_after:
+            raise NotSentError(f"{where}: not sent, the claim's lease could not outlast the request", code="LEASE")
         try:
             response = self.session.request(
                 method,

@@ -47,6 +47,21 @@ def status_group(status: object) -> str:
     return ""
 
 
+def duplicate_rejection(status: object, error: object = None) -> bool:
+    """Infobip's rejection of a resent messageId under idempotent sending (docs/infobip.md, "Idempotent sending").
+
+    Infobip documents that such a resend is "rejected during processing" but not the status it then carries, so
+    this is deliberately narrow: a REJECTED status whose name or description, or whose error's, speaks of a
+    duplicate. Anything else stays an ordinary rejection.
+    """
+    if status_group(status) != "REJECTED" or not isinstance(status, dict):
+        return False
+    texts = [status.get("name"), status.get("description")]
+    if isinstance(error, dict):
+        texts += [error.get("name"), error.get("description")]
+    return any(isinstance(text, str) and "DUPLICATE" in text.upper() for text in texts)
+
+
 def done_at(value: object) -> datetime | None:
     """``doneAt`` as an aware datetime; None when absent. Raises ``ReportError`` when present but unreadable."""
     if value is None or value == "":
@@ -124,13 +139,17 @@ def report_from_result(result: object, *, strict: bool = False) -> StatusReport:
         if strict:
             raise
         when = None
+    # A rejected resend (idempotent sending) says nothing about the message Infobip already has: no group, so it
+    # is stored raw and applied to nothing.
+    duplicate = duplicate_rejection(status, error)
     return StatusReport(
         message_id=message_id,
-        status_group=group,
+        status_group="" if duplicate else group,
         status_name=_text(status, "name", NAME_LIMIT, strict=strict),
         error_name=error_name,
         error_text=error_text,
         done_at=when,
         parts=_parts(result),
         raw=result,
+        duplicate=duplicate,
     )

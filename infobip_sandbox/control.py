@@ -1,0 +1,68 @@
+"""The sandbox's own control endpoints (``/_sandbox/…``, no API key): statistics, reset, configuration, the hold
+hook. Tests and benchmarks drive the sandbox through them; Infobip has nothing like them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from infobip_sandbox.answer import Answer, error
+
+if TYPE_CHECKING:
+    from infobip_sandbox.app import Sandbox
+
+USAGE = "GET stats, received or hold; POST reset, config, hold or release."
+
+
+def public_config(sandbox: Sandbox) -> dict[str, Any]:
+    config = asdict(sandbox.config)
+    config.pop("api_key")
+    return config
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    changes = json.loads(body or b"{}")
+    if not isinstance(changes, dict):
+        raise ValueError("expected a JSON object")
+    return changes
+
+
+def _limit(params: dict[str, list[str]]) -> int:
+    try:
+        return max(0, min(int(params.get("limit", ["100"])[0]), 2000))
+    except ValueError:
+        return 100
+
+
+def handle(sandbox: Sandbox, method: str, path: str, query: str, body: bytes) -> Answer:
+    params = parse_qs(query)
+    route = (method, path)
+    if route == ("GET", "/_sandbox/stats"):
+        stats = sandbox.store.stats(with_ids=params.get("ids", ["0"])[0] in ("1", "true"))
+        stats["config"] = public_config(sandbox)
+        stats["hold"] = sandbox.hold.status()
+        return Answer(200, stats)
+    if route == ("GET", "/_sandbox/received"):
+        return Answer(200, {"messages": sandbox.store.received(_limit(params))})
+    if route == ("POST", "/_sandbox/reset"):
+        sandbox.reset()
+        return Answer(200, {"reset": True, "config": public_config(sandbox)})
+    if route == ("GET", "/_sandbox/hold"):
+        return Answer(200, sandbox.hold.status())
+    if route == ("POST", "/_sandbox/release"):
+        return Answer(200, {"released": sandbox.hold.release_all(), **sandbox.hold.status()})
+    try:
+        if route == ("POST", "/_sandbox/config"):
+            sandbox.configure(_json_object(body))
+            return Answer(200, {"config": public_config(sandbox)})
+        if route == ("POST", "/_sandbox/hold"):
+            count = _json_object(body).get("count", 1)
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise ValueError("count must be an integer")
+            sandbox.hold.arm(count)
+            return Answer(200, sandbox.hold.status())
+    except ValueError as err:
+        return error(400, "E400", str(err), "Send a JSON object of known settings.")
+    return error(404, "E404", "Resource not found.", USAGE)
