@@ -219,7 +219,8 @@ else:
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # The database is the source of truth; a Celery message is only a doorbell, so a lost or repeated task costs nothing.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+# "localhost": kombu warns "No hostname was supplied" on every connection to a URL without one.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://localhost//"
 BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 if BROKER_IS_FILESYSTEM:
@@ -409,6 +410,15 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# `make run` (run_embedded) sets PORTAL_QUIET_LOGS=1: no line per task run, beat tick or page served (warnings and
+# errors still show), so its terminal keeps the ready banner and the demo logins in view.
+_QUIET = ("celery.worker.strategy", "celery.app.trace", "celery.beat", "django_celery_beat")
+if env_bool("PORTAL_QUIET_LOGS", False):
+    LOGGING["loggers"] = {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        **{name: {"level": "WARNING"} for name in _QUIET},
+    }
 
 # OUTAGE FORM
 # ------------------------------------------------------------------------------

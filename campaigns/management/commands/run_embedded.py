@@ -3,6 +3,10 @@
 Each part is a child process whose output is prefixed with its name. Ctrl-C or SIGTERM stops them all; if one dies
 the others are stopped and the command exits non-zero, so a half-running portal never looks healthy. The children
 get ``PORTAL_BASE_URL`` (delivery reports come back here) and ``INFOBIP_BASE_URL`` (messages go to the sandbox).
+
+The output stays readable: the children run with ``PORTAL_QUIET_LOGS=1`` (settings: no line per task, per beat
+tick or per page served; warnings, errors and what the portal itself reports still show) and the worker without
+Celery's banner, so the ready banner and the demo logins stay on screen. ``--verbose`` shows everything.
 """
 
 from __future__ import annotations
@@ -99,6 +103,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker and beat.")
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (default 2).")
         parser.add_argument("--ready-timeout", type=float, default=120.0, help="Seconds to wait for start-up.")
+        parser.add_argument(
+            "--verbose", action="store_true", help="Every log line: each task, beat tick and page served."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.host = options["host"]
@@ -106,6 +113,8 @@ class Command(BaseCommand):
         self.stop_requested = threading.Event()
         base_url = f"http://{self.host}:{options['port']}"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PORTAL_BASE_URL": base_url}
+        if not options["verbose"]:
+            env.setdefault("PORTAL_QUIET_LOGS", "1")
         if not options["no_sandbox"]:
             env["INFOBIP_BASE_URL"] = f"http://{self.host}:{options['sandbox_port']}"
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
@@ -148,6 +157,7 @@ class Command(BaseCommand):
                         python,
                         "-m",
                         "celery",
+                        *([] if options["verbose"] else ["--quiet"]),  # no ASCII-art banner
                         "-A",
                         "outage_portal",
                         "worker",
@@ -159,9 +169,10 @@ class Command(BaseCommand):
                         "-n",
                         f"embedded-{options['port']}@%h",
                         # One worker, no cluster: skip the broadcast chatter the filesystem broker has no use for.
+                        # Celery's heartbeat stays on: it is what refreshes the portal's worker heartbeat, which
+                        # /readyz reads (outage_portal/heartbeat.py); with task events off it sends nothing.
                         "--without-gossip",
                         "--without-mingle",
-                        "--without-heartbeat",
                     ],
                     ready_line=WORKER_READY,
                 )
