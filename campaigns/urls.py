@@ -1,4 +1,4 @@
-from campaigns.views import actions, approval, recipients, templates, tracking, wizard
+from campaigns.views import actions, approval, recipients, segments, templates, tracking, wizard
 
 app_name = "campaigns"
 urlpatterns = (
@@ -8,4 +8,5 @@ urlpatterns = (
     + recipients.urlpatterns
     + actions.urlpatterns
     + approval.urlpatterns
+    + segments.urlpatterns  # uxreg: "Save as segment" on the audience step
 )

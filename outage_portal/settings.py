@@ -66,14 +66,13 @@ TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
-# Languages clients may prefer; customer pages and messages exist in each of them.
-LANGUAGES = [
-    ("en", "English"),
-    ("fr", "Français"),
-    ("de", "Deutsch"),
-]
-_enabled = env_list("PORTAL_LANGUAGES", "en,fr,de")
-LANGUAGES = [(code, name) for code, name in LANGUAGES if code in _enabled] or [("en", "English")]
+# Languages clients may prefer, templates may hold and customer pages speak: any code Django knows (es, pt-br, …).
+# Texts without a translation in a language (locale/) fall back to English.
+from outage_portal.languages import portal_languages  # noqa: E402
+
+LANGUAGES = portal_languages(env_list("PORTAL_LANGUAGES", "en,fr,de"))
+# The zone a client's dates and times are written in when the client has none of its own (an IANA name).
+CLIENT_DEFAULT_TIME_ZONE = env("CLIENT_DEFAULT_TIME_ZONE", TIME_ZONE)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Region used to parse phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "FR")

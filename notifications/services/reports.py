@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clients.deliverability import addresses_mark_unreachable
 from notifications.models import DeliveryReport, Message, pk_from_message_id
 from notifications.providers.base import StatusReport
 from notifications.services.bulksql import update_from_values
@@ -198,7 +199,27 @@ def reports_record(
         orphans = sum(1 for row in rows if row.is_orphan)
     if orphans:
         logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(reports))
+    _mark_unreachable(reports)
     return ReportOutcome(received=len(reports), applied=applied, orphans=orphans)
+
+
+def _mark_unreachable(reports: list[StatusReport]) -> None:
+    """Undeliverable for good (the provider's ``error.permanent``): the client's address is marked unreachable."""
+    reasons: dict[int, str] = {}
+    for report in reports:
+        error, pk = (report.raw or {}).get("error"), pk_from_message_id(report.message_id)
+        if (
+            pk
+            and report_state(report) == S.UNDELIVERABLE
+            and isinstance(error, dict)
+            and error.get("permanent") is True
+        ):
+            reasons[pk] = ": ".join(part for part in (report.error_name, report.error_text) if part)
+    if reasons:
+        rows = Message.objects.filter(pk__in=reasons, client__isnull=False).values_list(
+            "pk", "client_id", "channel", "destination"
+        )
+        addresses_mark_unreachable((client_id, channel, to, reasons[pk]) for pk, client_id, channel, to in rows)
 
 
 def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:
