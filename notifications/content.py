@@ -2,14 +2,17 @@
 
 Templates are compiled once per (language, channel, field) by a ``ContentRenderer`` and rendered per recipient, so
 a dispatch worker pays the parsing cost once per send, not once per message. Client data is HTML-escaped in the
-HTML part and left verbatim elsewhere.
+HTML part and left verbatim elsewhere. Each recipient reads times in their language and time zone and services by
+their name in their language (``notifications.localise``, formatted once per language and zone), and may be
+addressed by their own fields and attributes (``{{ region }}``, ``{{ attributes.site | default:"your site" }}``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -17,8 +20,11 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from clients import links
+from clients.attribute_keys import attribute_keys
 from clients.models import Channel, Client, TestRecipient
-from notifications.rendering import CompiledTemplate, TemplateError, compile_template, sms_count
+from clients.vocabulary import service_translations
+from notifications.localise import Localiser
+from notifications.rendering import ATTRIBUTE_PREFIX, CompiledTemplate, TemplateError, compile_template, sms_count
 
 SMS_STOP_LINE = gettext_noop("Reply STOP to opt out")
 
@@ -55,20 +61,55 @@ class Rendered:
 
 @dataclass(frozen=True)
 class RecipientData:
-    """What a template may know of one recipient; ``client_id`` is None for internal test recipients."""
+    """What a template may know of one recipient; ``client_id`` is None for internal test recipients.
+
+    ``attributes`` is the client's attributes as the claim read them: a mapping, or the JSON text itself (parsed
+    only when a template reads an attribute, so a claim never pays for it otherwise).
+    """
 
     client_id: int | None
     name: str
     account: str = ""
     external_ref: str = ""
+    region: str = ""
+    plan: str = ""
+    network: str = ""
+    time_zone: str = ""
+    attributes: Mapping[str, object] | str | None = field(default=None, compare=False)
+
+    def attribute_values(self) -> Mapping[str, object]:
+        value = self.attributes
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        return value if isinstance(value, Mapping) else {}
 
 
 def recipient_data(recipient: Client | TestRecipient) -> RecipientData:
     if isinstance(recipient, Client):
         return RecipientData(
-            client_id=recipient.pk, name=recipient.name, account=recipient.account, external_ref=recipient.external_ref
+            client_id=recipient.pk,
+            name=recipient.name,
+            account=recipient.account,
+            external_ref=recipient.external_ref,
+            region=recipient.region,
+            plan=recipient.plan,
+            network=recipient.network,
+            time_zone=recipient.time_zone,
+            attributes=recipient.attributes,
         )
     return RecipientData(client_id=None, name=recipient.name, account="", external_ref="TEST")
+
+
+def _attribute_text(value: object) -> str:
+    """An attribute as a message reads it: texts and numbers as written, nothing for a list, an object or null."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, str | int | float) else ""
 
 
 def placeholder_link() -> str:
@@ -84,6 +125,12 @@ def field_max_length(channel: str, name: str) -> int:
 LABELS = {("sms", "text"): "SMS text", ("email", "subject"): "email subject", ("email", "text"): "email text"}
 
 
+def template_check(source: str) -> None:
+    """Compile a template as the forms must (raise ``TemplateError``): variables, syntax, and attribute names the
+    registry actually holds, so ``{{ attributes.sitee }}`` is an error beside the field, not a gap in a message."""
+    compile_template(source, attribute_names=attribute_keys() if ATTRIBUTE_PREFIX in source else None)
+
+
 def _field_error(channel: str, name: str, value: object) -> str | None:
     """Why one field cannot be sent (too long, or a template fault), or None. Never parses an over-long text."""
     if value is not None and not isinstance(value, str):
@@ -94,7 +141,7 @@ def _field_error(channel: str, name: str, value: object) -> str | None:
         label = LABELS.get((channel, name), "email HTML")
         return f"The {label} is {len(text):,} characters long; the limit is {limit:,}."
     try:
-        compile_template(text)
+        template_check(text)
     except TemplateError as error:
         return str(error)
     return None
@@ -145,6 +192,8 @@ class ContentRenderer:
         self.sms_stop_line = sms_stop_line
         self._compiled: dict[tuple[str, str, str], CompiledTemplate] = {}
         self._used: dict[tuple[str, str], frozenset[str]] = {}
+        self._localiser = Localiser(self.variables, service_translations)
+        self._attribute_names: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def language_for(self, language: str, channel: str) -> str:
         """The recipient's language when the content has it for this channel, else the fallback."""
@@ -169,6 +218,16 @@ class ContentRenderer:
             )
         return used
 
+    def _attributes_read(self, language: str, channel: str) -> tuple[str, ...]:
+        """The ``attributes.<key>`` placeholders of one language and channel (computed once)."""
+        key = (language, channel)
+        read = self._attribute_names.get(key)
+        if read is None:
+            read = self._attribute_names[key] = tuple(
+                sorted(name for name in self.uses(language, channel) if name.startswith(ATTRIBUTE_PREFIX))
+            )
+        return read
+
     def _context(
         self, recipient: RecipientData, language: str, channel: str, unsubscribe_url: str | None
     ) -> dict[str, object]:
@@ -176,9 +235,19 @@ class ContentRenderer:
             "client_name": recipient.name,
             "account": recipient.account,
             "external_ref": recipient.external_ref,
+            "region": recipient.region,
+            "plan": recipient.plan,
+            "network": recipient.network,
             **self.variables,
         }
+        if self._localiser.active:
+            context.update(self._localiser.values(language, recipient.time_zone))
         used = self.uses(language, channel)
+        read = self._attributes_read(language, channel)
+        if read:
+            attributes = recipient.attribute_values()
+            for name in read:
+                context[name] = _attribute_text(attributes.get(name[len(ATTRIBUTE_PREFIX) :]))
         # Signing a link costs more than the rest of the render; only sign the links a template uses.
         if "unsubscribe_url" in used:
             context["unsubscribe_url"] = unsubscribe_url or (

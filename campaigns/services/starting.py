@@ -17,6 +17,7 @@ from campaigns.models import Campaign, CampaignSend
 from campaigns.services import audit
 from campaigns.services.incidents import campaign_sent
 from campaigns.services.reach import Reach, campaign_notice_kind
+from campaigns.services.variables import send_variables
 from notifications.content import content_errors
 from notifications.models import Send
 from notifications.services.sends import send_create
@@ -54,7 +55,7 @@ def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str 
         audience=campaign.audience,
         content=campaign.content,
         fallback_language=campaign.fallback_language,
-        variables=campaign.variables,
+        variables=send_variables(campaign),  # uxreg: times localised per recipient
         notice_kind=campaign_notice_kind(campaign),
         mandatory=campaign.mandatory,
         sms_stop_line=campaign.sms_stop_line,

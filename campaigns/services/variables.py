@@ -42,6 +42,18 @@ def incident_variables(incident: Incident) -> dict[str, str]:
     }
 
 
+def send_variables(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's shared values as a send freezes them: an incident time still as the incident gives it goes
+    as the moment itself (ISO 8601), which each recipient then reads in their own language and time zone
+    (notifications.localise); a time ops rewrote as text ("tonight") goes as written."""
+    values = dict(campaign.variables or {})
+    incident = campaign.incident
+    for name, moment in (("started_at", incident.started_at), ("expected_resolution", incident.expected_resolution_at)):
+        if moment is not None and values.get(name) == format_moment(moment):
+            values[name] = moment.isoformat()
+    return values
+
+
 def campaign_empty_variables(campaign: Campaign) -> list[str]:
     """Shared values the message uses but nobody filled in: recipients would read a gap ("restored by .")."""
     used: set[str] = set()
