@@ -411,7 +411,7 @@ LOGGING = {
 }
 # `make run` (run_embedded) sets PORTAL_QUIET_LOGS=1: no line per task run, beat tick or page served (warnings and
 # errors still show), so its terminal keeps the ready banner and the demo logins in view.
-_QUIET = ("celery.worker.strategy", "celery.app.trace", "celery.beat", "django_celery_beat")
+_QUIET = ("celery.worker.strategy", "celery.app.trace", "celery.beat", "django_celery_beat.schedulers")
 if env_bool("PORTAL_QUIET_LOGS", False):
     LOGGING["loggers"] = {
         "django.db.backends": {"level": "WARNING"},

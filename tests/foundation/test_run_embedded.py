@@ -240,3 +240,25 @@ def test_no_worker_and_no_sandbox_serve_the_web_alone(fresh_env):
         assert get(f"http://127.0.0.1:{port}/accounts/login/") == 200
     finally:
         assert running.stop() == 0
+
+
+def test_prepare_migrates_and_seeds_an_empty_database_in_two_lines(tmp_path):
+    """make run's one process (run_embedded --prepare) migrates a fresh SQLite database and loads the demo data,
+    saying so in two lines instead of the migration list; a second start finds everything in place."""
+    env = clean_env(tmp_path)
+    port = free_port()
+    running = Running(env, "--prepare", "--port", str(port), "--no-worker", "--no-sandbox")
+    try:
+        running.wait_for("Outage Portal is running at")
+        before_banner = running.output.split("Outage Portal is running at", 1)[0]
+        assert "database ready (" in before_banner and "Demo data:" in before_banner
+        assert "Applying " not in before_banner
+        assert "    ops " in running.output.split("Outage Portal is running at", 1)[1]
+    finally:
+        assert running.stop() == 0
+    again = Running(env, "--prepare", "--port", str(port), "--no-worker", "--no-sandbox")
+    try:
+        again.wait_for("Outage Portal is running at")
+        assert "portal  | database ready\n" in again.output + "\n"
+    finally:
+        assert again.stop() == 0

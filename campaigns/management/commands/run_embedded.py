@@ -30,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from campaigns.management.commands.seed_demo import DEMO_LOGINS
+from campaigns.management.embedded_prepare import prepare
 
 STOP_GRACE_SECONDS = 15
 WORKER_READY = re.compile(r"@\S+ ready\.$")  # celery.apps.worker logs "<node name> ready."
@@ -106,6 +107,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--verbose", action="store_true", help="Every log line: each task, beat tick and page served."
         )
+        parser.add_argument(
+            "--prepare", action="store_true", help="First migrate, create the cache table and load the demo data once."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.host = options["host"]
@@ -119,6 +123,8 @@ class Command(BaseCommand):
             env["INFOBIP_BASE_URL"] = f"http://{self.host}:{options['sandbox_port']}"
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+        if options["prepare"]:
+            prepare(lambda line: self._say("portal", line))
         children = self._children(options)
 
         previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
