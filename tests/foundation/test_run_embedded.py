@@ -262,3 +262,35 @@ def test_prepare_migrates_and_seeds_an_empty_database_in_two_lines(tmp_path):
         assert "portal  | database ready\n" in again.output + "\n"
     finally:
         assert again.stop() == 0
+
+
+def test_children_stop_even_when_the_output_pipe_is_gone(fresh_env):
+    """`make run | tee log` and Ctrl-C: tee dies with the same signal, and run_embedded's next line hits a closed
+    pipe. It still stops every child (before, the BrokenPipeError left the worker and the sandbox running)."""
+    import subprocess
+    import sys
+
+    from tests.foundation.embedded import BASE_DIR, MANAGE
+
+    port, sandbox_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, MANAGE, "run_embedded", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        env=fresh_env,
+        cwd=BASE_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Outage Portal is running at" in line:
+            break
+    pids = {m[1]: int(m[2]) for m in (re.search(r"started (\w+) \(pid (\d+)\)", line) for line in lines) if m}
+    assert set(pids) == {"web", "worker", "sandbox"}
+    process.stdout.close()  # the reader is gone, as tee after Ctrl-C
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    for name, pid in pids.items():
+        assert live_group_members(pid) == [], f"{name} outlived run_embedded"

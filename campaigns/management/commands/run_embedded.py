@@ -196,9 +196,18 @@ class Command(BaseCommand):
         self.stop_requested.set()
 
     def _say(self, name: str, line: str) -> None:
+        self._write([f"{name:<8}| {line}"])
+
+    def _write(self, lines: list[str]) -> None:
+        """Print, unless the output is gone (``make run | tee`` stopped by the same Ctrl-C): stopping the children
+        must never fail on a closed pipe, or they would outlive the command."""
         with self.output_lock:
-            self.stdout.write(f"{name:<8}| {line}")
-            self.stdout.flush()
+            try:
+                for line in lines:
+                    self.stdout.write(line)
+                self.stdout.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
 
     def _start(self, child: Child, env: dict[str, str]) -> None:
         child.process = subprocess.Popen(
@@ -280,7 +289,4 @@ class Command(BaseCommand):
         else:
             lines.append("  No demo logins in this database: `manage.py seed_demo` makes them.")
         lines += ["Press Ctrl-C to stop.", ""]
-        with self.output_lock:
-            for line in lines:
-                self.stdout.write(line)
-            self.stdout.flush()
+        self._write(lines)
