@@ -10,9 +10,8 @@ addressed by their own fields and attributes (``{{ region }}``, ``{{ attributes.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from clients.attribute_keys import attribute_keys
 from clients.models import Channel, Client, TestRecipient
 from clients.vocabulary import service_translations
 from notifications.localise import Localiser
+from notifications.recipients import RecipientData, attribute_text, recipient_data
 from notifications.rendering import ATTRIBUTE_PREFIX, CompiledTemplate, TemplateError, compile_template, sms_count
 
 SMS_STOP_LINE = gettext_noop("Reply STOP to opt out")
@@ -57,59 +57,6 @@ class Rendered:
     html: str
     parts: int
     encoding: str
-
-
-@dataclass(frozen=True)
-class RecipientData:
-    """What a template may know of one recipient; ``client_id`` is None for internal test recipients.
-
-    ``attributes`` is the client's attributes as the claim read them: a mapping, or the JSON text itself (parsed
-    only when a template reads an attribute, so a claim never pays for it otherwise).
-    """
-
-    client_id: int | None
-    name: str
-    account: str = ""
-    external_ref: str = ""
-    region: str = ""
-    plan: str = ""
-    network: str = ""
-    time_zone: str = ""
-    attributes: Mapping[str, object] | str | None = field(default=None, compare=False)
-
-    def attribute_values(self) -> Mapping[str, object]:
-        value = self.attributes
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = None
-        return value if isinstance(value, Mapping) else {}
-
-
-def recipient_data(recipient: Client | TestRecipient) -> RecipientData:
-    if isinstance(recipient, Client):
-        return RecipientData(
-            client_id=recipient.pk,
-            name=recipient.name,
-            account=recipient.account,
-            external_ref=recipient.external_ref,
-            region=recipient.region,
-            plan=recipient.plan,
-            network=recipient.network,
-            time_zone=recipient.time_zone,
-            attributes=recipient.attributes,
-        )
-    return RecipientData(client_id=None, name=recipient.name, account="", external_ref="TEST")
-
-
-def _attribute_text(value: object) -> str:
-    """An attribute as a message reads it: texts and numbers as written, nothing for a list, an object or null."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value) if isinstance(value, str | int | float) else ""
 
 
 def placeholder_link() -> str:
@@ -194,6 +141,7 @@ class ContentRenderer:
         self._used: dict[tuple[str, str], frozenset[str]] = {}
         self._localiser = Localiser(self.variables, service_translations)
         self._attribute_names: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._shared: dict[tuple[str, str], dict[str, object]] = {}
 
     def language_for(self, language: str, channel: str) -> str:
         """The recipient's language when the content has it for this channel, else the fallback."""
@@ -231,23 +179,27 @@ class ContentRenderer:
     def _context(
         self, recipient: RecipientData, language: str, channel: str, unsubscribe_url: str | None
     ) -> dict[str, object]:
+        shared = self._shared.get((language, recipient.time_zone))
+        if shared is None:  # the send's values as this language and zone read them, built once
+            shared = {**self.variables}
+            if self._localiser.active:
+                shared.update(self._localiser.values(language, recipient.time_zone))
+            self._shared[(language, recipient.time_zone)] = shared
         context: dict[str, object] = {
+            **shared,
             "client_name": recipient.name,
             "account": recipient.account,
             "external_ref": recipient.external_ref,
             "region": recipient.region,
             "plan": recipient.plan,
             "network": recipient.network,
-            **self.variables,
         }
-        if self._localiser.active:
-            context.update(self._localiser.values(language, recipient.time_zone))
         used = self.uses(language, channel)
         read = self._attributes_read(language, channel)
         if read:
             attributes = recipient.attribute_values()
             for name in read:
-                context[name] = _attribute_text(attributes.get(name[len(ATTRIBUTE_PREFIX) :]))
+                context[name] = attribute_text(attributes.get(name[len(ATTRIBUTE_PREFIX) :]))
         # Signing a link costs more than the rest of the render; only sign the links a template uses.
         if "unsubscribe_url" in used:
             context["unsubscribe_url"] = unsubscribe_url or (

@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications.content import RecipientData
 from notifications.models import Message, Send
+from notifications.recipients import RecipientData
 
 S = Message.State
 TABLE = Message._meta.db_table
