@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -143,9 +145,10 @@ def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     form = ClientAdminForm
-    # Nine narrow columns: the list fits a 1366 px screen beside the filters (tests/clients/test_admin_browser.py).
-    list_display = ("name", "external_ref", "account", "email", "phone", "language", "services", "reach", "is_active")
-    list_display_links = ("name", "external_ref")
+    # Eight narrow columns (the account under the name, consent and marks in one): the list fits a 1366 px screen
+    # beside the filters, without the navigation sidebar (change_list.html) — tests/clients/test_admin_browser.py.
+    list_display = ("who", "external_ref", "email", "phone", "language", "services", "reach", "is_active")
+    list_display_links = ("who", "external_ref")
     list_filter = (
         BucketListFilter,
         ServicesListFilter,
@@ -177,21 +180,6 @@ class ClientAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("external_ref", "name", "account")}),
         (_("Contact"), {"fields": ("email", "phone", "language", "time_zone")}),
-        (
-            _("Unreachable addresses"),
-            {
-                "fields": (
-                    "email_bounced_at",
-                    "email_bounce_reason",
-                    "phone_unreachable_at",
-                    "phone_unreachable_reason",
-                ),
-                "description": _(
-                    "Set from the provider's delivery reports; a marked address gets no notice until it changes "
-                    "(saving a new address clears its mark) or the mark is cleared from the client list."
-                ),
-            },
-        ),
         (_("Services"), {"fields": ("uses_sms_service", "uses_email_service", "is_active")}),
         (
             _("Consent"),
@@ -207,9 +195,31 @@ class ClientAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            _("Unreachable addresses"),
+            {
+                "fields": (
+                    "email_bounced_at",
+                    "email_bounce_reason",
+                    "phone_unreachable_at",
+                    "phone_unreachable_reason",
+                ),
+                "classes": ("collapse",),
+                "description": _(
+                    "Set from the provider's delivery reports; a marked address gets no notice until it changes "
+                    "(saving a new address clears its mark) or the mark is cleared from the client list."
+                ),
+            },
+        ),
         (_("Segmentation"), {"fields": ("region", "network", "plan", "tags", "attributes")}),
         (_("Record"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    @admin.display(description=_("Name"), ordering="name")
+    def who(self, client: Client) -> SafeString:
+        if not client.account:
+            return format_html("{}", client.name)
+        return format_html('{}<br><span class="quiet">{}</span>', client.name, client.account)
 
     @admin.display(description=_("Services"))
     def services(self, client: Client) -> str:

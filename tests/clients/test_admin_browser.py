@@ -46,6 +46,12 @@ def test_client_list_fits_1366_px_and_says_outage_portal(chromium, live_server):
             page.screenshot(path=f"{SHOTS}/admin-client-list-1366.png", full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"the client list is {overflow} px wider than the window"
+        clipped = page.evaluate(
+            "(() => { const r = document.querySelector('#changelist .results');"
+            " return r.scrollWidth - r.clientWidth; })()"
+        )
+        assert clipped <= 0, f"the table is {clipped} px wider than its box (it scrolls sideways)"
+        assert page.locator("#changelist-filter").is_visible()
         headers = page.locator("#result_list thead th").all_inner_texts()
         assert all(text.strip()[:1].isupper() for text in headers if text.strip()), headers
     finally:
