@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from campaigns.services.variables import format_moment, send_variables
+from clients.attribute_keys import attribute_keys_forget
 from clients.models import ServiceName
 from notifications import localise
 from notifications.content import ContentRenderer, content_errors, recipient_data
@@ -100,6 +101,7 @@ def test_placeholders_are_checked_where_they_are_written():
     """Unknown names are errors naming the line: a misspelt variable, an attribute no client has, a nested name.
     An attribute some client holds is accepted."""
     ClientFactory(attributes={"site": "Lyon-3"})
+    attribute_keys_forget()  # names are cached for five minutes; this test's client is new
     good = {"en": {"sms": {"text": '{{ region }} {{ attributes.site | default:"your site" }}'}}}
     assert content_errors(good, ["sms"]) == {}
     for text, expected in (
