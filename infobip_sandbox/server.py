@@ -90,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             self.log_message('"%s" %s %d', self.requestline, answer.status, len(payload))
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -121,6 +121,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def start(self) -> SandboxServer:

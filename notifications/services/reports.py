@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -116,14 +117,14 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
     )
 
 
-def _adapt(value: datetime):
+def _adapt(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
 def _insert_raw_postgres(reports: list[StatusReport], *, source: str, channel: str, now: datetime) -> int:
     """Store the raw reports in one ``INSERT … SELECT FROM unnest(…)`` joined to the messages; returns orphans."""
     table = DeliveryReport._meta.db_table
-    columns = [[], [], [], [], [], [], [], []]
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for report in reports:
         for column, value in zip(
             columns,
@@ -181,7 +182,7 @@ def reports_record(
                 DeliveryReport(
                     message_id=message_id,
                     provider_message_id=report.message_id[:200],
-                    channel=known.get(pk, channel) or "",
+                    channel=(known.get(pk, channel) if pk is not None else channel) or "",
                     status_group=(report.status_group or "")[:32],
                     status_name=(report.status_name or "")[:64],
                     error_name=(report.error_name or "")[:64],
