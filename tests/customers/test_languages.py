@@ -3,6 +3,7 @@ customer pages and built-in texts read in English where no translation exists.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -75,6 +76,8 @@ def test_spanish_customer_page_in_a_phone_browser(phone_page, live_server, setti
     phone_page.goto(links.preferences_url(ana.pk))
     assert phone_page.locator("html").get_attribute("lang") == "es"
     heading = phone_page.locator("h1").inner_text()
+    if os.environ.get("ADMIN_SCREENSHOTS"):
+        phone_page.screenshot(path=f"{os.environ['ADMIN_SCREENSHOTS']}/customer-es-390.png", full_page=True)
     assert heading and phone_page.locator(".lang-switch a[hreflang=es]").inner_text() == "Español"
     phone_page.click(".lang-switch a[hreflang=fr]")
     phone_page.wait_for_load_state()
