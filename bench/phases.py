@@ -49,6 +49,7 @@ class Sizes:
     po_processes: int = 1
     po_threads: int = 5
     po_batch: int = 500
+    public_seconds: float = 10.0  # load per public-page run (bench/public_load.py)
 
 
 @dataclass

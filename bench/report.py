@@ -30,7 +30,13 @@ ORDER = (
     "engine_email",
     "post_office",
     "post_office_ratio",
+    "public_incident",
+    "public_status",
+    "public_link",
+    "public_after_update",
+    "public_rolling",
 )
+PUBLIC_HEADING = "## Public pages (issue 16)"
 
 
 def _cpu_model() -> str:
@@ -146,7 +152,7 @@ def results_markdown(
         *[
             f"- **{key}**: {value}"
             for key, value in notes.items()
-            if key.startswith(("dispatch_", "profile_", "naive_", "post_office", "memory_", "phase_"))
+            if key.startswith(("dispatch_", "profile_", "naive_", "post_office", "memory_", "phase_", "public_"))
         ],
         "",
         "![Messages accepted over time](dispatch.png)",
@@ -212,3 +218,40 @@ def plot(timelines: dict[str, list[list[tuple[float, int]]]], path: Path, *, cam
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def public_section(
+    figures: dict[str, Figure], *, notes: dict[str, str], description: dict[str, str], command: str
+) -> str:
+    """The public pages' figures as a section of their own (``python -m bench --only public``)."""
+    chosen = [figure for figure in ordered(figures) if figure.key.startswith("public_")]
+    machine_line = ", ".join(
+        f"{key} {description[key]}" for key in ("date", "cores", "git commit") if key in description
+    )
+    load = description.get("load average at start (1/5/15 min)", "")
+    return "\n".join(
+        [
+            PUBLIC_HEADING,
+            "",
+            f"Written by `{command}` ({machine_line}; load average at start {load}: other work shared the two "
+            "cores). Target: 2,000 requests per second.",
+            "",
+            table_markdown(chosen),
+            "",
+            *[f"- **{key}**: {value}" for key, value in notes.items() if key.startswith("public_")],
+            *[f"- **{figure.label}** failed: {figure.error}" for figure in chosen if figure.error],
+            "",
+        ]
+    )
+
+
+def public_section_update(
+    text: str, figures: dict[str, Figure], *, notes: dict[str, str], description: dict[str, str], command: str
+) -> str:
+    """``text`` (RESULTS.md) with its public pages' section replaced by the new figures, or added at its end."""
+    section = public_section(figures, notes=notes, description=description, command=command)
+    start = text.find(PUBLIC_HEADING)
+    if start < 0:
+        return text.rstrip("\n") + "\n\n" + section
+    end = text.find("\n## ", start + len(PUBLIC_HEADING))
+    return text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")

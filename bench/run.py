@@ -24,7 +24,7 @@ from pathlib import Path
 from bench import infra
 from bench.phases import Sizes
 
-PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory")
+PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory", "public")
 QUICK = Sizes(
     clients=100_000,
     materialize=20_000,
@@ -33,6 +33,7 @@ QUICK = Sizes(
     reports=10_000,
     memory_small=2_000,
     million_seconds=5,
+    public_seconds=5,
 )
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/op_bench"
 WORKERS = 2
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         )
         log(f"{WORKERS} workers up; building {sizes.clients:,} clients")
-        ph.prepare_data(ctx)
+        if set(phases) - {"public"}:  # the public pages need none of the million clients
+            ph.prepare_data(ctx)
         for phase in phases:
             log(f"phase {phase}")
             started = time.perf_counter()
@@ -160,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                         stack, env, workers=sizes.gunicorn_workers, port=gunicorn_port
                     )
                     ph.phase_webhook(ctx, gunicorn_url)
+                elif phase == "public":
+                    from bench.public_load import phase_public
+
+                    phase_public(ctx, env)
                 else:
                     getattr(ph, f"phase_{phase}")(ctx)
             except Exception as error:  # noqa: BLE001 - report the phase as failed and go on with the others
@@ -216,6 +222,15 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
         if key.startswith("phase_"):
             print(f"{key}: {value}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
+    if list(ctx.figures) and all(key.startswith("public_") for key in ctx.figures) and args.results.exists():
+        # Only the public pages were measured: their section is replaced, the other figures stay as they were.
+        args.results.write_text(
+            report.public_section_update(
+                args.results.read_text(), ctx.figures, notes=ctx.notes, description=description, command=command
+            )
+        )
+        log(f"updated the public pages' section of {args.results}")
+        return
     args.results.write_text(
         report.results_markdown(
             figures=ctx.figures,

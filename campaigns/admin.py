@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
 from campaigns.models import Campaign, CampaignEvent, CampaignSend, Incident, MessageTemplate, TemplateVersion
+from campaigns.services.public_cache import public_changed
 
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "severity", "status", "started_at", "expected_resolution_at")
-    list_filter = ("status", "kind", "severity")
+    list_display = ("title", "kind", "severity", "status", "started_at", "expected_resolution_at", "is_public")
+    list_filter = ("status", "kind", "severity", "is_public")
     search_fields = ("title",)
     date_hierarchy = "started_at"
+    readonly_fields = ("public_id", "public_state", "published_at")
+
+    def save_model(self, request: HttpRequest, obj: Incident, form: Any, change: bool) -> None:
+        """A published incident's title, services, regions or visibility show on its public page at once."""
+        super().save_model(request, obj, form, change)
+        public_changed()
 
 
 class CampaignEventInline(admin.TabularInline):

@@ -46,6 +46,27 @@ FIELD_MAX_LENGTHS: dict[str, dict[str, int]] = {
     Channel.EMAIL: {"subject": 300, "text": 20_000, "html": 100_000},
 }
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
+# {{ incident_link }} (docs/public.md): campaigns freezes a notice's short links into its send's variables under
+# INCIDENT_LINKS_VARIABLE as {channel: {language: url}}; a preview without them shows a link of the same length.
+INCIDENT_LINKS_VARIABLE = "incident_links"
+INCIDENT_LINK_PATH = "/i/"
+INCIDENT_LINK_CODE_LENGTH = 7
+
+
+def incident_link_url(code: str) -> str:
+    """A short link on the portal's own host: ``PORTAL_BASE_URL/i/<code>``."""
+    return f"{settings.PORTAL_BASE_URL}{INCIDENT_LINK_PATH}{code}"
+
+
+def incident_link_for(variables: Mapping[str, object] | None, channel: str, language: str, fallback: str) -> str:
+    """The short link for one channel and language (the fallback language's, else any), or a same-length example."""
+    links = (variables or {}).get(INCIDENT_LINKS_VARIABLE)
+    per_channel = links.get(channel) if isinstance(links, dict) else None
+    if isinstance(per_channel, dict) and per_channel:
+        return str(per_channel.get(language) or per_channel.get(fallback) or next(iter(per_channel.values())))
+    return incident_link_url("x" * INCIDENT_LINK_CODE_LENGTH)
+
+
 SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")
 
 
@@ -136,6 +157,7 @@ class ContentRenderer:
         self.content = content or {}
         self.fallback_language = fallback_language
         self.variables = {name: (variables or {}).get(name, "") for name in SEND_VARIABLES}
+        self.incident_links = {INCIDENT_LINKS_VARIABLE: (variables or {}).get(INCIDENT_LINKS_VARIABLE)}
         self.sms_stop_line = sms_stop_line
         self._compiled: dict[tuple[str, str, str], CompiledTemplate] = {}
         self._used: dict[tuple[str, str], frozenset[str]] = {}
@@ -205,6 +227,8 @@ class ContentRenderer:
             context["unsubscribe_url"] = unsubscribe_url or (
                 links.unsubscribe_url(recipient.client_id, channel) if recipient.client_id else placeholder_link()
             )
+        if "incident_link" in used:
+            context["incident_link"] = incident_link_for(self.incident_links, channel, language, self.fallback_language)
         if "preferences_url" in used:
             context["preferences_url"] = (
                 links.preferences_url(recipient.client_id) if recipient.client_id else placeholder_link()

@@ -29,6 +29,7 @@ VARIABLES: dict[str, str] = {
     "expected_resolution": "The expected resolution time",
     "severity": "The incident's severity",
     "status_page": "The status page address",
+    "incident_link": "The short link to the incident's public page",
     "preferences_url": "The client's preference page (signed link)",
     "unsubscribe_url": "One-click unsubscribe (signed link)",
 }

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "outage_portal.logging.RequestIdMiddleware",
     "outage_portal.health.HealthCheckMiddleware",
     "outage_portal.request_guard.NulGuardMiddleware",
+    # Public pages and short links for the crowd, from the cache, before sessions and CSRF (docs/public.md).
+    "public_site.status.middleware.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -445,3 +447,21 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Outage Portal <portal@localhost>")
+
+# PUBLIC STATUS PAGE (docs/public.md)
+# ------------------------------------------------------------------------------
+# Public pages are rendered once per change, language and time zone and kept at most this long.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+# How often each process asks the cache whether public pages changed (a change reaches every process within this).
+PUBLIC_VERSION_CHECK_SECONDS = env_float("PUBLIC_VERSION_CHECK_SECONDS", 1.0)
+# What browsers and shared caches may keep a public page for without asking again (they revalidate with the ETag).
+PUBLIC_BROWSER_MAX_AGE = env_int("PUBLIC_BROWSER_MAX_AGE", 0)
+# Short-link clicks counted in Redis are moved to the database this often.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "public-clicks-flush": {
+        "task": "campaigns.tasks.clicks_flush_task",
+        "schedule": env_float("PUBLIC_CLICKS_FLUSH_SECONDS", 60),
+        "options": {"expires": 120},
+    },
+}

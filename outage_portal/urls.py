@@ -16,7 +16,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/", include("notifications.urls")),
     path("c/", include("clients.urls")),
-    path("c/", include("public_site.urls")),
+    path("", include("public_site.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

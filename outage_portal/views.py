@@ -1,16 +1,18 @@
-"""The portal's home page: a dashboard whose data comes from campaigns.selectors."""
+"""The portal's home page: staff get a dashboard whose data comes from campaigns.selectors; visitors without a
+staff session get the public status page (public_site), which is also at /status/."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 
 from campaigns.selectors.dashboard import dashboard_data
+from public_site.status.views import status_page
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Open incidents, notices going out, notices scheduled and how well the last ones were delivered."""
+    if not request.user.is_authenticated:
+        return status_page(request)
     context = dashboard_data() if request.user.has_perm("campaigns.view_campaign") else {}
     return render(request, "home.html", context)
 

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class PublicConfig(AppConfig):
-    """Pages for visitors who are not clients yet: sign-up (and, later, the public status page and short links).
+    """Pages for visitors: the public status page, incident pages, feeds and short links, and sign-up.
 
     The top of the house: it may use campaigns, notifications and clients; nothing below imports it. Its URL names
     are ``public:…`` and its templates ``templates/public/``; the package is not called ``public`` because the

@@ -14,6 +14,7 @@ from campaigns.models.notices import (
     Severity,
     TemplateVersion,
 )
+from campaigns.models.public import PublicState, PublicUpdate, ShortLink
 
 __all__ = [
     "AlertLink",
@@ -26,6 +27,9 @@ __all__ = [
     "IncidentKind",
     "MessageTemplate",
     "NOTICE_KIND_FOR",
+    "PublicState",
+    "PublicUpdate",
     "Severity",
+    "ShortLink",
     "TemplateVersion",
 ]

@@ -55,6 +55,14 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The public page (campaigns/models/public.py, docs/public.md): published when its first notice goes out.
+    is_public = models.BooleanField(
+        _("public page"), default=True, help_text=_("Show this incident on the public status page.")
+    )
+    public_id = models.CharField(max_length=16, unique=True, null=True, blank=True, editable=False)
+    regions = models.JSONField(_("affected regions"), default=list, blank=True)
+    public_state = models.CharField(_("public state"), max_length=16, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-started_at", "-id")
@@ -90,6 +98,7 @@ class TemplateVersion(models.Model):
     email_subject = models.CharField(_("email subject"), max_length=300, blank=True)
     email_text = models.TextField(_("email plain text"), blank=True)
     email_html = models.TextField(_("email HTML"), blank=True)
+    public_text = models.TextField(_("public page text"), blank=True)
 
     class Meta:
         ordering = ("template", "language")
@@ -154,6 +163,9 @@ class Campaign(models.Model):
     fallback_language = models.CharField(max_length=8, default="en")
     variables = models.JSONField(default=dict, blank=True)
     sms_stop_line = models.BooleanField(default=False)
+    # What this notice adds to the incident's public page: a text per language and the state it sets.
+    public_text = models.JSONField(default=dict, blank=True)
+    public_state = models.CharField(max_length=16, blank=True)
 
     send_mode = models.CharField(max_length=8, choices=SendMode.choices, default=SendMode.NOW)
     send_at = models.DateTimeField(null=True, blank=True)

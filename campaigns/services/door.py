@@ -23,8 +23,8 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignSend, Incident, IncidentKind, MessageTemplate
 from campaigns.services import approval, audit, drafts, rules
 from campaigns.services.reach import approval_needed, campaign_reach
+from campaigns.services.short_links import campaign_send_variables
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady, campaign_go, check_ready
-from campaigns.services.variables import send_variables
 from notifications.content import content_errors
 from notifications.models import Send
 from notifications.services.sends import test_send_create
@@ -173,7 +173,7 @@ def campaign_test_send(*, campaign: Campaign, actor: rules.Actor, test_recipient
         channels=list(campaign.channels),
         content=campaign.content,
         fallback_language=campaign.fallback_language,
-        variables=send_variables(campaign),  # uxreg: times localised per recipient
+        variables=campaign_send_variables(campaign, is_test=True),
         test_recipient_ids=list(test_recipient_ids),
         sms_stop_line=campaign.sms_stop_line,
         created_by=user,

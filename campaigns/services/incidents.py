@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Incident, IncidentKind
 from campaigns.services import audit, rules
+from campaigns.services.publishing import incident_resolved_published
 
 
 @transaction.atomic
@@ -19,6 +20,8 @@ def incident_resolve(*, incident: Incident, actor: rules.Actor = None, campaign:
     incident.refresh_from_db(fields=["status", "resolved_at"])
     if updated and campaign is not None:
         audit.record(campaign, rules.person(actor), audit.Action.INCIDENT_RESOLVED, f"incident #{incident.pk}")
+    if updated and campaign is None:
+        incident_resolved_published(incident)  # a resolved notice publishes its own update
     return incident
 
 

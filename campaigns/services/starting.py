@@ -16,8 +16,9 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services import audit
 from campaigns.services.incidents import campaign_sent
+from campaigns.services.publishing import campaign_published
 from campaigns.services.reach import Reach, campaign_notice_kind
-from campaigns.services.variables import send_variables
+from campaigns.services.short_links import campaign_send_variables, link_uses
 from notifications.content import content_errors
 from notifications.models import Send
 from notifications.services.sends import send_create
@@ -38,6 +39,8 @@ def check_ready(campaign: Campaign, reach: Reach) -> None:
         raise CampaignNotReady("The message has errors: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     if reach.recipients == 0:
         raise CampaignNotReady("Nobody in the audience can be reached on the chosen channels.")
+    if not campaign.incident.is_public and link_uses(campaign.content, list(campaign.channels or [])):
+        raise CampaignNotReady("The message has {{ incident_link }}, but the incident's public page is turned off.")
 
 
 def first_run_at(campaign: Campaign, now: datetime) -> datetime | None:
@@ -48,14 +51,15 @@ def first_run_at(campaign: Campaign, now: datetime) -> datetime | None:
 
 
 def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str = "") -> Send:
-    """Freeze the campaign as it is now into a Send that starts at once, and link it to the campaign."""
+    """Freeze the campaign as it is now (with its short links) into a Send that starts at once, and link it to the
+    campaign; the main send publishes the notice's update on the incident's public page."""
     send = send_create(
         label=label or campaign.title,
         channels=list(campaign.channels),
         audience=campaign.audience,
         content=campaign.content,
         fallback_language=campaign.fallback_language,
-        variables=send_variables(campaign),  # uxreg: times localised per recipient
+        variables=campaign_send_variables(campaign),
         notice_kind=campaign_notice_kind(campaign),
         mandatory=campaign.mandatory,
         sms_stop_line=campaign.sms_stop_line,
@@ -63,6 +67,8 @@ def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str 
         created_by=actor,
     )
     CampaignSend.objects.create(campaign=campaign, send=send, role=role)
+    if role == CampaignSend.Role.MAIN:
+        campaign_published(campaign)
     return send
 
 

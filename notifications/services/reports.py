@@ -48,8 +48,20 @@ def report_state(report: StatusReport) -> str | None:
     return state
 
 
-def _rank(state: str) -> int:
-    return 2 if state in REPORT_FINAL_STATES else 1
+def report_rank(state: str, status_name: str) -> int:
+    """How far along the provider's pipeline a report is: a final one beats any other, and among reports that leave a
+    message accepted, DELIVERED_TO_OPERATOR beats a PENDING one, so an old report (late, or replayed) never winds a
+    message's provider status back."""
+    if state in REPORT_FINAL_STATES:
+        return 3
+    return 2 if (status_name or "").upper() in NOT_FINAL_NAMES else 1
+
+
+# The same rank, read from a stored accepted message's status name ('' when no report has named it yet).
+_STORED_ACCEPTED_RANK = (
+    "CASE WHEN m.status_name IN (" + ", ".join(f"'{name}'" for name in sorted(NOT_FINAL_NAMES)) + ") THEN 2 "
+    "WHEN m.status_name = '' THEN 0 ELSE 1 END"
+)
 
 
 def dedupe_key(report: StatusReport) -> str:
@@ -72,7 +84,8 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
         if pk is None or state is None:
             continue
         current = best.get(pk)
-        if current is None or _rank(state) > _rank(current[0]):
+        rank = report_rank(state, report.status_name)
+        if current is None or rank > report_rank(current[0], current[1].status_name):
             best[pk] = (state, report)
     if not best:
         return 0
@@ -85,6 +98,7 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
             (report.error_name or "")[:64],
             (report.error_text or "")[:500],
             report.done_at or now,
+            report_rank(state, report.status_name),
         )
         for pk, (state, report) in best.items()
     ]
@@ -100,6 +114,7 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
             ("error_name", "text"),
             ("error_text", "text"),
             ("done_at", "datetime"),
+            ("rank", "int"),
         ],
         rows=rows,
         set_sql=(
@@ -113,7 +128,7 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
         ),
         set_params=[_adapt(now), _adapt(now)],
         where_sql=f"m.state IN ({opened}) AND NOT (m.state = 'accepted' AND v.state = 'accepted' "
-        "AND m.status_name = v.status_name)",
+        f"AND v.rank <= {_STORED_ACCEPTED_RANK})",
     )
 
 

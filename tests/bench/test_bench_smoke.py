@@ -31,6 +31,8 @@ TINY = [
     "500",
     "--memory-small",
     "150",
+    "--public-seconds",
+    "1",
     "--million-seconds",
     "1",
 ]

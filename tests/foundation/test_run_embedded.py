@@ -70,9 +70,11 @@ def test_static_files_are_served_with_debug_off(portal):
     assert get(f"http://127.0.0.1:{portal.port}/static/vendor/bootstrap/bootstrap.min.css") == 200
 
 
-def test_home_redirects_anonymous_to_login(portal):
-    """The portal answers its home page by sending an anonymous visitor to the login page."""
-    request = urllib.request.Request(f"http://127.0.0.1:{portal.port}/")
+def test_staff_pages_redirect_anonymous_to_login(portal):
+    """The portal sends an anonymous visitor of a staff page to the login page (its root shows visitors the public
+    status page, docs/public.md)."""
+    assert get(f"http://127.0.0.1:{portal.port}/") == 200
+    request = urllib.request.Request(f"http://127.0.0.1:{portal.port}/campaigns/")
     opener = urllib.request.build_opener(NoRedirect)
     with pytest.raises(urllib.error.HTTPError) as caught:
         opener.open(request, timeout=10)

@@ -107,3 +107,17 @@ def test_unknown_ids_are_kept_as_orphans():
     assert outcome.orphans == 2 and outcome.applied == 0
     assert DeliveryReport.objects.filter(is_orphan=True, message__isnull=True).count() == 2
     assert _state(message) == "accepted"
+
+
+def test_a_late_pending_report_never_winds_the_provider_status_back():
+    """DELIVERED_TO_OPERATOR, then a replayed or late PENDING report: the message keeps the later status (found by
+    hypothesis: a replayed body applied one change)."""
+    message = MessageFactory(state=Message.State.ACCEPTED, status_name="PENDING_ACCEPTED")
+    pending = _report(message, "PENDING", "PENDING_ENROUTE")
+    assert reports_record(reports=[pending]).applied == 0  # same stage, nothing new
+    assert reports_record(reports=[_report(message, "DELIVERED", "DELIVERED_TO_OPERATOR")]).applied == 1
+    assert reports_record(reports=[pending]).applied == 0
+    message.refresh_from_db()
+    assert (message.state, message.status_name) == ("accepted", "DELIVERED_TO_OPERATOR")
+    assert reports_record(reports=[_report(message, "DELIVERED", "DELIVERED_TO_HANDSET")]).applied == 1
+    assert _state(message) == "delivered"
