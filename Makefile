@@ -19,8 +19,8 @@ $(RUN_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and \
 	  "Python 3.11 or newer is needed: make run PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(RUN_STAMP)
+	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -32,13 +32,11 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
+# One process migrates, seeds once and serves (run_embedded --prepare): no Django start-up per step, two lines of
+# output instead of the migration list. Only requirements.txt is installed (the test tools come with make test).
 run: $(RUN_STAMP) ## Migrate SQLite, seed demo data once, serve the portal with a worker and the Infobip sandbox
 	@mkdir -p $(VAR_DIR)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
-	@if $(PY) manage.py help seed_demo >/dev/null 2>&1; then $(PY) manage.py seed_demo --once --notices; \
-	  else echo "seed_demo is not in this checkout: starting without demo data"; fi
-	$(PY) manage.py run_embedded --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+	$(PY) manage.py run_embedded --prepare --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(BENCH_STAMP) ## Run the whole suite (service-backed tests skip without their service, fail with REQUIRE_SERVICES=1)
 	$(PY) -m pytest $(PYTEST_ARGS)

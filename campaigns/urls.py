@@ -1,4 +1,4 @@
-from campaigns.views import actions, approval, drafts, recipients, templates, tracking, wizard
+from campaigns.views import actions, approval, drafts, recipients, segments, templates, tracking, wizard
 
 app_name = "campaigns"
 urlpatterns = (
@@ -9,4 +9,5 @@ urlpatterns = (
     + actions.urlpatterns
     + approval.urlpatterns
     + drafts.urlpatterns
+    + segments.urlpatterns  # "Save as segment" on the audience step
 )

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -27,7 +29,10 @@ if TYPE_CHECKING:
 
 from clients import admin_groups  # noqa: F401  (registers buckets, segments and test recipients)
 from clients.admin_consent import ConsentEventInline
+from clients.admin_reach import MARK_COLUMNS, UnreachableListFilter, clear_unreachable_marks, reach_summary
+from clients.attribute_keys import attribute_keys_forget
 from clients.consent import consent_set
+from clients.deliverability import marks_for_new_addresses
 from clients.forms import BucketChoiceForm, ClientAdminForm
 from clients.importing.admin_view import import_view, upload_guard
 from clients.importing.export import clients_csv_rows
@@ -140,20 +145,10 @@ def export_csv(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     form = ClientAdminForm
-    list_display = (
-        "name",
-        "external_ref",
-        "account",
-        "email",
-        "phone",
-        "language",
-        "services",
-        "region",
-        "is_active",
-        "email_consent",
-        "sms_consent",
-    )
-    list_display_links = ("name", "external_ref")
+    # Eight narrow columns (the account under the name, consent and marks in one): the list fits a 1366 px screen
+    # beside the filters, without the navigation sidebar (change_list.html) — tests/clients/test_admin_browser.py.
+    list_display = ("who", "external_ref", "email", "phone", "language", "services", "reach", "is_active")
+    list_display_links = ("who", "external_ref")
     list_filter = (
         BucketListFilter,
         ServicesListFilter,
@@ -163,10 +158,11 @@ class ClientAdmin(admin.ModelAdmin):
         "sms_consent",
         "region",
         "plan",
+        UnreachableListFilter,
     )
     search_fields = ("name", "email", "phone", "external_ref", "account")
     search_help_text = _("Name, email, mobile number (any format), reference or account.")
-    actions = [add_to_bucket, remove_from_bucket, export_csv]
+    actions = [add_to_bucket, remove_from_bucket, clear_unreachable_marks, export_csv]
     inlines = [BucketMembershipInline, ConsentEventInline]
     list_per_page = 50
     readonly_fields = (
@@ -174,12 +170,16 @@ class ClientAdmin(admin.ModelAdmin):
         "email_opt_out_source",
         "sms_opted_out_at",
         "sms_opt_out_source",
+        "email_bounced_at",
+        "email_bounce_reason",
+        "phone_unreachable_at",
+        "phone_unreachable_reason",
         "created_at",
         "updated_at",
     )
     fieldsets = (
         (None, {"fields": ("external_ref", "name", "account")}),
-        (_("Contact"), {"fields": ("email", "phone", "language")}),
+        (_("Contact"), {"fields": ("email", "phone", "language", "time_zone")}),
         (_("Services"), {"fields": ("uses_sms_service", "uses_email_service", "is_active")}),
         (
             _("Consent"),
@@ -195,14 +195,41 @@ class ClientAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            _("Unreachable addresses"),
+            {
+                "fields": (
+                    "email_bounced_at",
+                    "email_bounce_reason",
+                    "phone_unreachable_at",
+                    "phone_unreachable_reason",
+                ),
+                "classes": ("collapse",),
+                "description": _(
+                    "Set from the provider's delivery reports; a marked address gets no notice until it changes "
+                    "(saving a new address clears its mark) or the mark is cleared from the client list."
+                ),
+            },
+        ),
         (_("Segmentation"), {"fields": ("region", "network", "plan", "tags", "attributes")}),
         (_("Record"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
-    @admin.display(description=_("services"))
+    @admin.display(description=_("Name"), ordering="name")
+    def who(self, client: Client) -> SafeString:
+        if not client.account:
+            return format_html("{}", client.name)
+        return format_html('{}<br><span class="quiet">{}</span>', client.name, client.account)
+
+    @admin.display(description=_("Services"))
     def services(self, client: Client) -> str:
         used = [name for name, flag in (("SMS", client.uses_sms_service), ("email", client.uses_email_service)) if flag]
         return " + ".join(used) or "—"
+
+    @admin.display(description=_("Reachable by"))
+    def reach(self, client: Client) -> str:
+        """Each channel's consent and address state in one short cell: "SMS, email (bounced)"."""
+        return reach_summary(client)
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         """Exports hold every client's contact details: only those who may change clients get them."""
@@ -227,14 +254,21 @@ class ClientAdmin(admin.ModelAdmin):
         return results, may_have_duplicates
 
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm[Client], change: bool) -> None:
-        """Save the client, then change consent through ``consent_set`` so the history records it."""
+        """Save the client, then change consent through ``consent_set`` so the history records it; a new address
+        loses the old one's bounce or unreachable mark."""
         wanted = {Channel.EMAIL: form.cleaned_data["email_consent"], Channel.SMS: form.cleaned_data["sms_consent"]}
         if change:
-            stored = Client.objects.filter(pk=obj.pk).values("email_consent", "sms_consent").get()
+            stored = Client.objects.filter(pk=obj.pk).values(*MARK_COLUMNS).get()
             obj.email_consent, obj.sms_consent = stored["email_consent"], stored["sms_consent"]
+            values = {"email": obj.email, "phone": obj.phone}
+            marks_for_new_addresses(values, stored)
+            for name, value in values.items():
+                setattr(obj, name, value)
         else:
             obj.email_consent = obj.sms_consent = True
         super().save_model(request, obj, form, change)
+        if "attributes" in form.changed_data:
+            attribute_keys_forget()
         for channel, given in wanted.items():
             consent_set(
                 client=obj,

@@ -108,7 +108,7 @@ class SignupRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description=_("account in the registry"))
+    @admin.display(description=_("Account in the registry"))
     def known_account(self, signup: SignupRequest) -> str:
         """What the reviewer must weigh: a known account's newcomer joins that account's buckets when approved."""
         count = signup_account_clients(signup.account_ref).count()

@@ -11,11 +11,13 @@ compiles to a query the database can run or raises ``AudienceError`` with the re
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, TextField, Value
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact, GreaterThan, IContains, In, LessThan
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IContains, In, LessThan
+from django.utils import timezone
 
 from clients.audience_values import (
     MAX_CONDITIONS,
@@ -26,8 +28,10 @@ from clients.audience_values import (
     as_iso_date,
     as_list,
     as_number,
+    as_period,
     as_scalar,
     as_text,
+    period_start,
     shown,
 )
 from clients.expressions import JSONAttribute, JSONListHas
@@ -39,7 +43,7 @@ TEXT_FIELDS = ("name", "account", "email", "phone", "language", "region", "netwo
 BOOLEAN_FIELDS = ("is_active", "uses_sms_service", "uses_email_service")
 LIST_FIELDS = ("tags",)
 FIELDS = TEXT_FIELDS + BOOLEAN_FIELDS + LIST_FIELDS
-OPERATORS = ("is", "is_not", "in", "contains", "before", "after", "gt", "lt")
+OPERATORS = ("is", "is_not", "in", "contains", "before", "after", "older_than", "within_last", "gt", "lt")
 OPERATORS_FOR = {
     **{name: ("is", "is_not", "in", "contains") for name in TEXT_FIELDS},
     **{name: ("is", "is_not") for name in BOOLEAN_FIELDS},
@@ -86,6 +90,8 @@ def _attribute_condition(key: str, op: str, value: Any, where: str) -> Q:
     if op in ("before", "after"):
         lookup = LessThan if op == "before" else GreaterThan
         return Q(lookup(JSONAttribute(key, "date"), as_iso_date(value, where)))
+    if op in ("older_than", "within_last"):
+        return _relative_date(key, op, as_period(value, where))
     text = Coalesce(JSONAttribute(key, "text"), Value(""), output_field=TextField())
     if op == "in":
         return Q(In(text, [as_text(item) for item in as_list(value, where)]))
@@ -97,6 +103,18 @@ def _attribute_condition(key: str, op: str, value: Any, where: str) -> Q:
         return ~matched | ~Q(attributes__has_key=key) if op == "is_not" else matched
     matched = Q(Exact(text, as_text(scalar)))
     return ~matched if op == "is_not" else matched
+
+
+def _relative_date(key: str, op: str, period: tuple[int, str]) -> Q:
+    """ "More than 6 months ago" / "within the last 30 days", measured from today when the audience is computed (a
+    send's, a count's), so a saved segment never goes stale. Dates compare as ISO text: a day, or a time that day."""
+    today = timezone.localdate()
+    start = period_start(*period, today).isoformat()
+    value = JSONAttribute(key, "date")
+    if op == "older_than":
+        return Q(LessThan(value, start))
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    return Q(GreaterThanOrEqual(value, start)) & Q(LessThan(value, tomorrow))
 
 
 def _condition(index: int, condition: Any) -> Q:

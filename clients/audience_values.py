@@ -9,7 +9,8 @@ are bounded. Anything else is an ``AudienceError`` that says what is wrong, neve
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
@@ -81,6 +82,47 @@ def as_iso_date(value: Any, where: str) -> str:
     except ValueError:
         raise AudienceError(f"{where}: {shown(value)} is not a date (YYYY-MM-DD).") from None
     return text
+
+
+PERIOD_UNITS = {
+    "day": "days",
+    "days": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "month": "months",
+    "months": "months",
+    "year": "years",
+    "years": "years",
+}
+MAX_PERIOD = 10_000
+_PERIOD = re.compile(r"^\s*([0-9]{1,5})\s*([a-z]+)\s*$")
+
+
+def as_period(value: Any, where: str) -> tuple[int, str]:
+    """A length of time: "6 months", "30 days", or {"amount": 6, "unit": "months"}; returns (amount, unit)."""
+    if isinstance(value, dict) and set(value) == {"amount", "unit"}:
+        amount, unit = value["amount"], value["unit"]
+    elif isinstance(value, str) and (found := _PERIOD.match(value.lower())):
+        amount, unit = int(found[1]), found[2]
+    else:
+        amount, unit = None, None
+    unit = PERIOD_UNITS.get(unit) if isinstance(unit, str) else None
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_PERIOD or unit is None:
+        raise AudienceError(f"{where}: {shown(value)} is not a length of time (e.g. 30 days, 6 months, 1 year).")
+    return amount, unit
+
+
+def period_start(amount: int, unit: str, today: date) -> date:
+    """The day ``amount`` ``unit`` before ``today`` (31 March minus one month is 28 or 29 February)."""
+    if unit in ("days", "weeks"):
+        return today - timedelta(days=amount * (7 if unit == "weeks" else 1))
+    months = amount * (12 if unit == "years" else 1)
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    if year < 1:
+        return date.min
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(today.day, (following - timedelta(days=1)).day))
 
 
 def storable(text: str) -> bool:

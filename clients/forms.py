@@ -6,7 +6,6 @@ and a number imported end up in the same E.164 form.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +14,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from clients.audience_values import json_storable
-from clients.models import Bucket, Client, NoticeKind, Segment, TestRecipient
-from clients.selectors import AudienceError, audience_validate
-from clients.services import ClientValueError, email_normalize, phone_normalize
+from clients.models import Bucket, Client, NoticeKind, ServiceName, TestRecipient
+from clients.services import ClientValueError, email_normalize, phone_normalize, time_zone_normalize
 
 
 def _checked(normalize: Callable[[str], str], value: str) -> str:
@@ -39,20 +36,23 @@ class ContactFieldsMixin:
     def clean_email(self) -> str:
         return _checked(email_normalize, self.cleaned_data.get("email", ""))
 
+    def clean_time_zone(self) -> str:
+        return _checked(time_zone_normalize, self.cleaned_data.get("time_zone", ""))
+
 
 def _language_field() -> forms.ChoiceField:
-    return forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)
+    return forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
 
 class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
     muted_kinds = forms.MultipleChoiceField(
-        label=_("muted notice kinds"),
+        label=_("Muted notice kinds"),
         choices=NoticeKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Mandatory notices reach the client anyway."),
     )
-    tags = forms.CharField(label=_("tags"), required=False, help_text=_("Separated by |, e.g. vip|pilot."))
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separated by |, e.g. vip|pilot."))
 
     class Meta:
         model = Client
@@ -63,6 +63,7 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "email",
             "phone",
             "language",
+            "time_zone",
             "uses_sms_service",
             "uses_email_service",
             "is_active",
@@ -119,72 +120,10 @@ class TestRecipientAdminForm(ContactFieldsMixin, forms.ModelForm):
         return data
 
 
-class PrettyJSONField(forms.JSONField):
-    """JSON shown indented, read with bounds: at most ``MAX_JSON_CHARS`` characters, no nesting deep enough to
-    exhaust the parser (a form error, not a server error)."""
-
-    MAX_JSON_CHARS = 50_000
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, forms.fields.InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-    def to_python(self, value: Any) -> Any:
-        if isinstance(value, str) and len(value) > self.MAX_JSON_CHARS:
-            raise forms.ValidationError(
-                _("At most %(n)s characters of JSON.") % {"n": f"{self.MAX_JSON_CHARS:,}"}, code="too_long"
-            )
-        try:
-            return super().to_python(value)
-        except RecursionError:
-            raise forms.ValidationError(_("The JSON is nested too deeply."), code="too_deep") from None
-
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        if isinstance(data, str) and len(data) > self.MAX_JSON_CHARS:
-            return forms.fields.InvalidJSONInput(data[: self.MAX_JSON_CHARS])
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:
-            return forms.fields.InvalidJSONInput(data)
-
-
-class SegmentAdminForm(forms.ModelForm):
-    definition = PrettyJSONField(
-        label=_("definition"),
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "class": "vLargeTextField"}),
-        help_text=_(
-            'The audience language, e.g. {"builtin": ["sms_clients"], "buckets": [3], "match": "all", '
-            '"conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}. '
-            "See docs/clients.md."
-        ),
-    )
-
-    class Meta:
-        model = Segment
-        fields = ("name", "description", "definition")
-
-    def clean_definition(self) -> dict[str, Any]:
-        definition = self.cleaned_data.get("definition")
-        if self.instance.pk and isinstance(definition, dict) and definition.get("segment") is not None:
-            if str(definition["segment"]) == str(self.instance.pk):
-                raise forms.ValidationError(_("A segment cannot include itself."))
-        if not json_storable(definition):
-            raise forms.ValidationError(
-                _("The definition holds a character that cannot be stored (NUL, lone surrogate).")
-            )
-        try:
-            audience_validate(definition)
-        except AudienceError as error:
-            raise forms.ValidationError(str(error)) from None
-        assert isinstance(definition, dict)  # audience_validate refuses anything else
-        return definition
-
-
 class BucketChoiceForm(forms.Form):
     """The intermediate step of the "add to / remove from a bucket" actions."""
 
-    bucket = forms.ModelChoiceField(label=_("bucket"), queryset=Bucket.objects.all())
+    bucket = forms.ModelChoiceField(label=_("Bucket"), queryset=Bucket.objects.all())
 
 
 def _size(count: int) -> str:
@@ -206,6 +145,11 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"), help_text=_("UTF-8 (with or without BOM), comma or semicolon separated.")
     )
+    sync = forms.BooleanField(
+        label=_("Sync: deactivate clients missing from this file"),
+        required=False,
+        help_text=_("The preview says how many; you confirm before anything is written."),
+    )
 
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
@@ -213,3 +157,44 @@ class ImportUploadForm(forms.Form):
         if (upload.size or 0) > limit:
             raise forms.ValidationError(file_too_large_message(upload.size or 0, limit), code="too_large")
         return upload
+
+
+def translated_languages() -> list[tuple[str, str]]:
+    """The configured languages a text is translated into (English is the text itself)."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != "en"]
+
+
+class ServiceNameAdminForm(forms.ModelForm):
+    """A service's name with one field per configured language (PORTAL_LANGUAGES), not a JSON box; the fields are
+    declared by ``service_name_form`` for the languages configured now."""
+
+    class Meta:
+        model = ServiceName
+        fields = ("name",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.translations if isinstance(self.instance.translations, dict) else {}
+        for code, _name in translated_languages():
+            if f"name_{code}" in self.fields:
+                self.fields[f"name_{code}"].initial = stored.get(code, "")
+
+    def save(self, commit: bool = True) -> ServiceName:
+        translations = dict(self.instance.translations or {})
+        for code, _name in translated_languages():
+            text = (self.cleaned_data.get(f"name_{code}") or "").strip()
+            if text:
+                translations[code] = text
+            else:
+                translations.pop(code, None)
+        self.instance.translations = translations
+        return super().save(commit=commit)
+
+
+def service_name_form() -> type[ServiceNameAdminForm]:
+    """The form with a field for each language configured now."""
+    fields = {
+        f"name_{code}": forms.CharField(label=name, required=False, max_length=100)
+        for code, name in translated_languages()
+    }
+    return type("ServiceNameLanguagesForm", (ServiceNameAdminForm,), fields)

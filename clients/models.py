@@ -41,34 +41,47 @@ class Client(models.Model):
     """A customer contact who may need to hear about an outage."""
 
     external_ref = models.CharField(
-        _("external reference"), max_length=64, unique=True, help_text=_("The client's id in the billing system.")
+        _("External reference"), max_length=64, unique=True, help_text=_("The client's id in the billing system.")
     )
-    name = models.CharField(_("name"), max_length=200)
-    account = models.CharField(_("account / company"), max_length=200, blank=True)
-    email = models.EmailField(_("email"), blank=True, db_index=True)
+    name = models.CharField(_("Name"), max_length=200)
+    account = models.CharField(_("Account / company"), max_length=200, blank=True)
+    email = models.EmailField(_("Email"), blank=True, db_index=True)
     phone = models.CharField(
-        _("mobile number"), max_length=20, blank=True, db_index=True, help_text=_("E.164, for example +33612345678.")
+        _("Mobile number"), max_length=20, blank=True, db_index=True, help_text=_("E.164, for example +33612345678.")
     )
-    language = models.CharField(_("language"), max_length=8, default="en")
-    uses_sms_service = models.BooleanField(_("uses our SMS service"), default=False)
-    uses_email_service = models.BooleanField(_("uses our email service"), default=False)
+    language = models.CharField(_("Language"), max_length=8, default="en")
+    time_zone = models.CharField(
+        _("Time zone"),
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text=_("IANA name, e.g. Europe/Paris; empty: CLIENT_DEFAULT_TIME_ZONE. Dates in messages use it."),
+    )
+    uses_sms_service = models.BooleanField(_("Uses our SMS service"), default=False)
+    uses_email_service = models.BooleanField(_("Uses our email service"), default=False)
+    # Set from delivery reports (a hard bounce, a number the network says cannot be reached); excluded from notices
+    # until the address changes or an admin clears the mark (clients.deliverability).
+    email_bounced_at = models.DateTimeField(_("Email bounced at"), null=True, blank=True, db_default=None)
+    email_bounce_reason = models.CharField(_("Bounce reason"), max_length=200, blank=True, db_default="")
+    phone_unreachable_at = models.DateTimeField(_("Number unreachable since"), null=True, blank=True, db_default=None)
+    phone_unreachable_reason = models.CharField(_("Unreachable reason"), max_length=200, blank=True, db_default="")
 
-    email_consent = models.BooleanField(_("email notices allowed"), default=True)
-    email_opted_out_at = models.DateTimeField(_("email opt-out time"), null=True, blank=True)
-    email_opt_out_source = models.CharField(_("email opt-out source"), max_length=64, blank=True)
+    email_consent = models.BooleanField(_("Email notices allowed"), default=True)
+    email_opted_out_at = models.DateTimeField(_("Email opt-out time"), null=True, blank=True)
+    email_opt_out_source = models.CharField(_("Email opt-out source"), max_length=64, blank=True)
     sms_consent = models.BooleanField(_("SMS notices allowed"), default=True)
     sms_opted_out_at = models.DateTimeField(_("SMS opt-out time"), null=True, blank=True)
     sms_opt_out_source = models.CharField(_("SMS opt-out source"), max_length=64, blank=True)
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
-    muted_kinds = models.JSONField(_("muted notice kinds"), default=list, blank=True)
+    muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 
-    is_active = models.BooleanField(_("active"), default=True)
-    region = models.CharField(_("service area / region"), max_length=100, blank=True, db_index=True)
-    network = models.CharField(_("network provider"), max_length=100, blank=True)
-    plan = models.CharField(_("plan"), max_length=100, blank=True, db_index=True)
-    tags = models.JSONField(_("tags"), default=list, blank=True)
+    is_active = models.BooleanField(_("Active"), default=True)
+    region = models.CharField(_("Service area / region"), max_length=100, blank=True, db_index=True)
+    network = models.CharField(_("Network provider"), max_length=100, blank=True)
+    plan = models.CharField(_("Plan"), max_length=100, blank=True, db_index=True)
+    tags = models.JSONField(_("Tags"), default=list, blank=True)
     attributes = models.JSONField(
-        _("attributes"),
+        _("Attributes"),
         default=dict,
         blank=True,
         help_text=_("Free fields to filter on, e.g. last_visit, monthly_spend."),
@@ -103,9 +116,9 @@ class Client(models.Model):
 class Bucket(models.Model):
     """A named group with static membership: a region, key accounts, a pilot group."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    name = models.CharField(_("Name"), max_length=100, unique=True)
+    slug = models.SlugField(_("Slug"), max_length=100, unique=True)
+    description = models.TextField(_("Description"), blank=True)
     clients = models.ManyToManyField(Client, through="BucketMembership", related_name="buckets", blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -139,9 +152,9 @@ class Segment(models.Model):
     "conditions": [{"field": "attributes.monthly_spend", "op": "gt", "value": 100}]}``.
     """
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
-    definition = models.JSONField(_("definition"), default=dict)
+    name = models.CharField(_("Name"), max_length=100, unique=True)
+    description = models.TextField(_("Description"), blank=True)
+    definition = models.JSONField(_("Definition"), default=dict)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -206,32 +219,32 @@ class SignupRequest(models.Model):
         REJECTED = "rejected", _("rejected")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
-    account_ref = models.CharField(_("account reference"), max_length=200)
-    name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
-    language = models.CharField(_("language"), max_length=8, default="en")
-    uses_sms_service = models.BooleanField(_("uses our SMS service"), default=False)
-    uses_email_service = models.BooleanField(_("uses our email service"), default=False)
+    state = models.CharField(_("State"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    account_ref = models.CharField(_("Account reference"), max_length=200)
+    name = models.CharField(_("Name"), max_length=200)
+    email = models.EmailField(_("Email"), blank=True)
+    phone = models.CharField(_("Mobile number"), max_length=20, blank=True)
+    language = models.CharField(_("Language"), max_length=8, default="en")
+    uses_sms_service = models.BooleanField(_("Uses our SMS service"), default=False)
+    uses_email_service = models.BooleanField(_("Uses our email service"), default=False)
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     code_hash = models.CharField(max_length=64, blank=True)
     code_attempts = models.PositiveSmallIntegerField(default=0)
-    email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
-    phone_confirmed_at = models.DateTimeField(_("mobile confirmed at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"))
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    email_confirmed_at = models.DateTimeField(_("Email confirmed at"), null=True, blank=True)
+    phone_confirmed_at = models.DateTimeField(_("Mobile confirmed at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("Expires at"))
+    created_at = models.DateTimeField(_("Created at"), default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(_("Decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("decided by"),
+        verbose_name=_("Decided by"),
     )
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups", verbose_name=_("client")
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups", verbose_name=_("Client")
     )
 
     class Meta:
@@ -257,11 +270,11 @@ class TestRecipient(models.Model):
 
     __test__ = False  # not a pytest test class
 
-    name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
-    language = models.CharField(_("language"), max_length=8, default="en")
-    is_active = models.BooleanField(_("active"), default=True)
+    name = models.CharField(_("Name"), max_length=100)
+    email = models.EmailField(_("Email"), blank=True)
+    phone = models.CharField(_("Mobile number"), max_length=20, blank=True)
+    language = models.CharField(_("Language"), max_length=8, default="en")
+    is_active = models.BooleanField(_("Active"), default=True)
 
     class Meta:
         ordering = ("name",)
@@ -274,3 +287,6 @@ class TestRecipient(models.Model):
 
 def language_choices() -> list[tuple[str, str]]:
     return list(settings.LANGUAGES)
+
+
+from clients.vocabulary import ServiceName  # noqa: E402,F401  (a model of this app, in a module of its own)

@@ -30,7 +30,7 @@ __all__ = [
     "exclusion_conditions",
     "exclusion_reason",
 ]
-SKIP_REASONS = ("inactive", "no_phone", "no_email", "opted_out", "muted_kind")
+SKIP_REASONS = ("inactive", "no_phone", "no_email", "unreachable", "bounced", "opted_out", "muted_kind")
 
 
 def audience_queryset(definition: dict[str, Any]) -> QuerySet[Client]:
@@ -46,6 +46,11 @@ def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool
     conditions = [
         ("inactive", Q(is_active=False)),
         ("no_phone" if sms else "no_email", Q(phone="") if sms else Q(email="")),
+        # An address the provider reported as permanently undeliverable (clients.deliverability).
+        (
+            "unreachable" if sms else "bounced",
+            Q(phone_unreachable_at__isnull=False) if sms else Q(email_bounced_at__isnull=False),
+        ),
         ("opted_out", Q(sms_consent=False) if sms else Q(email_consent=False)),
     ]
     if notice_kind and not mandatory:
@@ -56,7 +61,8 @@ def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool
 def exclusion_reason(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> Case:
     """``""`` when a client may receive a notice on ``channel``, else the ``Message.SkipReason`` that stops it.
 
-    Reasons are checked in a fixed order (inactive, no address, opted out, muted kind) so each client counts once.
+    Reasons are checked in a fixed order (inactive, no address, unreachable address, opted out, muted kind) so each
+    client counts once.
     """
     whens = [
         When(condition, then=Value(reason))
@@ -84,7 +90,14 @@ class AudienceCounts:
 
 def channel_reasons(channel: str) -> tuple[str, ...]:
     """The skip reasons that can apply on ``channel``, in the order they are checked."""
-    return ("inactive", "no_phone" if channel == Channel.SMS else "no_email", "opted_out", "muted_kind")
+    sms = channel == Channel.SMS
+    return (
+        "inactive",
+        "no_phone" if sms else "no_email",
+        "unreachable" if sms else "bounced",
+        "opted_out",
+        "muted_kind",
+    )
 
 
 def audience_counts(

@@ -5,7 +5,9 @@ Consent is not changed here: ``clients.consent.consent_set`` is the one way (it 
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Iterable
 
 import phonenumbers
@@ -105,13 +107,31 @@ def language_normalize(raw: str) -> str:
     return code
 
 
+@functools.cache
+def _time_zones() -> dict[str, str]:
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def time_zone_normalize(raw: str) -> str:
+    """An IANA time zone name as the database spells it (``europe/paris`` → ``Europe/Paris``), ``""`` for blank
+    (the client then reads dates in ``CLIENT_DEFAULT_TIME_ZONE``); raise ``ClientValueError`` for anything else."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    name = _time_zones().get(text.casefold()) if len(text) <= 64 else None
+    if name is None:
+        raise ClientValueError(f"unknown time zone {text[:64]!r} (use an IANA name such as Europe/Paris)")
+    return name
+
+
 def services_parse(raw: str) -> tuple[bool, bool]:
-    """Read a services cell (``sms``, ``email``, ``sms+email``, ``sms,email``, ``both``) as (uses SMS, uses email)."""
+    """Read a services cell (``sms``, ``email``, ``sms+email``, ``sms;email``, ``sms,email``, ``both``) as (uses SMS,
+    uses email)."""
     text = (raw or "").strip().lower()
     if text == "both":
         return True, True
     found: set[str] = set()
-    for word in text.replace("+", " ").replace(",", " ").replace("|", " ").replace("/", " ").split():
+    for word in text.replace("+", " ").replace(",", " ").replace(";", " ").replace("|", " ").replace("/", " ").split():
         if word not in SERVICE_WORDS:
             raise ClientValueError(f"unknown service {word!r} (use sms, email or sms+email)")
         found.add(SERVICE_WORDS[word])

@@ -227,10 +227,10 @@ def _client_from_signup(signup: SignupRequest) -> Client:
     client.uses_sms_service = client.uses_sms_service or signup.uses_sms_service
     client.uses_email_service = client.uses_email_service or signup.uses_email_service
     client.is_active = True
-    if "email" in channels:
-        client.email = signup.email
+    if "email" in channels:  # a confirmed address works: any bounce mark is history
+        client.email, client.email_bounced_at, client.email_bounce_reason = signup.email, None, ""
     if "sms" in channels:
-        client.phone = signup.phone
+        client.phone, client.phone_unreachable_at, client.phone_unreachable_reason = signup.phone, None, ""
     client.save()
     for channel in channels:
         consent_set(

@@ -13,6 +13,16 @@ from infobip_sandbox.app import Sandbox
 from infobip_sandbox.config import SandboxConfig
 
 MAX_BODY = 64 * 1024 * 1024
+# What a person sees who opens the sandbox's address in a browser (the banner of `make run` prints it).
+ROOT_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Infobip sandbox</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;line-height:1.5">
+<h1>Infobip sandbox</h1>
+<p>A stand-in for Infobip's API on this machine: the portal's worker sends SMS and email here, and the sandbox answers
+and posts delivery reports back as Infobip would. Nothing leaves the machine.</p>
+<ul><li><code>POST /sms/3/messages</code>, <code>POST /email/4/messages</code></li>
+<li><code>GET /sms/3/reports</code>, <code>GET /sms/3/logs</code> (and the <code>/email/4/</code> ones)</li></ul>
+<p>Numbers ending in 666 and addresses starting with <code>bounce</code> are undeliverable, 777 and
+<code>reject</code> are rejected (docs/sandbox.md).</p></body></html>"""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -21,7 +31,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path in ("/", "/index.html"):
+            self._write_page(ROOT_PAGE)
+            return
         self._handle("GET")
+
+    def _write_page(self, page: bytes) -> None:
+        head = "HTTP/1.1 200 OK\r\nServer: infobip-sandbox\r\nContent-Type: text/html; charset=utf-8\r\n"
+        self.wfile.write(f"{head}Content-Length: {len(page)}\r\n\r\n".encode("latin-1") + page)
 
     def do_POST(self) -> None:  # noqa: N802
         self._handle("POST")

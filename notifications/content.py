@@ -2,7 +2,9 @@
 
 Templates are compiled once per (language, channel, field) by a ``ContentRenderer`` and rendered per recipient, so
 a dispatch worker pays the parsing cost once per send, not once per message. Client data is HTML-escaped in the
-HTML part and left verbatim elsewhere.
+HTML part and left verbatim elsewhere. Each recipient reads times in their language and time zone and services by
+their name in their language (``notifications.localise``, formatted once per language and zone), and may be
+addressed by their own fields and attributes (``{{ region }}``, ``{{ attributes.site | default:"your site" }}``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from clients import links
+from clients.attribute_keys import attribute_keys
 from clients.models import Channel, Client, TestRecipient
-from notifications.rendering import CompiledTemplate, TemplateError, compile_template, sms_count
+from clients.vocabulary import service_translations
+from notifications.localise import Localiser
+from notifications.recipients import RecipientData, attribute_text, recipient_data
+from notifications.rendering import ATTRIBUTE_PREFIX, CompiledTemplate, TemplateError, compile_template, sms_count
 
 SMS_STOP_LINE = gettext_noop("Reply STOP to opt out")
 
@@ -74,24 +80,6 @@ class Rendered:
     encoding: str
 
 
-@dataclass(frozen=True)
-class RecipientData:
-    """What a template may know of one recipient; ``client_id`` is None for internal test recipients."""
-
-    client_id: int | None
-    name: str
-    account: str = ""
-    external_ref: str = ""
-
-
-def recipient_data(recipient: Client | TestRecipient) -> RecipientData:
-    if isinstance(recipient, Client):
-        return RecipientData(
-            client_id=recipient.pk, name=recipient.name, account=recipient.account, external_ref=recipient.external_ref
-        )
-    return RecipientData(client_id=None, name=recipient.name, account="", external_ref="TEST")
-
-
 def placeholder_link() -> str:
     """Test recipients get a harmless link to the portal's home page instead of a signed customer link."""
     return f"{settings.PORTAL_BASE_URL}/"
@@ -105,6 +93,12 @@ def field_max_length(channel: str, name: str) -> int:
 LABELS = {("sms", "text"): "SMS text", ("email", "subject"): "email subject", ("email", "text"): "email text"}
 
 
+def template_check(source: str) -> None:
+    """Compile a template as the forms must (raise ``TemplateError``): variables, syntax, and attribute names the
+    registry actually holds, so ``{{ attributes.sitee }}`` is an error beside the field, not a gap in a message."""
+    compile_template(source, attribute_names=attribute_keys() if ATTRIBUTE_PREFIX in source else None)
+
+
 def _field_error(channel: str, name: str, value: object) -> str | None:
     """Why one field cannot be sent (too long, or a template fault), or None. Never parses an over-long text."""
     if value is not None and not isinstance(value, str):
@@ -115,7 +109,7 @@ def _field_error(channel: str, name: str, value: object) -> str | None:
         label = LABELS.get((channel, name), "email HTML")
         return f"The {label} is {len(text):,} characters long; the limit is {limit:,}."
     try:
-        compile_template(text)
+        template_check(text)
     except TemplateError as error:
         return str(error)
     return None
@@ -167,6 +161,9 @@ class ContentRenderer:
         self.sms_stop_line = sms_stop_line
         self._compiled: dict[tuple[str, str, str], CompiledTemplate] = {}
         self._used: dict[tuple[str, str], frozenset[str]] = {}
+        self._localiser = Localiser(self.variables, service_translations)
+        self._attribute_names: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._shared: dict[tuple[str, str], dict[str, object]] = {}
 
     def language_for(self, language: str, channel: str) -> str:
         """The recipient's language when the content has it for this channel, else the fallback."""
@@ -191,16 +188,40 @@ class ContentRenderer:
             )
         return used
 
+    def _attributes_read(self, language: str, channel: str) -> tuple[str, ...]:
+        """The ``attributes.<key>`` placeholders of one language and channel (computed once)."""
+        key = (language, channel)
+        read = self._attribute_names.get(key)
+        if read is None:
+            read = self._attribute_names[key] = tuple(
+                sorted(name for name in self.uses(language, channel) if name.startswith(ATTRIBUTE_PREFIX))
+            )
+        return read
+
     def _context(
         self, recipient: RecipientData, language: str, channel: str, unsubscribe_url: str | None
     ) -> dict[str, object]:
+        shared = self._shared.get((language, recipient.time_zone))
+        if shared is None:  # the send's values as this language and zone read them, built once
+            shared = {**self.variables}
+            if self._localiser.active:
+                shared.update(self._localiser.values(language, recipient.time_zone))
+            self._shared[(language, recipient.time_zone)] = shared
         context: dict[str, object] = {
+            **shared,
             "client_name": recipient.name,
             "account": recipient.account,
             "external_ref": recipient.external_ref,
-            **self.variables,
+            "region": recipient.region,
+            "plan": recipient.plan,
+            "network": recipient.network,
         }
         used = self.uses(language, channel)
+        read = self._attributes_read(language, channel)
+        if read:
+            attributes = recipient.attribute_values()
+            for name in read:
+                context[name] = attribute_text(attributes.get(name[len(ATTRIBUTE_PREFIX) :]))
         # Signing a link costs more than the rest of the render; only sign the links a template uses.
         if "unsubscribe_url" in used:
             context["unsubscribe_url"] = unsubscribe_url or (

@@ -84,6 +84,8 @@ class Message(models.Model):
         INACTIVE = "inactive", _("inactive")
         NO_EMAIL = "no_email", _("no email address")
         NO_PHONE = "no_phone", _("no mobile number")
+        BOUNCED = "bounced", _("email address bounced")
+        UNREACHABLE = "unreachable", _("number unreachable")
         OPTED_OUT = "opted_out", _("opted out of this channel")
         MUTED_KIND = "muted_kind", _("does not want this kind of notice")
 

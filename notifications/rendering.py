@@ -2,7 +2,8 @@
 
 Django's template engine is not safe against template authors (attribute walking, tags, filters that reach the
 database), so messages use a language of their own: ``{{ name }}`` and ``{{ name|filter }}`` with names from
-``VARIABLES`` and filters from ``FILTERS``; nothing else. A template is compiled once (per send and language)
+``VARIABLES`` (the client's own fields among them) or ``attributes.<key>`` (one of the client's attributes), and
+filters from ``FILTERS``, e.g. ``{{ attributes.site | default:"your site" }}``; nothing else. A template is compiled once (per send and language)
 and rendered per recipient. Compilation fails with a ``TemplateError`` that says what is wrong and where, so the
 outage form shows the error at the Message step and never at send time.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 # Variables a template may use, with the description the outage form shows.
@@ -19,6 +20,9 @@ VARIABLES: dict[str, str] = {
     "client_name": "The client's name",
     "account": "The client's account or company",
     "external_ref": "The client's reference",
+    "region": "The client's service area or region",
+    "plan": "The client's plan",
+    "network": "The client's network provider",
     "incident_title": "The incident's title",
     "service": "The affected services",
     "started_at": "When the incident started",
@@ -53,6 +57,9 @@ MAX_SOURCE_LENGTH = 200_000  # characters of one template, whoever calls the par
 MAX_TRUNCATE = 10_000
 MAX_FILTERS = 10  # per placeholder: each runs once per recipient
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# One of the client's attributes: ``attributes.site``; keys as the registry allows them (clients.audience).
+ATTRIBUTE_PREFIX = "attributes."
+_ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _FILTER = re.compile(r'^([a-z_]+)(?::"([^"]*)"|:([0-9]+))?$')
 
 
@@ -73,6 +80,11 @@ class CompiledTemplate:
     @property
     def variables(self) -> set[str]:
         return {part.name for part in self.parts if isinstance(part, _Placeholder)}
+
+    @property
+    def attributes(self) -> set[str]:
+        """The client attribute keys the template reads (``attributes.site`` → ``site``)."""
+        return {name[len(ATTRIBUTE_PREFIX) :] for name in self.variables if name.startswith(ATTRIBUTE_PREFIX)}
 
     def render(self, context: Mapping[str, object], *, escape_html: bool = False) -> str:
         """Fill in the placeholders. With ``escape_html``, values are escaped and the author's markup is kept."""
@@ -105,18 +117,34 @@ class _Lines:
         return self.line
 
 
-def _placeholder(inner: str, line: int, allowed: Mapping[str, str]) -> _Placeholder:
+def _attribute(name: str, line: int, attribute_names: Collection[str] | None) -> None:
+    key = name[len(ATTRIBUTE_PREFIX) :]
+    if not _ATTRIBUTE_KEY.match(key):
+        raise TemplateError(f"Line {line}: '{name[:80]}' — an attribute name has letters, digits and _ only.")
+    if attribute_names is not None and key not in attribute_names:
+        known = ", ".join(sorted(attribute_names)[:20]) or "none yet"
+        raise TemplateError(f"Line {line}: no client has the attribute '{key}'. Attributes in the registry: {known}.")
+
+
+def _placeholder(
+    inner: str, line: int, allowed: Mapping[str, str], attribute_names: Collection[str] | None = None
+) -> _Placeholder:
     pieces = [piece.strip() for piece in inner.split("|")]
     name = pieces[0]
     if not name:
         raise TemplateError(f"Line {line}: empty placeholder {{{{ }}}}.")
-    if "." in name or "[" in name:
-        raise TemplateError(f"Line {line}: '{name[:80]}' — attribute access is not allowed; use a plain variable.")
-    if not _NAME.match(name):
+    if name.startswith(ATTRIBUTE_PREFIX):
+        _attribute(name, line, attribute_names)
+    elif "." in name or "[" in name:
+        raise TemplateError(
+            f"Line {line}: '{name[:80]}' — attribute access is not allowed; use a plain variable, or "
+            "attributes.<name> for one of the client's attributes."
+        )
+    elif not _NAME.match(name):
         raise TemplateError(f"Line {line}: '{name[:80]}' is not a valid variable name.")
-    if name not in allowed:
+    elif name not in allowed:
         known = ", ".join(sorted(allowed))
-        raise TemplateError(f"Line {line}: unknown variable '{name[:80]}'. Available: {known}.")
+        raise TemplateError(f"Line {line}: unknown variable '{name[:80]}'. Available: {known}, attributes.<name>.")
     if len(pieces) - 1 > MAX_FILTERS:
         raise TemplateError(f"Line {line}: at most {MAX_FILTERS} filters in one placeholder.")
     filters: list[tuple[str, str | None]] = []
@@ -135,8 +163,14 @@ def _placeholder(inner: str, line: int, allowed: Mapping[str, str]) -> _Placehol
     return _Placeholder(name=name, filters=tuple(filters))
 
 
-def compile_template(source: str, *, allowed: Mapping[str, str] | None = None) -> CompiledTemplate:
+def compile_template(
+    source: str, *, allowed: Mapping[str, str] | None = None, attribute_names: Collection[str] | None = None
+) -> CompiledTemplate:
     """Compile ``source``, or raise ``TemplateError`` naming the line and the fault.
+
+    ``attribute_names``, when given, are the only ``attributes.<key>`` a template may read (the forms pass the keys
+    the registry holds, so a misspelt attribute is an error beside the field); workers pass none: any key renders,
+    empty (or its ``default``) for a client without it.
 
     One pass from left to right: each ``{{`` is closed by the first ``}}`` after it, every character is looked at a
     bounded number of times, and line numbers are counted as the scan goes, so time and memory grow linearly with
@@ -159,7 +193,7 @@ def compile_template(source: str, *, allowed: Mapping[str, str] | None = None) -
         if end < 0:
             break
         parts.append(source[cursor:start])
-        parts.append(_placeholder(source[start + 2 : end], lines.at(start), allowed))
+        parts.append(_placeholder(source[start + 2 : end], lines.at(start), allowed, attribute_names))
         cursor = end + 2
     tail = source[cursor:]
     for marker in ("{{", "}}"):

@@ -66,14 +66,13 @@ TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
-# Languages clients may prefer; customer pages and messages exist in each of them.
-LANGUAGES = [
-    ("en", "English"),
-    ("fr", "Français"),
-    ("de", "Deutsch"),
-]
-_enabled = env_list("PORTAL_LANGUAGES", "en,fr,de")
-LANGUAGES = [(code, name) for code, name in LANGUAGES if code in _enabled] or [("en", "English")]
+# Languages clients may prefer, templates may hold and customer pages speak: any code Django knows (es, pt-br, …).
+# Texts without a translation in a language (locale/) fall back to English.
+from outage_portal.languages import portal_languages  # noqa: E402
+
+LANGUAGES = portal_languages(env_list("PORTAL_LANGUAGES", "en,fr,de"))
+# The zone a client's dates and times are written in when the client has none of its own (an IANA name).
+CLIENT_DEFAULT_TIME_ZONE = env("CLIENT_DEFAULT_TIME_ZONE", TIME_ZONE)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Region used to parse phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "FR")
@@ -222,7 +221,8 @@ else:
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # The database is the source of truth; a Celery message is only a doorbell, so a lost or repeated task costs nothing.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+# "localhost": kombu warns "No hostname was supplied" on every connection to a URL without one.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://localhost//"
 BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 if BROKER_IS_FILESYSTEM:
@@ -418,6 +418,15 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# `make run` (run_embedded) sets PORTAL_QUIET_LOGS=1: no line per task run, beat tick or page served (warnings and
+# errors still show), so its terminal keeps the ready banner and the demo logins in view.
+_QUIET = ("celery.worker.strategy", "celery.app.trace", "celery.beat", "django_celery_beat.schedulers")
+if env_bool("PORTAL_QUIET_LOGS", False):
+    LOGGING["loggers"] = {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        **{name: {"level": "WARNING"} for name in _QUIET},
+    }
 
 # OUTAGE FORM
 # ------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from outage_portal.auth_views import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the JSON API, a raw 404): never a 404 line.
+    path("favicon.ico", views.favicon),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/login/", ThrottledAdminLoginView.as_view()),

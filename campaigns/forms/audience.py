@@ -10,75 +10,27 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.csv_match import csv_match_clients
 from campaigns.models import NOTICE_KIND_FOR, Campaign
+from clients.condition_builder import (  # noqa: F401  (re-exported for the audience step's views and templates)
+    MATCH_CHOICES,
+    OPERATOR_LABELS,
+    ConditionForm,
+    ConditionFormSet,
+    condition_initial,
+    conditions_from,
+    field_suggestions,
+)
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
-from clients.selectors import FIELDS, OPERATORS, AudienceCounts, AudienceError, audience_counts, audience_validate
+from clients.selectors import AudienceCounts, AudienceError, audience_counts, audience_validate
 
-OPERATOR_LABELS = {
-    "is": _("is"),
-    "is_not": _("is not"),
-    "in": _("is one of (comma-separated)"),
-    "contains": _("contains"),
-    "before": _("is before (date)"),
-    "after": _("is after (date)"),
-    "gt": _("is greater than"),
-    "lt": _("is less than"),
-}
 CLIENT_ID = re.compile(r"[0-9]{1,18}")
 MAX_LISTED_CLIENTS = 50_000
-MATCH_CHOICES = [("all", _("All conditions (AND)")), ("any", _("Any condition (OR)"))]
+# The condition builder (rows, operators, relative dates, suggestions) lives in clients, shared with the segment
+# admin; see clients/condition_builder.py.
 # The affected services of the Incident step (campaigns/forms/incident.py) and the built-in audience each suggests.
 SERVICE_AUDIENCES = {
     "SMS service": BuiltinAudience.SMS_CLIENTS.value,
     "Email service": BuiltinAudience.EMAIL_CLIENTS.value,
 }
-
-
-class ConditionForm(forms.Form):
-    """One row of 'field / operator / value'; a blank row is ignored."""
-
-    field = forms.CharField(
-        label=_("Field"),
-        required=False,
-        max_length=80,
-        widget=forms.TextInput(attrs={"list": "condition-fields", "placeholder": _("region, plan, attributes.x…")}),
-    )
-    op = forms.ChoiceField(label=_("Operator"), choices=[(op, OPERATOR_LABELS[op]) for op in OPERATORS], required=False)
-    value = forms.CharField(label=_("Value"), required=False, max_length=500)
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if data.get("field") and not (data.get("value") or "").strip():
-            self.add_error("value", _("Give a value for this condition, or clear the field to remove it."))
-        if (data.get("value") or "").strip() and not data.get("field"):
-            self.add_error("field", _("Name the client field this value applies to."))
-        return data
-
-    def condition(self) -> dict[str, Any] | None:
-        data = self.cleaned_data
-        if not data or data.get("DELETE") or not data.get("field"):
-            return None
-        value: object = data["value"].strip()
-        if data["op"] == "in":
-            value = [item.strip() for item in str(value).split(",") if item.strip()]
-        return {"field": data["field"].strip(), "op": data["op"], "value": value}
-
-
-ConditionFormSet = forms.formset_factory(ConditionForm, extra=1, can_delete=True, max_num=20)
-
-
-def condition_initial(audience: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for condition in audience.get("conditions") or []:
-        value = condition.get("value")
-        rows.append(
-            {
-                "field": condition.get("field"),
-                "op": condition.get("op"),
-                "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
-            }
-        )
-    return rows
 
 
 class AudienceForm(forms.Form):
@@ -225,7 +177,7 @@ class AudienceForm(forms.Form):
             definition["segment"] = data["segment"].pk
         if data.get("csv_clients"):
             definition["clients"] = list(data["csv_clients"])
-        conditions = [row for row in (form.condition() for form in self.conditions.forms) if row]
+        conditions = conditions_from(self.conditions)
         if conditions:
             definition["match"] = data.get("match") or "all"
             definition["conditions"] = conditions
@@ -241,7 +193,3 @@ def reachable_channels(campaign: Campaign, definition: dict[str, Any]) -> list[s
     """The channels on which someone in the audience (everyone when none is chosen) can be reached."""
     counts = audience_counts(definition, list(Channel.values), notice_kind=NOTICE_KIND_FOR.get(campaign.kind, ""))
     return [channel for channel in Channel.values if counts.per_channel[channel].eligible]
-
-
-def field_suggestions() -> list[str]:
-    return [*FIELDS, "attributes."]

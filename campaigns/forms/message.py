@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import MessageTextField, plain_newlines
 from campaigns.models import Campaign, MessageTemplate
-from notifications.content import field_max_length
-from notifications.rendering import TemplateError, compile_template
+from notifications.content import field_max_length, template_check
+from notifications.rendering import TemplateError
 
 CHANNEL_FIELDS = {
     "sms": (("text", _("SMS text")),),
@@ -135,7 +135,7 @@ class MessageForm(forms.Form):
                 }
                 for part, value in values.items():
                     try:
-                        compile_template(value)
+                        template_check(value)  # uxreg: attribute names checked against the registry
                     except TemplateError as error:
                         self.add_error(field_name(language, channel, part), str(error))
                 if not any(value.strip() for value in values.values()):

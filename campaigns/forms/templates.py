@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.forms.fields import MessageTextField
 from campaigns.forms.message import CHANNEL_FIELDS, field_name
 from campaigns.models import IncidentKind, MessageTemplate
-from notifications.content import field_max_length
-from notifications.rendering import TemplateError, compile_template
+from notifications.content import field_max_length, template_check
+from notifications.rendering import TemplateError
 
 
 class MessageTemplateForm(forms.Form):
@@ -93,7 +93,7 @@ class MessageTemplateForm(forms.Form):
                 values = {part: data.get(field_name(language, channel, part)) or "" for part, _label in parts}
                 for part, value in values.items():
                     try:
-                        compile_template(value)
+                        template_check(value)  # uxreg: attribute names checked against the registry
                     except TemplateError as error:
                         self.add_error(field_name(language, channel, part), str(error))
                 if any(value.strip() for value in values.values()):

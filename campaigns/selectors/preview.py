@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services.reach import campaign_notice_kind
+from campaigns.services.variables import send_variables
 from clients.models import Bucket, BuiltinAudience, Segment, TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.content import render_message
@@ -86,7 +87,7 @@ def recipient_samples(campaign: Campaign) -> list[dict[str, Any]]:
                     fallback_language=campaign.fallback_language,
                     channel=channel,
                     recipient=client,
-                    variables=campaign.variables,
+                    variables=send_variables(campaign),  # uxreg: the preview reads times as the client will
                     sms_stop_line=campaign.sms_stop_line,
                 )
                 samples.append(

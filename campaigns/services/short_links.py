@@ -15,6 +15,7 @@ import string
 from django.db import IntegrityError, transaction
 
 from campaigns.models import Campaign, ShortLink
+from campaigns.services.variables import send_variables
 from notifications.content import INCIDENT_LINK_CODE_LENGTH, INCIDENT_LINKS_VARIABLE, incident_link_url
 from notifications.rendering import TemplateError, compile_template
 
@@ -84,5 +85,6 @@ def campaign_link_variables(campaign: Campaign, *, is_test: bool = False) -> dic
 
 
 def campaign_send_variables(campaign: Campaign, *, is_test: bool = False) -> dict[str, object]:
-    """The variables a send of this notice freezes: the notice's own, plus its short links."""
-    return {**(campaign.variables or {}), **campaign_link_variables(campaign, is_test=is_test)}
+    """The variables a send of this notice freezes: the notice's own (incident times as moments, read by each
+    recipient in their language and zone: campaigns.services.variables.send_variables), plus its short links."""
+    return {**send_variables(campaign), **campaign_link_variables(campaign, is_test=is_test)}

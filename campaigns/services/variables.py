@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns.models import Incident, MessageTemplate
+from campaigns.models import Campaign, Incident, MessageTemplate
 
 # Campaign variables that come from the incident; the others (status_page) are kept when the incident changes.
 INCIDENT_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity")
@@ -40,6 +40,18 @@ def incident_variables(incident: Incident) -> dict[str, str]:
         "expected_resolution": format_moment(incident.expected_resolution_at),
         "severity": incident.get_severity_display(),
     }
+
+
+def send_variables(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's shared values as a send freezes them: an incident time still as the incident gives it goes
+    as the moment itself (ISO 8601), which each recipient then reads in their own language and time zone
+    (notifications.localise); a time ops rewrote as text ("tonight") goes as written."""
+    values = dict(campaign.variables or {})
+    incident = campaign.incident
+    for name, moment in (("started_at", incident.started_at), ("expected_resolution", incident.expected_resolution_at)):
+        if moment is not None and values.get(name) == format_moment(moment):
+            values[name] = moment.isoformat()
+    return values
 
 
 def template_content(template: MessageTemplate) -> dict[str, Any]:

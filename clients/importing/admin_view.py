@@ -92,7 +92,7 @@ def upload_guard(model_admin: ClientAdmin, view: Callable[..., HttpResponse]) ->
     return guarded
 
 
-def _stored_file(request: HttpRequest) -> tuple[Path, str] | None:
+def _stored_file(request: HttpRequest) -> tuple[Path, str, bool] | None:
     try:
         data = signing.loads(request.POST.get("token", ""), salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
@@ -100,7 +100,7 @@ def _stored_file(request: HttpRequest) -> tuple[Path, str] | None:
     if not isinstance(data, dict) or data.get("user") != request.user.pk:
         return None
     path = upload_dir() / f"{uuid.UUID(str(data['id'])).hex}.csv"
-    return (path, str(data["name"])) if path.is_file() else None
+    return (path, str(data["name"]), bool(data.get("sync"))) if path.is_file() else None
 
 
 def _forget_previous(request: HttpRequest) -> None:
@@ -133,9 +133,14 @@ def _confirm(model_admin: ClientAdmin, request: HttpRequest) -> HttpResponse:
     if stored is None:
         messages.error(request, _("That upload has expired; please upload the file again."))
         return HttpResponseRedirect(request.path)
-    path, name = stored
+    path, name, sync = stored
+    if sync and not request.POST.get("confirm_deactivate"):
+        messages.error(request, _("Tick the box to confirm that the clients missing from the file are deactivated."))
+        report = clients_import_csv(path=path, filename=name, dry_run=True, sync=True)
+        extra = {"form": ImportUploadForm(), "report": report, "token": request.POST.get("token", "")}
+        return _page(model_admin, request, extra)
     try:
-        report = clients_import_csv(path=path, filename=name)
+        report = clients_import_csv(path=path, filename=name, sync=sync)
     finally:
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
@@ -162,12 +167,13 @@ def _preview(model_admin: ClientAdmin, request: HttpRequest) -> HttpResponse:
         for chunk in upload.chunks():
             out.write(chunk)
     name = str(upload.name or "upload.csv")[:200]
-    report = clients_import_csv(path=path, filename=name, dry_run=True)
+    sync = bool(form.cleaned_data.get("sync"))
+    report = clients_import_csv(path=path, filename=name, dry_run=True, sync=sync)
     if not report.usable:
         path.unlink(missing_ok=True)
         return _page(model_admin, request, {"form": ImportUploadForm(), "report": report})
     request.session[SESSION_KEY] = file_id.hex
-    token = signing.dumps({"id": str(file_id), "name": name, "user": request.user.pk}, salt=SALT)
+    token = signing.dumps({"id": str(file_id), "name": name, "user": request.user.pk, "sync": sync}, salt=SALT)
     return _page(model_admin, request, {"form": ImportUploadForm(), "report": report, "token": token})
 
 

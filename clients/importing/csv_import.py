@@ -20,10 +20,21 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clients.attribute_keys import attribute_keys_forget
 from clients.importing.copy_write import copy_write
 from clients.importing.parsing import FileError, ParsedRow, checked_rows
-from clients.importing.planning import CHUNK, CONSENT_FIELDS, FIELDS, SOURCE, Outcome, Plan, chunks, plan_chunk
-from clients.importing.reading import scan
+from clients.importing.planning import (
+    CHUNK,
+    CONSENT_FIELDS,
+    FIELDS,
+    MARK_FIELDS,
+    SOURCE,
+    Outcome,
+    Plan,
+    chunks,
+    plan_chunk,
+)
+from clients.importing.reading import Scan, scan
 from clients.importing.report import ImportReport, RowProblem
 from clients.models import BucketMembership, Client, ConsentEvent
 
@@ -50,7 +61,7 @@ def _write(plan: Plan, *, filename: str) -> None:
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["external_ref"],
-        update_fields=[*FIELDS, *CONSENT_FIELDS, "updated_at"],
+        update_fields=[*FIELDS, *CONSENT_FIELDS, *MARK_FIELDS, "updated_at"],
     )
     refs = sorted({ref for ref, _ in [*plan.withdrawals, *plan.joins]})
     ids: dict[str, int] = {}
@@ -87,7 +98,7 @@ def _write_chunk(plan: Plan, *, filename: str) -> None:
             plan.rows,
             plan.withdrawals,
             plan.joins,
-            columns=[*FIELDS, *CONSENT_FIELDS],
+            columns=[*FIELDS, *CONSENT_FIELDS, *MARK_FIELDS],
             filename=filename,
             source=SOURCE,
         )
@@ -95,9 +106,30 @@ def _write_chunk(plan: Plan, *, filename: str) -> None:
         _write(plan, filename=filename)
 
 
-def _run(stream: BinaryIO, report: ImportReport, *, dry_run: bool, on_outcome: Outcome | None) -> None:
+def _sync(found: Scan, report: ImportReport, *, dry_run: bool) -> None:
+    """Deactivate the active clients the file does not name (a dry run only counts them).
+
+    Every reference in the file counts as present, a rejected row's too: only a client the file leaves out goes.
+    """
+    missing: list[int] = []
+    active = Client.objects.filter(is_active=True).order_by().values_list("pk", "external_ref")
+    for pk, ref in active.iterator(chunk_size=CHUNK):
+        if ref not in found.refs:
+            missing.append(pk)
+    report.deactivated = len(missing)
+    if not dry_run:
+        now = timezone.now()
+        for chunk in chunks(missing, CHUNK):
+            Client.objects.filter(pk__in=chunk, is_active=True).update(is_active=False, updated_at=now)
+
+
+def _run(
+    stream: BinaryIO, report: ImportReport, *, dry_run: bool, on_outcome: Outcome | None, sync: bool = False
+) -> None:
     """Both passes; raises FileError before anything is written when the file is unusable."""
     found = scan(stream)
+    if sync and not found.refs:
+        raise FileError("a sync needs a file that names clients: this one would deactivate every client")
     chunk: list[ParsedRow] = []
 
     def flush() -> None:
@@ -117,6 +149,8 @@ def _run(stream: BinaryIO, report: ImportReport, *, dry_run: bool, on_outcome: O
             flush()
     if chunk:
         flush()
+    if sync:
+        _sync(found, report, dry_run=dry_run)
 
 
 def clients_import_csv(
@@ -125,6 +159,7 @@ def clients_import_csv(
     data: bytes | None = None,
     path: Path | None = None,
     dry_run: bool = False,
+    sync: bool = False,
     on_outcome: Outcome | None = None,
 ) -> ImportReport:
     """Import a clients CSV (``data``, or the file at ``path``, read as a stream): good rows are upserted, bad rows
@@ -132,17 +167,20 @@ def clients_import_csv(
 
     A dry run reads the database and reports the same counts but writes nothing. Any failure while writing
     rolls back every row, so a file is never half imported. ``on_outcome(line, ref, outcome)`` hears every row.
+    With ``sync``, active clients the file does not name are deactivated (counted in a dry run, ``deactivated``).
     """
     started = time.perf_counter()
-    report = ImportReport(filename=filename, dry_run=dry_run)
+    report = ImportReport(filename=filename, dry_run=dry_run, sync=sync)
     try:
         with path.open("rb") if path is not None else io.BytesIO(data or b"") as stream:
             if dry_run:
-                _run(stream, report, dry_run=True, on_outcome=on_outcome)
+                _run(stream, report, dry_run=True, on_outcome=on_outcome, sync=sync)
             else:
                 with transaction.atomic():
-                    _run(stream, report, dry_run=False, on_outcome=on_outcome)
+                    _run(stream, report, dry_run=False, on_outcome=on_outcome, sync=sync)
     except FileError as error:
-        report = ImportReport(filename=filename, dry_run=dry_run, fatal=str(error))
+        report = ImportReport(filename=filename, dry_run=dry_run, sync=sync, fatal=str(error))
     report.seconds = time.perf_counter() - started
+    if not dry_run and report.good_rows:
+        attribute_keys_forget()
     return report

@@ -46,6 +46,7 @@ def clients_csv_rows(queryset: QuerySet[Client]) -> Iterator[str]:
             "email": client.email,
             "phone": client.phone,
             "language": client.language,
+            "time_zone": client.time_zone,
             "services": _services(client),
             "buckets": LIST_SEPARATOR.join(sorted(bucket.name for bucket in client.buckets.all())),
             "account": client.account,

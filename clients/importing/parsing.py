@@ -20,6 +20,7 @@ from clients.services import (
     language_normalize,
     phone_normalize,
     services_parse,
+    time_zone_normalize,
 )
 from clients.spreadsheet import cell_unguard
 
@@ -103,6 +104,8 @@ def _row(line: int, record: dict[str, str]) -> ParsedRow:
         row.values["phone"] = phone_normalize(record["phone"])
     if "language" in record and record["language"].strip():
         row.values["language"] = language_normalize(record["language"])
+    if "time_zone" in record:
+        row.values["time_zone"] = time_zone_normalize(record["time_zone"])
     if "services" in record:
         row.values["uses_sms_service"], row.values["uses_email_service"] = services_parse(record["services"])
     if "tags" in record:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from clients.deliverability import marks_for_new_addresses
 from clients.importing.parsing import ParsedRow
 from clients.importing.report import ImportReport
 from clients.models import BucketMembership, Client
@@ -29,6 +30,7 @@ FIELDS = (
     "email",
     "phone",
     "language",
+    "time_zone",
     "uses_sms_service",
     "uses_email_service",
     "region",
@@ -46,10 +48,13 @@ CONSENT_FIELDS = (
     "sms_opted_out_at",
     "sms_opt_out_source",
 )
+# Written with the rows: a new address in the file clears its bounce or unreachable mark (clients.deliverability).
+MARK_FIELDS = ("email_bounced_at", "email_bounce_reason", "phone_unreachable_at", "phone_unreachable_reason")
 DEFAULTS: dict[str, Any] = {
     "account": "",
     "email": "",
     "phone": "",
+    "time_zone": "",
     "uses_sms_service": False,
     "uses_email_service": False,
     "region": "",
@@ -64,6 +69,10 @@ DEFAULTS: dict[str, Any] = {
     "sms_consent": True,
     "sms_opted_out_at": None,
     "sms_opt_out_source": "",
+    "email_bounced_at": None,
+    "email_bounce_reason": "",
+    "phone_unreachable_at": None,
+    "phone_unreachable_reason": "",
 }
 
 
@@ -77,7 +86,7 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 def _existing(refs: list[str]) -> dict[str, dict[str, Any]]:
     """The stored values of the clients the file names, keyed by reference (read in chunks)."""
-    columns = ["id", "external_ref", *FIELDS, *CONSENT_FIELDS]
+    columns = ["id", "external_ref", *FIELDS, *CONSENT_FIELDS, *MARK_FIELDS]
     stored: dict[str, dict[str, Any]] = {}
     if connection.vendor != "postgresql":
         for chunk in chunks(refs, CHUNK):
@@ -125,6 +134,7 @@ def _memberships(client_ids: list[int], bucket_ids: list[int]) -> set[tuple[int,
 def _merge(row: ParsedRow, stored: dict[str, Any] | None) -> dict[str, Any]:
     current = dict(stored) if stored else {"language": settings.LANGUAGE_CODE, **DEFAULTS}
     merged = {**current, **row.values, "external_ref": row.external_ref}
+    marks_for_new_addresses(merged, stored)
     if row.attributes:
         attributes: dict[str, Any] = dict(current["attributes"] or {})
         for key, value in row.attributes.items():

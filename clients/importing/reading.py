@@ -25,6 +25,7 @@ COLUMNS = (
     "email",
     "phone",
     "language",
+    "time_zone",
     "services",
     "buckets",
     "account",
@@ -53,6 +54,8 @@ class Scan:
     columns: list[str]
     delimiter: str
     duplicated: dict[str, list[int]] = field(default_factory=dict)
+    # Every reference the file names, good row or not (a sync deactivates the clients it does not name).
+    refs: set[str] = field(default_factory=set)
 
 
 def _text_lines(stream: BinaryIO) -> Iterator[str]:
@@ -153,6 +156,7 @@ def scan(stream: BinaryIO) -> Scan:
             result.duplicated.setdefault(ref, [first_line[ref]]).append(start)
         else:
             first_line[ref] = start
+    result.refs = set(first_line)
     return result
 
 

@@ -27,12 +27,15 @@ class RowProblem:
 class ImportReport:
     filename: str
     dry_run: bool
+    sync: bool = False
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     consent_withdrawn: int = 0
     consent_not_restored: int = 0
     memberships_added: int = 0
+    # With sync: active clients the file does not name, deactivated (or, in a dry run, to be).
+    deactivated: int = 0
     buckets_created: list[str] = field(default_factory=list)
     # The first KEEP_PROBLEMS bad rows, in file order; error_count counts them all.
     errors: list[RowProblem] = field(default_factory=list)
@@ -80,6 +83,8 @@ class ImportReport:
             extra.append(f"{self.consent_withdrawn} consent withdrawals recorded")
         if self.consent_not_restored:
             extra.append(f"{self.consent_not_restored} withdrawn consents kept (an import never gives consent back)")
+        if self.sync:
+            extra.append(f"{self.deactivated} active clients not in the file {verb} deactivated")
         if self.buckets_created:
             extra.append(f"new buckets: {', '.join(self.buckets_created)}")
         tail = f"; {'; '.join(extra)}" if extra else ""

@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications.content import RecipientData
 from notifications.models import Message, Send
+from notifications.recipients import RecipientData
 
 S = Message.State
 TABLE = Message._meta.db_table
@@ -53,6 +53,11 @@ CLAIM_FIELDS = (
     "client__name",
     "client__account",
     "client__external_ref",
+    "client__region",
+    "client__plan",
+    "client__network",
+    "client__time_zone",
+    "client__attributes",
     "test_recipient__name",
 )
 
@@ -63,9 +68,20 @@ def token_param(token: uuid.UUID) -> Any:
 
 
 def _claimed_row(values: tuple[Any, ...]) -> ClaimedRow:
-    pk, chan, destination, language, attempts, client_id, name, account, ref, tester_name = values
+    pk, chan, destination, language, attempts, client_id, name, account, ref, *own, tester_name = values
+    region, plan, network, zone, attributes = own  # the client's own fields, for {{ region }}, dates, attributes
     recipient = (
-        RecipientData(client_id=client_id, name=name or "", account=account or "", external_ref=ref or "")
+        RecipientData(
+            client_id=client_id,
+            name=name or "",
+            account=account or "",
+            external_ref=ref or "",
+            region=region or "",
+            plan=plan or "",
+            network=network or "",
+            time_zone=zone or "",
+            attributes=attributes,
+        )
         if client_id
         else RecipientData(client_id=None, name=tester_name or "", external_ref="TEST")
     )
@@ -89,8 +105,11 @@ def _claim_sql() -> str:
         f"claimed AS (UPDATE {TABLE} AS t SET state = 'sending', lease_until = %s, claim_token = %s, "
         f"attempts = t.attempts + 1, sent_at = %s, updated_at = %s FROM picked WHERE t.id = picked.id "
         f"RETURNING t.id, t.channel, t.destination, t.language, t.attempts, t.client_id, t.test_recipient_id) "
+        # The client's own columns come with the row the join reads anyway; attributes as text, parsed only when a
+        # template reads one (notifications.content.RecipientData).
         f"SELECT c.id, c.channel, c.destination, c.language, c.attempts, c.client_id, cl.name, cl.account, "
-        f"cl.external_ref, tr.name FROM claimed c LEFT JOIN {client} cl ON cl.id = c.client_id "
+        f"cl.external_ref, cl.region, cl.plan, cl.network, cl.time_zone, cl.attributes::text, tr.name "
+        f"FROM claimed c LEFT JOIN {client} cl ON cl.id = c.client_id "
         f"LEFT JOIN {tester} tr ON tr.id = c.test_recipient_id ORDER BY c.id"
     )
 

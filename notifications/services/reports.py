@@ -13,10 +13,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clients.deliverability import addresses_mark_unreachable
 from notifications.models import DeliveryReport, Message, pk_from_message_id
 from notifications.providers.base import StatusReport
 from notifications.services.bulksql import update_from_values
@@ -130,14 +132,14 @@ def messages_apply_reports(reports: Iterable[StatusReport]) -> int:
     )
 
 
-def _adapt(value: datetime):
+def _adapt(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
 def _insert_raw_postgres(reports: list[StatusReport], *, source: str, channel: str, now: datetime) -> int:
     """Store the raw reports in one ``INSERT … SELECT FROM unnest(…)`` joined to the messages; returns orphans."""
     table = DeliveryReport._meta.db_table
-    columns = [[], [], [], [], [], [], [], []]
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for report in reports:
         for column, value in zip(
             columns,
@@ -195,7 +197,7 @@ def reports_record(
                 DeliveryReport(
                     message_id=message_id,
                     provider_message_id=report.message_id[:200],
-                    channel=known.get(pk, channel) or "",
+                    channel=(known.get(pk, channel) if pk is not None else channel) or "",
                     status_group=(report.status_group or "")[:32],
                     status_name=(report.status_name or "")[:64],
                     error_name=(report.error_name or "")[:64],
@@ -213,7 +215,27 @@ def reports_record(
         orphans = sum(1 for row in rows if row.is_orphan)
     if orphans:
         logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(reports))
+    _mark_unreachable(reports)
     return ReportOutcome(received=len(reports), applied=applied, orphans=orphans)
+
+
+def _mark_unreachable(reports: list[StatusReport]) -> None:
+    """Undeliverable for good (the provider's ``error.permanent``): the client's address is marked unreachable."""
+    reasons: dict[int, str] = {}
+    for report in reports:
+        error, pk = (report.raw or {}).get("error"), pk_from_message_id(report.message_id)
+        if (
+            pk
+            and report_state(report) == S.UNDELIVERABLE
+            and isinstance(error, dict)
+            and error.get("permanent") is True
+        ):
+            reasons[pk] = ": ".join(part for part in (report.error_name, report.error_text) if part)
+    if reasons:
+        rows = Message.objects.filter(pk__in=reasons, client__isnull=False).values_list(
+            "pk", "client_id", "channel", "destination"
+        )
+        addresses_mark_unreachable((client_id, channel, to, reasons[pk]) for pk, client_id, channel, to in rows)
 
 
 def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:

@@ -204,18 +204,23 @@ def test_bucket_list_counts_members_and_sorts_by_them(admin_client_):
     assert [b.name for b in admin_client_.get(url, {"o": "2"}).context["cl"].result_list] == ["Small", "Big"]
 
 
+def builder_post(name: str, rows: list[tuple[str, str, str]], **fields: object) -> dict[str, object]:
+    """The segment form as the condition builder posts it: one row per (field, operator, value)."""
+    data: dict[str, object] = {"name": name, "description": "", "match": "all", **fields}
+    data.update({"cond-TOTAL_FORMS": str(len(rows)), "cond-INITIAL_FORMS": "0", "cond-MAX_NUM_FORMS": "20"})
+    for index, (field, op, value) in enumerate(rows):
+        data.update({f"cond-{index}-field": field, f"cond-{index}-op": op, f"cond-{index}-value": value})
+    return data
+
+
 def test_segment_definition_is_validated_and_counted(admin_client_):
     """A segment with an unknown field is refused with the selector's message; a valid one shows its count."""
     ClientFactory(region="North")
     ClientFactory(region="South")
     add = reverse("admin:clients_segment_add")
-    bad = admin_client_.post(
-        add, {"name": "Bad", "definition": '{"conditions": [{"field": "regoin", "op": "is", "value": "North"}]}'}
-    )
+    bad = admin_client_.post(add, builder_post("Bad", [("regoin", "is", "North")]))
     assert bad.status_code == 200 and "unknown field" in bad.text
-    good = admin_client_.post(
-        add, {"name": "North", "definition": '{"conditions": [{"field": "region", "op": "is", "value": "North"}]}'}
-    )
+    good = admin_client_.post(add, builder_post("North", [("region", "is", "North")]))
     assert good.status_code == 302
     listing = admin_client_.get(reverse("admin:clients_segment_changelist"))
     assert listing.context["cl"].result_list[0].name == "North"

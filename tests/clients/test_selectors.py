@@ -212,10 +212,10 @@ def test_counts_per_channel_and_language():
     assert counts.matched == 6
     sms, email = counts.per_channel["sms"], counts.per_channel["email"]
     assert sms.eligible == 3
-    assert sms.excluded == {"inactive": 1, "no_phone": 1, "opted_out": 0, "muted_kind": 1}
+    assert sms.excluded == {"inactive": 1, "no_phone": 1, "unreachable": 0, "opted_out": 0, "muted_kind": 1}
     assert sms.per_language == {"en": 1, "fr": 2}
     assert email.eligible == 2
-    assert email.excluded == {"inactive": 1, "no_email": 1, "opted_out": 1, "muted_kind": 1}
+    assert email.excluded == {"inactive": 1, "no_email": 1, "bounced": 0, "opted_out": 1, "muted_kind": 1}
     assert email.per_language == {"en": 1, "fr": 1}
     assert audience_counts({}, ["email"], notice_kind="maintenance", mandatory=True).per_channel["email"].eligible == 3
 

@@ -3,6 +3,10 @@
 Each part is a child process whose output is prefixed with its name. Ctrl-C or SIGTERM stops them all; if one dies
 the others are stopped and the command exits non-zero, so a half-running portal never looks healthy. The children
 get ``PORTAL_BASE_URL`` (delivery reports come back here) and ``INFOBIP_BASE_URL`` (messages go to the sandbox).
+
+The output stays readable: the children run with ``PORTAL_QUIET_LOGS=1`` (settings: no line per task, per beat
+tick or per page served; warnings, errors and what the portal itself reports still show) and the worker without
+Celery's banner, so the ready banner and the demo logins stay on screen. ``--verbose`` shows everything.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from campaigns.management.commands.seed_demo import DEMO_LOGINS
+from campaigns.management.embedded_prepare import prepare
 
 STOP_GRACE_SECONDS = 15
 WORKER_READY = re.compile(r"@\S+ ready\.$")  # celery.apps.worker logs "<node name> ready."
@@ -99,6 +104,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker and beat.")
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (default 2).")
         parser.add_argument("--ready-timeout", type=float, default=120.0, help="Seconds to wait for start-up.")
+        parser.add_argument(
+            "--verbose", action="store_true", help="Every log line: each task, beat tick and page served."
+        )
+        parser.add_argument(
+            "--prepare", action="store_true", help="First migrate, create the cache table and load the demo data once."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.host = options["host"]
@@ -106,10 +117,14 @@ class Command(BaseCommand):
         self.stop_requested = threading.Event()
         base_url = f"http://{self.host}:{options['port']}"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PORTAL_BASE_URL": base_url}
+        if not options["verbose"]:
+            env.setdefault("PORTAL_QUIET_LOGS", "1")
         if not options["no_sandbox"]:
             env["INFOBIP_BASE_URL"] = f"http://{self.host}:{options['sandbox_port']}"
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+        if options["prepare"]:
+            prepare(lambda line: self._say("portal", line))
         children = self._children(options)
 
         previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -148,6 +163,7 @@ class Command(BaseCommand):
                         python,
                         "-m",
                         "celery",
+                        *([] if options["verbose"] else ["--quiet"]),  # no ASCII-art banner
                         "-A",
                         "outage_portal",
                         "worker",
@@ -159,9 +175,10 @@ class Command(BaseCommand):
                         "-n",
                         f"embedded-{options['port']}@%h",
                         # One worker, no cluster: skip the broadcast chatter the filesystem broker has no use for.
+                        # Celery's heartbeat stays on: it is what refreshes the portal's worker heartbeat, which
+                        # /readyz reads (outage_portal/heartbeat.py); with task events off it sends nothing.
                         "--without-gossip",
                         "--without-mingle",
-                        "--without-heartbeat",
                     ],
                     ready_line=WORKER_READY,
                 )
@@ -179,9 +196,18 @@ class Command(BaseCommand):
         self.stop_requested.set()
 
     def _say(self, name: str, line: str) -> None:
+        self._write([f"{name:<8}| {line}"])
+
+    def _write(self, lines: list[str]) -> None:
+        """Print, unless the output is gone (``make run | tee`` stopped by the same Ctrl-C): stopping the children
+        must never fail on a closed pipe, or they would outlive the command."""
         with self.output_lock:
-            self.stdout.write(f"{name:<8}| {line}")
-            self.stdout.flush()
+            try:
+                for line in lines:
+                    self.stdout.write(line)
+                self.stdout.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
 
     def _start(self, child: Child, env: dict[str, str]) -> None:
         child.process = subprocess.Popen(
@@ -263,7 +289,4 @@ class Command(BaseCommand):
         else:
             lines.append("  No demo logins in this database: `manage.py seed_demo` makes them.")
         lines += ["Press Ctrl-C to stop.", ""]
-        with self.output_lock:
-            for line in lines:
-                self.stdout.write(line)
-            self.stdout.flush()
+        self._write(lines)

@@ -85,6 +85,8 @@ def _client_values(n: int, rng: random.Random) -> dict:
         "email": email,
         "phone": phone,
         "language": language,
+        # Dates in their messages are written in their zone (French clients read Paris time).
+        "time_zone": {"fr": "Europe/Paris", "de": "Europe/Berlin", "en": "Europe/London"}[language],
         "uses_sms_service": services in ("both", "sms"),
         "uses_email_service": services in ("both", "email"),
         "is_active": n % 37 != 5,
