@@ -53,7 +53,7 @@ lint: $(STAMP) ## ruff (lint and format check), mypy, and models agree with migr
 	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
-typecheck: $(STAMP) ## mypy with django-stubs on the four apps
+typecheck: $(STAMP) ## mypy with django-stubs on the apps, outage_portal and the sandbox (pyproject.toml)
 	$(VENV)/bin/mypy
 
 format: $(STAMP) ## ruff format, and ruff's fixable lint (import order included), in place

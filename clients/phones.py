@@ -12,7 +12,7 @@ import functools
 import re
 
 import phonenumbers
-from phonenumbers import PhoneMetadata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
 NUMBER_TYPES = (
     "premium_rate",
@@ -28,7 +28,7 @@ NUMBER_TYPES = (
 )
 
 
-def _accepts(desc, length: int) -> bool:
+def _accepts(desc: PhoneNumberDesc | None, length: int) -> bool:
     return bool(
         desc is not None
         and desc.national_number_pattern
@@ -47,7 +47,8 @@ def _metadata(country_code: int) -> PhoneMetadata | None:
 @functools.cache
 def _pattern(country_code: int, length: int) -> re.Pattern | None:
     metadata = _metadata(country_code)
-    if metadata is None or not _accepts(metadata.general_desc, length):
+    general = None if metadata is None else metadata.general_desc
+    if metadata is None or general is None or not _accepts(general, length):
         return None
     alternatives = [
         f"(?:{desc.national_number_pattern})"
@@ -56,7 +57,7 @@ def _pattern(country_code: int, length: int) -> re.Pattern | None:
     ]
     if not alternatives:
         return None
-    return re.compile(f"(?=(?:{metadata.general_desc.national_number_pattern})$)(?:{'|'.join(alternatives)})")
+    return re.compile(f"(?=(?:{general.national_number_pattern})$)(?:{'|'.join(alternatives)})")
 
 
 def is_valid(number: phonenumbers.PhoneNumber) -> bool:
@@ -72,7 +73,7 @@ def is_valid(number: phonenumbers.PhoneNumber) -> bool:
 def _national_prefix(region: str) -> tuple[int, str] | None:
     """(country code, national prefix) for regions whose prefix is a plain digit string ("0" in France)."""
     metadata = PhoneMetadata.metadata_for_region(region.upper())
-    if metadata is None or metadata.national_prefix_transform_rule:
+    if metadata is None or metadata.country_code is None or metadata.national_prefix_transform_rule:
         return None
     prefix = metadata.national_prefix or ""
     if not prefix.isdigit() or metadata.national_prefix_for_parsing not in (None, prefix):

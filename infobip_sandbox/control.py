@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from infobip_sandbox.answer import Answer, error
+from infobip_sandbox.config import SandboxConfig
+from infobip_sandbox.hold import HoldGate
+from infobip_sandbox.store import Store
 
-if TYPE_CHECKING:
-    from infobip_sandbox.app import Sandbox
+
+class Sandbox(Protocol):
+    """What the control endpoints use of ``app.Sandbox``, so this module does not import the app that routes to it."""
+
+    config: SandboxConfig
+    store: Store
+    hold: HoldGate
+
+    def reset(self) -> None: ...
+
+    def configure(self, changes: dict[str, Any]) -> SandboxConfig: ...
+
 
 USAGE = "GET stats, received or hold; POST reset, config, hold or release."
 

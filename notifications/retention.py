@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import DeliveryReport, Message
@@ -29,7 +30,7 @@ class RetentionResult:
     reports_redacted: int
 
 
-def _in_batches(queryset, **changes) -> int:
+def _in_batches(queryset: QuerySet[Any], **changes: Any) -> int:
     total = 0
     while True:
         ids = list(queryset.values_list("pk", flat=True)[:BATCH_SIZE])
@@ -38,7 +39,7 @@ def _in_batches(queryset, **changes) -> int:
         total += queryset.model.objects.filter(pk__in=ids).update(**changes)
 
 
-def retention_apply(*, days: int | None = None, now=None) -> RetentionResult:
+def retention_apply(*, days: int | None = None, now: datetime | None = None) -> RetentionResult:
     """Empty message contents and raw report payloads older than ``days`` (default ``settings.RETENTION_DAYS``).
 
     Only messages in a final state lose their contents: a message still pending or awaiting its report may be

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from typing import Any
 
 from celery.signals import heartbeat_sent, worker_ready
 from django.conf import settings
@@ -48,12 +49,12 @@ def _safe_write(hostname: str) -> None:
 
 
 @worker_ready.connect(dispatch_uid="portal_heartbeat_ready")
-def _on_worker_ready(sender=None, **kwargs) -> None:
+def _on_worker_ready(sender: object = None, **kwargs: Any) -> None:
     _safe_write(getattr(sender, "hostname", None) or socket.gethostname())
 
 
 @heartbeat_sent.connect(dispatch_uid="portal_heartbeat_sent")
-def _on_heartbeat(sender=None, **kwargs) -> None:
+def _on_heartbeat(sender: object = None, **kwargs: Any) -> None:
     if time.time() - _last_write["at"] >= settings.WORKER_HEARTBEAT_WRITE_SECONDS:
         hostname = getattr(getattr(sender, "eventer", None), "hostname", None) or socket.gethostname()
         _safe_write(hostname)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -35,7 +35,7 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[dict, 
     return lines
 
 
-def metrics_snapshot(*, now=None) -> list[str]:
+def metrics_snapshot(*, now: datetime | None = None) -> list[str]:
     """Every metric family, as exposition lines."""
     now = now or timezone.now()
     messages = Message.objects.order_by()
@@ -48,7 +48,7 @@ def metrics_snapshot(*, now=None) -> list[str]:
     )
     pending = messages.filter(state=Message.State.PENDING)
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    queue = (
+    queue = list(
         pending.values("channel")
         .annotate(due=Count("id", filter=due), waiting=Count("id", filter=~due))
         .order_by("channel")
@@ -66,7 +66,6 @@ def metrics_snapshot(*, now=None) -> list[str]:
         .order_by("source", "is_orphan")
     )
     sends = Send.objects.order_by().values("state").annotate(n=Count("id")).order_by("state")
-    queue = list(queue)
     lines: list[str] = []
     lines += _family(
         "portal_messages",

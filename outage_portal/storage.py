@@ -7,14 +7,20 @@ fails it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from re import Match
+from typing import Any
+
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
 class PortalStaticFilesStorage(CompressedManifestStaticFilesStorage):
-    def url_converter(self, name, hashed_files, template=None):
+    def url_converter(
+        self, name: str, hashed_files: dict[str, Any], template: str | None = None
+    ) -> Callable[[Match[str]], str]:
         convert = super().url_converter(name, hashed_files, template)
 
-        def converter(matchobj):
+        def converter(matchobj: Match[str]) -> str:
             try:
                 return convert(matchobj)
             except ValueError:

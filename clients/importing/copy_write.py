@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from clients.models import BucketMembership, Client, ConsentEvent
@@ -32,7 +33,7 @@ def _cell(value: object) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def _copy(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     buffer = io.StringIO()
     buffer.writelines("\t".join(_cell(value) for value in row) + "\n" for row in rows)
     buffer.seek(0)

@@ -41,7 +41,7 @@ def _pg_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> 
     return f"(SELECT {', '.join(['u.*', *select])} FROM unnest({arrays}) AS u({names})) AS v", params
 
 
-def _adapt(value, kind: str):
+def _adapt(value: object, kind: str) -> object:
     if kind == "datetime" and isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     return value

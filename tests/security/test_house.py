@@ -4,6 +4,7 @@ Read from the source (no import needed): every ``import``, every ``apps.get_mode
 ``import_string("<dotted path>")`` and ``importlib.import_module("<module>")`` in a lower app must name the same app
 or one below it. ``import_string`` and ``import_module`` with a computed argument are refused outright in the apps
 (a setting naming a function is how an upward call hides), except where an app loads its own plug-in by setting.
+The same apps keep small modules with one job: none is over 300 lines, migrations aside.
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ def violations(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_module_reaches_a_higher_app(path: Path) -> None:
     assert violations(path) == []
+
+
+MAX_MODULE_LINES = 300
+
+
+def test_no_app_module_is_over_300_lines() -> None:
+    """Small modules with one job (migrations aside): a module past 300 lines is split, not grown (``wc -l``)."""
+    sizes = {p.relative_to(ROOT).as_posix(): p.read_bytes().count(b"\n") for p in _sources()}
+    assert {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES} == {}
 
 
 def test_the_checker_sees_each_way_up(tmp_path: Path) -> None:
