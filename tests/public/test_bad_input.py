@@ -40,4 +40,6 @@ def test_no_input_makes_a_public_page_fail(client, public_id, lang, tz, accept, 
             response = client.get(path)
         except UnicodeEncodeError:
             continue
-        assert response.status_code in (302, 400, 404), (path, response.status_code)
+        # 301: the test client drops what follows a "#" (a browser never sends it), so "/status/incidents/0#/" asks
+        # for "/status/incidents/0", which Django's APPEND_SLASH redirects.
+        assert response.status_code in (301, 302, 400, 404), (path, response.status_code)
