@@ -163,12 +163,18 @@ class MessageStepView(StepView):
             sms_stop_line=data["sms_stop_line"],
             template=data.get("template"),
             save_as_template=data["new_template_name"].strip() if data.get("save_as_template") else "",
+            public_text=data["public_text"],
+            is_public=data["is_public"],
             actor=self.request.user,
         )
 
     def keep(self, form: Any) -> None:
         drafts.campaign_content_keep(
-            campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables(), actor=self.request.user
+            campaign=self.campaign,
+            content=form.raw_content(),
+            variables=form.raw_variables(),
+            public_text=form.raw_public_text(),
+            actor=self.request.user,
         )
 
     def extra_context(self, form: Any) -> dict[str, Any]:
@@ -189,9 +195,11 @@ class MessageStepView(StepView):
                     "per_channel": per_channel,
                     "recipients": max(per_channel.values(), default=0),
                     "fields": form.language_fields(language),
+                    "public": form.public_field(language),
                     "has_errors": any(
                         form.has_error(bf.name) for bfs in form.language_fields(language).values() for bf in bfs
                     )
+                    or form.has_error(form.public_field(language).name)
                     if form.is_bound
                     else False,
                     "sms": count,
