@@ -177,3 +177,21 @@ def test_save_as_template_keeps_the_public_text(client, draft):
     client.post(step_url(draft, "message"), message_post(save_as_template="on", new_template_name="Fibre cut"))
     version = MessageTemplateFactory._meta.model.objects.get(name="Fibre cut").versions.get(language="en")
     assert version.public_text == LONG_TEXT
+
+
+def test_the_sms_counter_counts_the_incident_link_at_its_real_length(client, draft, settings):
+    """130 characters and the link: 19 as typed would make one part; the real 36-character link makes two, and the
+    counter on the Message step says two (the browser's counter reads the same link from the page)."""
+    settings.PORTAL_BASE_URL = "https://status.example.com"
+    link = "https://status.example.com/i/xxxxxxx"
+    text = "x" * 130 + " {{ incident_link }}"
+    Campaign.objects.filter(pk=draft.pk).update(content={"en": {"sms": {"text": text}}})
+    page = client.get(step_url(draft, "message"))
+    english = next(tab for tab in page.context["tabs"] if tab["code"] == "en")
+    assert english["sms"].characters == 131 + len(link) == 167
+    assert english["sms"].parts == 2
+    assert f'data-incident-link="{link}"'.encode() in page.content
+    for spelling in ("{{incident_link}}", "{{ incident_link|upper }}"):
+        Campaign.objects.filter(pk=draft.pk).update(content={"en": {"sms": {"text": "x" * 130 + " " + spelling}}})
+        english = next(tab for tab in client.get(step_url(draft, "message")).context["tabs"] if tab["code"] == "en")
+        assert english["sms"].characters == 167

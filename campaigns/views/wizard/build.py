@@ -20,7 +20,8 @@ from campaigns.services import drafts
 from campaigns.services.variables import template_content
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from clients.selectors import AudienceCounts
-from notifications.rendering import VARIABLES, sms_count
+from notifications.content import incident_link_example, sms_count_as_typed
+from notifications.rendering import VARIABLES
 
 
 class IncidentStepView(StepView):
@@ -187,7 +188,7 @@ class MessageStepView(StepView):
                 for channel in form.channels
             }
             sms_text = form._raw(f"{language}_sms_text")
-            count = sms_count(sms_text)
+            count = sms_count_as_typed(sms_text)
             tabs.append(
                 {
                     "code": language,
@@ -209,6 +210,7 @@ class MessageStepView(StepView):
         return {
             "tabs": tabs,
             "variables": VARIABLES,
+            "incident_link_example": incident_link_example(),
             "variable_fields": [form[f"var_{name}"] for name in EDITABLE_VARIABLES],
             **template_state(self.campaign),
         }
