@@ -26,21 +26,25 @@ def public_field_name(language: str) -> str:
     return f"{language}_public_text"
 
 
+def public_text_field(language: str) -> MessageTextField:
+    return MessageTextField(
+        label=_("Public page text"),
+        required=False,
+        strip=False,
+        max_length=PUBLIC_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "data-language": language, "class": "js-public-text"}),
+        help_text=_(
+            "Published as written on the incident's public page, for everyone: what is affected, where, what "
+            "to do, when the next update comes. It may be longer than the SMS; no placeholders. Leave it empty "
+            "to publish the standard sentence of the incident's state."
+        ),
+    )
+
+
 def add_public_fields(form: forms.Form, campaign: Campaign, languages: list[str]) -> None:
     """One public text per language, and the page switch while the incident is not yet published."""
     for language in languages:
-        form.fields[public_field_name(language)] = MessageTextField(
-            label=_("Public page text"),
-            required=False,
-            strip=False,
-            max_length=PUBLIC_TEXT_MAX_LENGTH,
-            widget=forms.Textarea(attrs={"rows": 4, "data-language": language, "class": "js-public-text"}),
-            help_text=_(
-                "Published as written on the incident's public page, for everyone: what is affected, where, what "
-                "to do, when the next update comes. It may be longer than the SMS; no placeholders. Leave it empty "
-                "to publish the standard sentence of the incident's state."
-            ),
-        )
+        form.fields[public_field_name(language)] = public_text_field(language)
     if campaign.incident.published_at is None:
         form.fields[PUBLISH_FIELD] = forms.BooleanField(
             label=_("Publish on the incident's public page"),
@@ -68,8 +72,8 @@ def raw_public_text(form: forms.Form, languages: list[str]) -> dict[str, str]:
     }
 
 
-def clean_public(form: forms.Form, languages: list[str], content: dict[str, Any], channels: list[str]) -> None:
-    """Refuse placeholders in a public text, and a message with ``{{ incident_link }}`` on a page turned off."""
+def clean_public_texts(form: forms.Form, languages: list[str]) -> dict[str, str]:
+    """The public texts written, per language; a placeholder is an error beside its field."""
     data = form.cleaned_data
     texts: dict[str, str] = {}
     for language in languages:
@@ -85,7 +89,13 @@ def clean_public(form: forms.Form, languages: list[str], content: dict[str, Any]
             )
         if text:
             texts[language] = text
-    data["public_text"] = texts
+    return texts
+
+
+def clean_public(form: forms.Form, languages: list[str], content: dict[str, Any], channels: list[str]) -> None:
+    """Refuse placeholders in a public text, and a message with ``{{ incident_link }}`` on a page turned off."""
+    data = form.cleaned_data
+    data["public_text"] = clean_public_texts(form, languages)
     data["is_public"] = None
     if PUBLISH_FIELD in form.fields and data.get(SHOWN_FIELD):
         data["is_public"] = bool(data.get(PUBLISH_FIELD))

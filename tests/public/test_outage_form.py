@@ -195,3 +195,44 @@ def test_the_sms_counter_counts_the_incident_link_at_its_real_length(client, dra
         Campaign.objects.filter(pk=draft.pk).update(content={"en": {"sms": {"text": "x" * 130 + " " + spelling}}})
         english = next(tab for tab in client.get(step_url(draft, "message")).context["tabs"] if tab["code"] == "en")
         assert english["sms"].characters == 167
+
+
+def test_the_template_pages_edit_the_public_text_new_notices_start_from(client, ops):
+    """A template's public text is written on the template page (no placeholders, only beside a message) and a new
+    notice of its kind starts from it."""
+    data = {
+        "name": "Fibre cut",
+        "kind": "outage",
+        "description": "",
+        "en_sms_text": "{{ client_name }}: SMS down. {{ incident_link }}",
+        "en_public_text": LONG_TEXT,
+        "fr_public_text": "Coupure de {{ service }}",
+        "de_public_text": "Glasfaser durchtrennt.",
+        "en_is_default": "on",
+    }
+    refused = client.post(reverse("campaigns:template_new"), data)
+    assert refused.status_code == 200
+    assert set(refused.context["form"].errors) == {"fr_public_text", "de_public_text"}
+    data.update(fr_public_text="", de_public_text="")
+    assert client.post(reverse("campaigns:template_new"), data).status_code == 302
+    template = MessageTemplateFactory._meta.model.objects.get(name="Fibre cut")
+    assert template.versions.get(language="en").public_text == LONG_TEXT
+    page = client.get(reverse("campaigns:template_edit", args=[template.pk]))
+    assert page.context["form"]["en_public_text"].value() == LONG_TEXT
+    response = client.post(
+        reverse("campaigns:new"),
+        {
+            "title": "Fibre cut",
+            "kind": "outage",
+            "services": ["SMS service"],
+            "other_services": "",
+            "started_at": "2026-01-10T09:00",
+            "expected_resolution_at": "",
+            "severity": "major",
+            "internal_note": "",
+            "tz": "UTC",
+            "_next": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert Campaign.objects.latest("pk").public_text == {"en": LONG_TEXT}
