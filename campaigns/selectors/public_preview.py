@@ -40,7 +40,8 @@ class PublicUpdateText:
     language: str
     language_name: str
     text: str
-    standard: bool  # no public text written in this language: readers see the state's sentence (or English)
+    standard: bool  # no public text written at all: readers see the state's standard sentence
+    borrowed_from: str  # the language name of the text shown, when none was written in this one ("" otherwise)
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,14 @@ def notice_public_preview(campaign: Campaign) -> NoticePublicPreview:
     for language in languages:
         with override(language):
             candidates = (language, settings.LANGUAGE_CODE, *sorted(texts))
-            written = next((texts[code] for code in candidates if texts.get(code)), "")
+            source = next((code for code in candidates if texts.get(code)), "")
             shown.append(
                 PublicUpdateText(
                     language=language,
                     language_name=str(names.get(language, language)),
-                    text=written or state_sentence(state, campaign.incident),
-                    standard=language not in texts,
+                    text=texts[source] if source else state_sentence(state, campaign.incident),
+                    standard=not source,
+                    borrowed_from=str(names.get(source, source)) if source and source != language else "",
                 )
             )
     return NoticePublicPreview(

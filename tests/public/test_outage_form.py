@@ -126,7 +126,7 @@ def test_the_preview_shows_the_public_update_as_readers_will_and_no_personal_dat
     card = html[html.index('id="public-update"') :]
     card = card[: card.index("</div></div>")]
     assert "Investigating" in card and LONG_TEXT in card
-    assert 'lang="fr"' in card and "standard text" in card  # French readers get the English text
+    assert 'lang="fr"' in card and "readers see the English one" in card  # French readers get the English text
     assert f"/status-preview/{draft.incident_id}/?notice={draft.pk}" in card
     assert "Zoé" not in card and "612345678" not in card
 
@@ -236,3 +236,11 @@ def test_the_template_pages_edit_the_public_text_new_notices_start_from(client, 
     )
     assert response.status_code == 302
     assert Campaign.objects.latest("pk").public_text == {"en": LONG_TEXT}
+
+
+def test_without_any_public_text_the_preview_shows_the_standard_sentence(client, draft):
+    data = message_post(en_public_text="")
+    client.post(step_url(draft, "message"), data)
+    card = preview(client, draft)
+    card = card[card.index('id="public-update"') :]
+    assert "We are investigating a problem affecting SMS service." in card and "standard text" in card
