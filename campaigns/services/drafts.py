@@ -138,7 +138,8 @@ def _use_text(campaign: Campaign, text: KindText) -> None:
     campaign.content = text.content
     campaign.template = text.template
     campaign.sms_stop_line = text.sms_stop_line
-    campaign.public_text = text.public_text
+    if text.public_text:  # a template without a public text keeps the one written
+        campaign.public_text = text.public_text
     if text.content and campaign.fallback_language not in text.content:
         languages = sorted(text.content)
         campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
