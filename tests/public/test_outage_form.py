@@ -244,3 +244,19 @@ def test_without_any_public_text_the_preview_shows_the_standard_sentence(client,
     card = preview(client, draft)
     card = card[card.index('id="public-update"') :]
     assert "We are investigating a problem affecting SMS service." in card and "standard text" in card
+
+
+def test_a_follow_ups_message_step_has_no_tick_and_keeps_the_page(client, ops):
+    """Once the incident is published the tick is gone (hiding a published page is not a draft's edit); saving
+    the follow-up's Message step leaves the page public."""
+    first = notice(actor=ops, clients=[ClientFactory(language="en")], public_text={"en": LONG_TEXT})
+    update = campaign_follow_up(campaign=first, kind="update", actor=ops)
+    page = client.get(step_url(update, "message"))
+    assert "publish_public" not in page.context["form"].fields
+    assert b"adds its update to the incident's public page" in page.content
+    data = message_post(en_public_text="Engineers replaced the cable; SMS are flowing again in part of the region.")
+    del data["publish_public"], data["public_shown"]
+    assert client.post(step_url(update, "message"), data).status_code == 302
+    update.refresh_from_db()
+    assert update.public_text == {"en": "Engineers replaced the cable; SMS are flowing again in part of the region."}
+    assert incident_of(update).is_public
