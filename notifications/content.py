@@ -10,6 +10,7 @@ addressed by their own fields and attributes (``{{ region }}``, ``{{ attributes.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,14 @@ from clients.models import Channel, Client, TestRecipient
 from clients.vocabulary import service_translations
 from notifications.localise import Localiser
 from notifications.recipients import RecipientData, attribute_text, recipient_data
-from notifications.rendering import ATTRIBUTE_PREFIX, CompiledTemplate, TemplateError, compile_template, sms_count
+from notifications.rendering import (
+    ATTRIBUTE_PREFIX,
+    CompiledTemplate,
+    SmsCount,
+    TemplateError,
+    compile_template,
+    sms_count,
+)
 
 SMS_STOP_LINE = gettext_noop("Reply STOP to opt out")
 
@@ -65,6 +73,21 @@ def incident_link_for(variables: Mapping[str, object] | None, channel: str, lang
     if isinstance(per_channel, dict) and per_channel:
         return str(per_channel.get(language) or per_channel.get(fallback) or next(iter(per_channel.values())))
     return incident_link_url("x" * INCIDENT_LINK_CODE_LENGTH)
+
+
+# {{ incident_link }} however it is spaced or filtered: the counters count it at its link's real length.
+INCIDENT_LINK_TAG = re.compile(r"\{\{\s*incident_link\s*(\|[^}]*)?\}\}")
+
+
+def incident_link_example() -> str:
+    """A link exactly as long as a real one (``…/i/xxxxxxx``): what previews and counters put in its place."""
+    return incident_link_url("x" * INCIDENT_LINK_CODE_LENGTH)
+
+
+def sms_count_as_typed(text: str) -> SmsCount:
+    """The Message step's count: placeholders as typed, except ``{{ incident_link }}``, whose length is known
+    (host + /i/ + code) and counted as such, so a link that tips the SMS into a second part shows it."""
+    return sms_count(INCIDENT_LINK_TAG.sub(incident_link_example(), text))
 
 
 SEND_VARIABLES = ("incident_title", "service", "started_at", "expected_resolution", "severity", "status_page")

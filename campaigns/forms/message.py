@@ -9,6 +9,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import MessageTextField, plain_newlines
+from campaigns.forms.public_text import (
+    add_public_fields,
+    clean_public,
+    public_field_name,
+    public_initial,
+    raw_public_text,
+)
 from campaigns.models import Campaign, MessageTemplate
 from notifications.content import field_max_length, template_check
 from notifications.rendering import TemplateError
@@ -84,6 +91,7 @@ class MessageForm(forms.Form):
                         strip=False,
                         max_length=field_max_length(channel, part),
                     )
+        add_public_fields(self, campaign, languages)
 
     @classmethod
     def initial_for(cls, campaign: Campaign, languages: list[str]) -> dict[str, Any]:
@@ -98,13 +106,19 @@ class MessageForm(forms.Form):
                 values = (campaign.content.get(language) or {}).get(channel) or {}
                 for part, _label in parts:
                     initial[field_name(language, channel, part)] = values.get(part, "")
-        return initial
+        return {**initial, **public_initial(campaign, languages)}
 
     def language_fields(self, language: str) -> dict[str, list[forms.BoundField]]:
         return {
             channel: [self[field_name(language, channel, part)] for part, _label in CHANNEL_FIELDS[channel]]
             for channel in self.channels
         }
+
+    def public_field(self, language: str) -> forms.BoundField:
+        return self[public_field_name(language)]
+
+    def raw_public_text(self) -> dict[str, str]:
+        return raw_public_text(self, self.languages)
 
     def _raw(self, name: str) -> str:
         if self.is_bound:
@@ -157,6 +171,7 @@ class MessageForm(forms.Form):
         if data.get("save_as_template") and not (data.get("new_template_name") or "").strip():
             self.add_error("new_template_name", _("Name the template to save."))
         data["content"] = content
+        clean_public(self, self.languages, content, self.channels)
         data["variables"] = {name: (data.get(f"var_{name}") or "").strip() for name in EDITABLE_VARIABLES}
         return data
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import MessageTextField
 from campaigns.forms.message import CHANNEL_FIELDS, field_name
+from campaigns.forms.public_text import clean_public_texts, public_field_name, public_text_field
 from campaigns.models import IncidentKind, MessageTemplate
 from notifications.content import field_max_length, template_check
 from notifications.rendering import TemplateError
@@ -43,6 +44,7 @@ class MessageTemplateForm(forms.Form):
                         strip=False,
                         max_length=field_max_length(channel, part),
                     )
+            self.fields[public_field_name(language)] = public_text_field(language)
 
     @classmethod
     def initial_for(cls, template: MessageTemplate) -> dict:
@@ -54,6 +56,7 @@ class MessageTemplateForm(forms.Form):
         }
         for version in template.versions.all():
             initial[f"{version.language}_is_default"] = version.is_default
+            initial[public_field_name(version.language)] = version.public_text
             for channel, values in version.as_content().items():
                 for part, value in values.items():
                     initial[field_name(version.language, channel, part)] = value
@@ -69,7 +72,8 @@ class MessageTemplateForm(forms.Form):
                     self[field_name(language, channel, part)]
                     for channel, parts in CHANNEL_FIELDS.items()
                     for part, _label in parts
-                ],
+                ]
+                + [self[public_field_name(language)]],
                 self[f"{language}_is_default"],
             )
             for language in self.languages
@@ -105,4 +109,8 @@ class MessageTemplateForm(forms.Form):
             if language not in content:
                 self.add_error(f"{language}_is_default", _("Write this language's text to make it the default."))
         data["content"] = content
+        data["public_text"] = clean_public_texts(self, self.languages)
+        for language in data["public_text"]:
+            if language not in content:
+                self.add_error(public_field_name(language), _("Write this language's message too."))
         return data

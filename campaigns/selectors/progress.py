@@ -15,6 +15,7 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend, Incident
+from campaigns.selectors.public import campaigns_link_opens
 from campaigns.selectors.state import (
     ACTIVE_SEND_STATES,
     campaign_main_send,
@@ -126,7 +127,8 @@ def attach_live_state(campaigns: Sequence[Campaign]) -> None:
 
 
 def incident_thread(incident: Incident) -> list[Campaign]:
-    """The notices of one incident, oldest first, each with its live state and progress (three queries)."""
+    """The notices of one incident, oldest first, each with its live state, progress and the opens of its short
+    links (five queries)."""
     campaigns = list(
         with_main_send(Campaign.objects.filter(incident=incident))
         .select_related("created_by", "parent")
@@ -134,4 +136,7 @@ def incident_thread(incident: Incident) -> list[Campaign]:
         .order_by("created_at", "id")
     )
     attach_live_state(campaigns)
+    opens = campaigns_link_opens(campaigns)
+    for campaign in campaigns:
+        campaign.link_opens = opens.get(campaign.pk, [])  # type: ignore[attr-defined]
     return campaigns

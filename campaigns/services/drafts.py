@@ -19,28 +19,17 @@ from django.db import transaction
 
 from campaigns.models import Campaign, Incident, MessageTemplate
 from campaigns.services import audit, rules
+from campaigns.services.draft_fields import (
+    AUDIENCE_LABELS,
+    INCIDENT_FIELDS,
+    INCIDENT_LABELS,
+    MESSAGE_LABELS,
+    SCHEDULE_LABELS,
+)
+from campaigns.services.public_drafts import public_text_apply
 from campaigns.services.steps import campaign_step_reach
 from campaigns.services.templates import KindText, kind_default_text
-from campaigns.services.variables import incident_variables, template_content
-
-INCIDENT_FIELDS = ("title", "kind", "services", "started_at", "expected_resolution_at", "severity", "internal_note")
-INCIDENT_LABELS = {
-    "title": "title",
-    "kind": "kind",
-    "services": "affected services",
-    "started_at": "start",
-    "expected_resolution_at": "expected resolution",
-    "severity": "severity",
-    "internal_note": "internal note",
-}
-AUDIENCE_LABELS = {"audience": "audience", "channels": "channels", "mandatory": "mandatory"}
-MESSAGE_LABELS = {"fallback_language": "fallback language", "sms_stop_line": "STOP line", "template_id": "template"}
-SCHEDULE_LABELS = {
-    "send_mode": "when",
-    "send_at": "date and time",
-    "repeat_every_hours": "repeat interval",
-    "repeat_until": "repeat until",
-}
+from campaigns.services.variables import incident_variables, template_content, template_public_text
 
 
 class CampaignNotEditable(Exception):
@@ -95,6 +84,7 @@ def campaign_draft_create(
     source: str = Campaign.Source.WEB,
     source_detail: str = "",
     kind_text: bool = False,
+    public_text: dict[str, str] | None = None,
 ) -> Campaign:
     """Create a draft notice (and its incident unless one is given), ready to open in the outage form.
 
@@ -111,9 +101,11 @@ def campaign_draft_create(
         incident = Incident.objects.create(created_by=actor, status=Incident.Status.DRAFT, **fields)
     if content is None and template is None and kind_text:
         text = kind_default_text(kind or incident.kind)
-        content, template = text.content, text.template
+        content, template, public_text = text.content, text.template, text.public_text
     if content is None:
         content = template_content(template) if template is not None else {}
+    if public_text is None:
+        public_text = template_public_text(template) if template is not None else {}
     default = settings.LANGUAGE_CODE if not content or settings.LANGUAGE_CODE in content else sorted(content)[0]
     campaign = Campaign.objects.create(
         incident=incident,
@@ -126,6 +118,7 @@ def campaign_draft_create(
         fallback_language=fallback_language or default,
         variables={**incident_variables(incident), **(variables or {})},
         sms_stop_line=template.sms_stop_line if template is not None else False,
+        public_text=public_text,
         mandatory=mandatory,
         send_mode=Campaign.SendMode.AT if send_at else Campaign.SendMode.NOW,
         send_at=send_at,
@@ -145,6 +138,8 @@ def _use_text(campaign: Campaign, text: KindText) -> None:
     campaign.content = text.content
     campaign.template = text.template
     campaign.sms_stop_line = text.sms_stop_line
+    if text.public_text:  # a template without a public text keeps the one written
+        campaign.public_text = text.public_text
     if text.content and campaign.fallback_language not in text.content:
         languages = sorted(text.content)
         campaign.fallback_language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else languages[0]
@@ -172,7 +167,7 @@ def campaign_incident_update(*, campaign: Campaign, fields: dict[str, Any], acto
         text = kind_default_text(campaign.kind)
         if text.content and (not campaign.content or campaign.content == kind_default_text(old_kind).content):
             _use_text(campaign, text)
-    text_fields = ["content", "template", "sms_stop_line", "fallback_language"]
+    text_fields = ["content", "template", "sms_stop_line", "fallback_language", "public_text"]
     campaign.save(update_fields=["kind", "title", "variables", *text_fields, "updated_at"])
     changes = audit.changed(before, _snapshot(incident, INCIDENT_FIELDS), INCIDENT_LABELS)
     channels = list(campaign.channels or ["sms", "email"])
@@ -216,9 +211,12 @@ def campaign_message_update(
     sms_stop_line: bool = False,
     template: MessageTemplate | None = None,
     save_as_template: str = "",
+    public_text: dict[str, str] | None = None,
+    is_public: bool | None = None,
     actor: rules.Actor,
 ) -> Campaign:
-    """Save the Message step. The saved template changes only when ``save_as_template`` names it."""
+    """Save the Message step (with the public page's text). The saved template changes only when
+    ``save_as_template`` names it."""
     from campaigns.services.templates import message_template_save
 
     _editing(campaign, actor)
@@ -227,16 +225,20 @@ def campaign_message_update(
     campaign.fallback_language = fallback_language
     campaign.variables = {**campaign.variables, **variables}
     campaign.sms_stop_line = sms_stop_line
+    public_changes = public_text_apply(campaign, public_text, is_public)
     if save_as_template:
         template = message_template_save(
-            name=save_as_template, kind=campaign.kind, content=content, sms_stop_line=sms_stop_line
+            name=save_as_template,
+            kind=campaign.kind,
+            content=content,
+            sms_stop_line=sms_stop_line,
+            public_text=campaign.public_text,
         )
         audit.record(campaign, rules.person(actor), audit.Action.TEMPLATE_SAVED, f"as template “{template.name}”")
     campaign.template = template
-    campaign.save(
-        update_fields=["content", "fallback_language", "variables", "sms_stop_line", "template", "updated_at"]
-    )
-    _edited(campaign, actor, "Message", _message_changes(campaign, before))
+    fields = ["content", "fallback_language", "variables", "sms_stop_line", "template", "public_text", "updated_at"]
+    campaign.save(update_fields=fields)
+    _edited(campaign, actor, "Message", _message_changes(campaign, before) + public_changes)
     return campaign_step_reach(campaign=campaign, step="when")
 
 
@@ -267,21 +269,29 @@ def campaign_template_apply(*, campaign: Campaign, template: MessageTemplate, ac
     """Fill the draft's text from a saved template (every language it has); the template itself is not changed."""
     _editing(campaign, actor)
     before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
-    _use_text(campaign, KindText(content=template_content(template), template=template))
-    campaign.save(update_fields=["content", "template", "sms_stop_line", "fallback_language", "updated_at"])
+    text = KindText(content=template_content(template), template=template, public_text=template_public_text(template))
+    _use_text(campaign, text)
+    fields = ["content", "template", "sms_stop_line", "fallback_language", "public_text", "updated_at"]
+    campaign.save(update_fields=fields)
     _edited(campaign, actor, f"Message (template “{template.name}”)", _message_changes(campaign, before))
     return campaign
 
 
 @transaction.atomic
 def campaign_content_keep(
-    *, campaign: Campaign, content: dict[str, Any], variables: dict[str, str], actor: rules.Actor
+    *,
+    campaign: Campaign,
+    content: dict[str, Any],
+    variables: dict[str, str],
+    public_text: dict[str, str] | None = None,
+    actor: rules.Actor,
 ) -> Campaign:
     """Keep what was typed at the Message step even when it does not validate yet (Back, or errors shown)."""
     _editing(campaign, actor)
     before = _snapshot(campaign, ("content", "variables", *MESSAGE_LABELS))
     campaign.content = content
     campaign.variables = {**campaign.variables, **variables}
-    campaign.save(update_fields=["content", "variables", "updated_at"])
-    _edited(campaign, actor, "Message (kept unfinished)", _message_changes(campaign, before))
+    public_changes = public_text_apply(campaign, public_text, None)
+    campaign.save(update_fields=["content", "variables", "public_text", "updated_at"])
+    _edited(campaign, actor, "Message (kept unfinished)", _message_changes(campaign, before) + public_changes)
     return campaign

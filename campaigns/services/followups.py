@@ -28,15 +28,18 @@ FOLLOW_UP_KINDS = (IncidentKind.UPDATE, IncidentKind.RESOLVED)
 FOLLOW_UP_TITLES = {IncidentKind.UPDATE: "Update: {title}", IncidentKind.RESOLVED: "Resolved: {title}"}
 
 
-def follow_up_text(parent: Campaign, kind: str) -> tuple[dict[str, Any], MessageTemplate | None]:
-    """The follow-up's content and template: the kind's default text in the parent's languages (and fallback)."""
+def follow_up_text(parent: Campaign, kind: str) -> tuple[dict[str, Any], MessageTemplate | None, dict[str, str]]:
+    """The follow-up's content, template and public text: the kind's default text in the parent's languages (and
+    fallback); an update without one starts from the parent's. A resolved notice without a public text of its own
+    publishes the standard "resolved" sentence, never the outage's text again."""
     languages = {*parent.content, parent.fallback_language}
     text = kind_default_text(kind, languages=languages)
+    public_text = text.public_text or (dict(parent.public_text or {}) if kind == IncidentKind.UPDATE else {})
     if text.content:
-        return text.content, text.template
+        return text.content, text.template, public_text
     if kind == IncidentKind.UPDATE:
-        return dict(parent.content), parent.template
-    return {}, None
+        return dict(parent.content), parent.template, public_text
+    return {}, None, public_text
 
 
 @transaction.atomic
@@ -55,7 +58,7 @@ def campaign_follow_up(
     if campaign_state(campaign) not in FOLLOW_UP_FROM:
         raise CampaignActionNotAllowed(f"A {campaign.get_state_display()} notice cannot be followed up.")
     client_ids = campaign_recipient_client_ids(campaign)
-    content, template = follow_up_text(campaign, kind)
+    content, template, public_text = follow_up_text(campaign, kind)
     draft = campaign_draft_create(
         incident=campaign.incident,
         kind=kind,
@@ -64,6 +67,7 @@ def campaign_follow_up(
         channels=list(campaign.channels),
         template=template,
         content=content,
+        public_text=public_text,
         variables=dict(campaign.variables),
         mandatory=campaign.mandatory,
         fallback_language=campaign.fallback_language if campaign.fallback_language in content else "",

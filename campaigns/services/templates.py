@@ -39,11 +39,13 @@ def message_template_save(
     description: str | None = None,
     template: MessageTemplate | None = None,
     defaults: Iterable[str] | None = None,
+    public_text: dict[str, str] | None = None,
 ) -> MessageTemplate:
     """Create or replace a template (found by ``template`` or by name) with one version per language of ``content``.
 
     Languages missing from ``content`` are removed, so the template holds exactly what was saved. ``defaults`` names
-    the languages in which it is its kind's default text (None leaves the marks as they were).
+    the languages in which it is its kind's default text (None leaves the marks as they were); ``public_text`` the
+    public page's text per language (None leaves it as it was).
     """
     if template is None:
         template = MessageTemplate.objects.filter(name=name).first() or MessageTemplate(name=name)
@@ -55,6 +57,8 @@ def message_template_save(
     template.save()
     for language, channels in content.items():
         fields: dict[str, Any] = _version_fields(channels)
+        if public_text is not None:
+            fields["public_text"] = public_text.get(language, "")
         if defaults is not None:
             fields["is_default"] = language in set(defaults)
         TemplateVersion.objects.update_or_create(template=template, language=language, defaults=fields)
@@ -78,6 +82,7 @@ class KindText:
 
     content: dict[str, Any] = field(default_factory=dict)
     template: MessageTemplate | None = None
+    public_text: dict[str, str] = field(default_factory=dict)  # what the incident's public page says, per language
 
     @property
     def sms_stop_line(self) -> bool:
@@ -110,4 +115,5 @@ def kind_default_text(kind: str, *, languages: Iterable[str] | None = None) -> K
     return KindText(
         content={language: version.as_content() for language, version in sorted(versions.items())},
         template=main.template,
+        public_text={language: version.public_text for language, version in versions.items() if version.public_text},
     )

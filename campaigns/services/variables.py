@@ -57,3 +57,8 @@ def send_variables(campaign: Campaign) -> dict[str, Any]:
 def template_content(template: MessageTemplate) -> dict[str, Any]:
     """A saved template's versions as campaign content ({language: {channel: {...}}})."""
     return {version.language: version.as_content() for version in template.versions.all()}
+
+
+def template_public_text(template: MessageTemplate) -> dict[str, str]:
+    """A saved template's public page text per language (the languages that have one)."""
+    return {version.language: version.public_text for version in template.versions.all() if version.public_text}

@@ -39,6 +39,7 @@ def _edit(request: HttpRequest, template: MessageTemplate | None) -> HttpRespons
             description=data["description"],
             template=template,
             defaults=data["defaults"],
+            public_text=data["public_text"],
         )
         messages.success(request, f"Template “{saved.name}” saved.")
         return redirect("campaigns:templates")

@@ -17,6 +17,7 @@ from campaigns.selectors.audit import approval_request, campaign_events, standin
 from campaigns.selectors.messages import retry_candidates, send_sent_texts
 from campaigns.selectors.preview import latest_test_summary
 from campaigns.selectors.progress import attach_live_state, notice_send_rows, send_timeline
+from campaigns.selectors.public import campaigns_link_opens
 from campaigns.selectors.state import (
     FOLLOW_UP_FROM,
     campaign_list_queryset,
@@ -123,6 +124,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "test_rows": notice_send_rows(campaign, roles=("test",)),
             "test_summary": latest_test_summary(campaign),
             "events": campaign_events(campaign),
+            "link_opens": campaigns_link_opens([campaign]).get(campaign.pk, []),
             "approval_request": waiting,
             "decline": standing_decline(campaign),
             "approval_problem": rules.approval_problem(campaign, request.user)

@@ -15,23 +15,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import override
 
 from campaigns.models import Incident, IncidentKind, PublicState, PublicUpdate
 from campaigns.models.public import FINAL_PUBLIC_STATES
 from campaigns.selectors.public import HISTORY_DAYS, status_page_incidents
+from campaigns.selectors.public_preview import STATE_SENTENCES
 from public_site.status.variant import Variant
 
-# What a state means, for an update published without a text of its own.
-STATE_SENTENCES = {
-    PublicState.INVESTIGATING: gettext_lazy("We are investigating a problem affecting %(services)s."),
-    PublicState.IDENTIFIED: gettext_lazy("We have found the cause and are working on a fix."),
-    PublicState.MONITORING: gettext_lazy("A fix is in place and we are watching that everything works again."),
-    PublicState.RESOLVED: gettext_lazy("This incident is resolved. Thank you for your patience."),
-    PublicState.SCHEDULED: gettext_lazy("Maintenance is planned on %(services)s."),
-    PublicState.IN_PROGRESS: gettext_lazy("The maintenance is under way."),
-    PublicState.COMPLETED: gettext_lazy("The maintenance is complete."),
-}
 # How a state looks: the tone picks the colour (static/css/status.css), the words say it without colour.
 TONES = {
     PublicState.INVESTIGATING: "outage",

@@ -27,10 +27,14 @@
     var parts = length === 0 ? 0 : (length <= single ? 1 : Math.ceil(length / multi));
     return { encoding: encoding, characters: length, parts: parts };
   }
+  // {{ incident_link }} is counted at its real length (host + /i/ + code), as the server counts it
+  // (notifications.content.sms_count_as_typed); other placeholders as typed.
+  var INCIDENT_LINK_TAG = /\{\{\s*incident_link\s*(\|[^}]*)?\}\}/g;
   function updateCounter(field) {
     var counter = field.closest(".mb-3, .form-group") ? field.closest(".mb-3, .form-group").nextElementSibling : null;
     if (!counter || !counter.hasAttribute("data-sms-counter")) { return; }
-    var result = smsCount(field.value);
+    var link = counter.getAttribute("data-incident-link") || "";
+    var result = smsCount(link ? field.value.replace(INCIDENT_LINK_TAG, function () { return link; }) : field.value);
     var recipients = parseInt(counter.getAttribute("data-recipients") || "0", 10);
     counter.querySelector(".js-chars").textContent = result.characters;
     counter.querySelector(".js-encoding").textContent = result.encoding;

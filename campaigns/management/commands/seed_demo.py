@@ -185,7 +185,7 @@ def _templates() -> None:
         )
         for language, text in spec["versions"].items():
             TemplateVersion.objects.update_or_create(
-                template=template, language=language, defaults=version_fields(language, text)
+                template=template, language=language, defaults=version_fields(language, text, spec["name"])
             )
 
 

@@ -20,7 +20,8 @@ from campaigns.services import drafts
 from campaigns.services.variables import template_content
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from clients.selectors import AudienceCounts
-from notifications.rendering import VARIABLES, sms_count
+from notifications.content import incident_link_example, sms_count_as_typed
+from notifications.rendering import VARIABLES
 
 
 class IncidentStepView(StepView):
@@ -163,12 +164,18 @@ class MessageStepView(StepView):
             sms_stop_line=data["sms_stop_line"],
             template=data.get("template"),
             save_as_template=data["new_template_name"].strip() if data.get("save_as_template") else "",
+            public_text=data["public_text"],
+            is_public=data["is_public"],
             actor=self.request.user,
         )
 
     def keep(self, form: Any) -> None:
         drafts.campaign_content_keep(
-            campaign=self.campaign, content=form.raw_content(), variables=form.raw_variables(), actor=self.request.user
+            campaign=self.campaign,
+            content=form.raw_content(),
+            variables=form.raw_variables(),
+            public_text=form.raw_public_text(),
+            actor=self.request.user,
         )
 
     def extra_context(self, form: Any) -> dict[str, Any]:
@@ -181,7 +188,7 @@ class MessageStepView(StepView):
                 for channel in form.channels
             }
             sms_text = form._raw(f"{language}_sms_text")
-            count = sms_count(sms_text)
+            count = sms_count_as_typed(sms_text)
             tabs.append(
                 {
                     "code": language,
@@ -189,9 +196,11 @@ class MessageStepView(StepView):
                     "per_channel": per_channel,
                     "recipients": max(per_channel.values(), default=0),
                     "fields": form.language_fields(language),
+                    "public": form.public_field(language),
                     "has_errors": any(
                         form.has_error(bf.name) for bfs in form.language_fields(language).values() for bf in bfs
                     )
+                    or form.has_error(form.public_field(language).name)
                     if form.is_bound
                     else False,
                     "sms": count,
@@ -201,6 +210,7 @@ class MessageStepView(StepView):
         return {
             "tabs": tabs,
             "variables": VARIABLES,
+            "incident_link_example": incident_link_example(),
             "variable_fields": [form[f"var_{name}"] for name in EDITABLE_VARIABLES],
             **template_state(self.campaign),
         }

@@ -29,6 +29,7 @@ from campaigns.selectors.preview import (
     schedule_text,
     test_language_note,
 )
+from campaigns.selectors.public_preview import notice_public_preview
 from campaigns.services import approval, door, rules, steps
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
@@ -39,7 +40,8 @@ from notifications.content import content_errors
 
 
 def message_context(campaign: Campaign) -> dict[str, Any]:
-    """What the last steps show of the message: its faults, its empty placeholders, real recipients' messages."""
+    """What the last steps show of the message: its faults, its empty placeholders, real recipients' messages, and
+    the update it adds to the incident's public page."""
     errors = content_errors(campaign.content, campaign.channels) if campaign.content else {"content": "No message yet."}
     languages = dict(settings.LANGUAGES)
     samples = [] if errors else recipient_samples(campaign)
@@ -48,6 +50,7 @@ def message_context(campaign: Campaign) -> dict[str, Any]:
         "gaps": [] if errors else campaign_empty_placeholders(campaign),
         "sample_tabs": sample_tabs(samples, languages),
         "languages": languages,
+        "public_preview": notice_public_preview(campaign),
     }
 
 
