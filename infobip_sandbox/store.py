@@ -145,7 +145,7 @@ class Store:
                 "responses_by_status": dict(self._responses),
                 "faults": dict(self._faults),
                 "messages_accepted": sum(self._by_channel.values()),
-                "by_channel": {"sms": self._by_channel["sms"], "email": self._by_channel["email"]},
+                "by_channel": {name: self._by_channel[name] for name in ("sms", "email", "viber", "whatsapp")},
                 "distinct_ids": len(self._counts),
                 "duplicates": duplicates,
                 "duplicate_ids": len(duplicates),
