@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MARK_COLUMNS = (
     "email_consent",
     "sms_consent",
+    "viber_consent",
+    "whatsapp_consent",
     "email",
     "phone",
     "email_bounced_at",

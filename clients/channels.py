@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from clients.models import Channel
 
 
@@ -23,6 +25,12 @@ class ClientReach:
     consent_field: str  # False: the client opted out (or never opted in) on this channel
     unreachable_field: str = ""  # a date set from delivery reports; "" when the channel has no such mark
     unreachable_reason: str = ""
+    #: The setting that must be non-empty for the channel to be offered (its sender); "" = always offered.
+    enabled_by: str = ""
+
+    def offered(self) -> bool:
+        """Whether notices may use the channel and customers may choose it (docs/channels.md)."""
+        return not self.enabled_by or bool(getattr(settings, self.enabled_by, ""))
 
 
 REACH: dict[str, ClientReach] = {
@@ -30,9 +38,15 @@ REACH: dict[str, ClientReach] = {
     Channel.EMAIL: ClientReach(Channel.EMAIL, "email", "no_email", "email_consent", "email_bounced_at", "bounced"),
     # Viber and WhatsApp accounts are the client's mobile number; both need the client's own opt-in (Meta's and
     # Rakuten Viber's business rules), so their consent defaults to False.
-    Channel.VIBER: ClientReach(Channel.VIBER, "phone", "no_phone", "viber_consent"),
-    Channel.WHATSAPP: ClientReach(Channel.WHATSAPP, "phone", "no_phone", "whatsapp_consent"),
+    Channel.VIBER: ClientReach(Channel.VIBER, "phone", "no_phone", "viber_consent", enabled_by="INFOBIP_VIBER_SENDER"),
+    Channel.WHATSAPP: ClientReach(
+        Channel.WHATSAPP, "phone", "no_phone", "whatsapp_consent", enabled_by="INFOBIP_WHATSAPP_SENDER"
+    ),
 }
+
+
+def offered_channels() -> list[str]:
+    return [channel for channel, reach in REACH.items() if reach.offered()]
 
 
 def reach_of(channel: str) -> ClientReach:

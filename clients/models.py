@@ -76,7 +76,11 @@ class Client(models.Model):
     sms_opt_out_source = models.CharField(_("SMS opt-out source"), max_length=64, blank=True)
     # Opt-in channels (clients.channels): the mobile number on Viber or WhatsApp, only once the client agreed.
     viber_consent = models.BooleanField(_("Viber notices allowed"), default=False, db_default=False)
+    viber_opted_out_at = models.DateTimeField(_("Viber opt-out time"), null=True, blank=True, db_default=None)
+    viber_opt_out_source = models.CharField(_("Viber opt-out source"), max_length=64, blank=True, db_default="")
     whatsapp_consent = models.BooleanField(_("WhatsApp notices allowed"), default=False, db_default=False)
+    whatsapp_opted_out_at = models.DateTimeField(_("WhatsApp opt-out time"), null=True, blank=True, db_default=None)
+    whatsapp_opt_out_source = models.CharField(_("WhatsApp opt-out source"), max_length=64, blank=True, db_default="")
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
     muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 

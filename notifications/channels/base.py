@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from clients.channels import reach_of
 from notifications.providers.base import OutboundMessage, SendOptions
 from notifications.rendering import CompiledTemplate
 
@@ -67,7 +68,7 @@ class ChannelSpec:
 
     def configured(self) -> bool:
         """Whether notices may use it: SMS and email always, the others once their sender is set."""
-        return bool(self.sender())
+        return reach_of(self.name).offered()
 
     def missing(self, part: Mapping[str, Any]) -> dict[str, str]:
         """Errors for required fields left empty, by field name."""

@@ -19,9 +19,6 @@ class Email(ChannelSpec):
     list_unsubscribe = True
     route = InfobipRoute("/email/4/messages", "/email/4/reports", "/email/4/logs")
 
-    def configured(self) -> bool:
-        return True
-
     def missing(self, part: Mapping[str, Any]) -> dict[str, str]:
         return {"subject": "The email subject is empty."} if blank(part, "subject") else {}
 

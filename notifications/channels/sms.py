@@ -20,9 +20,6 @@ class Sms(ChannelSpec):
     takes_stop_line = True
     route = InfobipRoute("/sms/3/messages", "/sms/3/reports", "/sms/3/logs")
 
-    def configured(self) -> bool:
-        return True
-
     def missing(self, part: Mapping[str, Any]) -> dict[str, str]:
         return {"text": "The SMS text is empty."} if blank(part, "text") else {}
 
