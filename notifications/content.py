@@ -113,14 +113,19 @@ def _field_error(channel: str, name: str, value: object) -> str | None:
 
 
 def content_errors(content: object, channels: list[str]) -> dict[str, str]:
-    """Every fault of every language and channel, keyed ``"lang.channel.field"``; empty when all can be sent.
+    """Every fault of every language and channel, keyed ``"lang.channel.field"`` (a channel this portal has not
+    configured, keyed by its name); empty when all can be sent.
 
     The one check of message content: the outage form, the template pages, the API and ``notify`` all use it.
     Length limits first (``FIELD_MAX_LENGTHS``), then the template language, in time linear in the text.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {
+        channel: f"{channel} is not configured on this portal (docs/channels.md)."
+        for channel in channels
+        if channel in CHANNELS and not CHANNELS[channel].configured()
+    }
     if not isinstance(content, dict) or not content:
-        return {"content": "No message content."}
+        return {**errors, "content": "No message content."}
     for language, per_channel in content.items():
         for channel in channels:
             part = (per_channel or {}).get(channel) if isinstance(per_channel, dict) else None

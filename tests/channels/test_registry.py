@@ -53,6 +53,14 @@ def test_opt_in_is_needed_on_viber_and_whatsapp():
     assert counts.per_channel["whatsapp"].eligible == 0
 
 
+def test_a_channel_not_configured_is_refused_at_every_door(settings):
+    """content_errors is what the outage form, the API and notify ask: an unconfigured channel is an error there."""
+    settings.INFOBIP_VIBER_SENDER = ""
+    assert "viber" in content_errors({"en": {"viber": {"text": "Hi"}}}, ["viber"])
+    settings.INFOBIP_VIBER_SENDER = "OutageInfo"
+    assert content_errors({"en": {"viber": {"text": "Hi"}}}, ["viber"]) == {}
+
+
 def test_content_is_checked_by_each_channel():
     content = {
         "en": {
