@@ -143,3 +143,22 @@ def test_preference_page_hides_unconfigured_channels(client, settings):
     customer = ClientFactory(phone="+33612345678")
     page = client.get(_preferences_path(customer.pk)).content.decode()
     assert 'id="id_sms"' in page and "id_viber" not in page and "id_whatsapp" not in page
+
+
+@pytest.mark.django_db
+def test_outage_form_offers_viber_and_whatsapp_only_once_configured(settings):
+    from campaigns.forms.audience import AudienceForm
+    from campaigns.forms.message import MessageForm
+    from tests.wizard.factories import CampaignFactory
+
+    settings.INFOBIP_VIBER_SENDER = settings.INFOBIP_WHATSAPP_SENDER = ""
+    campaign = CampaignFactory(channels=["sms", "whatsapp"])
+    assert [value for value, _label in AudienceForm(campaign=campaign).fields["channels"].choices] == ["sms", "email"]
+    settings.INFOBIP_WHATSAPP_SENDER = "447491163862"
+    assert [value for value, _label in AudienceForm(campaign=campaign).fields["channels"].choices] == [
+        "sms",
+        "email",
+        "whatsapp",
+    ]
+    form = MessageForm(campaign=campaign, languages=["en"])
+    assert {"en_whatsapp_template", "en_whatsapp_placeholders", "en_whatsapp_text", "en_sms_text"} <= set(form.fields)
