@@ -68,7 +68,8 @@ class PreferencesForm(forms.Form):
         self.fields["kinds"].widget.attrs["class"] = "form-check-input"
 
     def channel_fields(self) -> list[forms.BoundField]:
-        return [self[channel] for channel in Channel.values if channel in self.fields]
+        order = [Channel.EMAIL, *(channel for channel in Channel.values if channel != Channel.EMAIL)]
+        return [self[channel] for channel in order if channel in self.fields]
 
     def channel_choices(self) -> dict[str, bool]:
         return {channel: self.cleaned_data[channel] for channel in Channel.values if channel in self.fields}
