@@ -34,7 +34,7 @@ class Store:
             self._responses: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self._received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=RECEIVED_KEPT)
-            self._pull: dict[str, deque[Record]] = {"sms": deque(), "email": deque()}
+            self._pull: dict[str, deque[Record]] = {name: deque() for name in ("sms", "email", "viber", "whatsapp")}
             self._reports: Counter[str] = Counter()
             self._rejected: Counter[str] = Counter()  # resent ids refused as duplicates (idempotency on)
 
