@@ -162,3 +162,35 @@ def test_outage_form_offers_viber_and_whatsapp_only_once_configured(settings):
     ]
     form = MessageForm(campaign=campaign, languages=["en"])
     assert {"en_whatsapp_template", "en_whatsapp_placeholders", "en_whatsapp_text", "en_sms_text"} <= set(form.fields)
+
+
+@pytest.mark.django_db
+def test_admin_opt_in_on_viber_is_recorded(client):
+    """An admin ticking Viber for a client who agreed records it in the consent history (source admin)."""
+    from django.urls import reverse
+
+    from tests.clients.test_admin import login
+
+    login(client, groups=["Admins"])
+    customer = ClientFactory(phone="+33612345678")
+    url = reverse("admin:clients_client_change", args=[customer.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data.update(
+        {
+            "tags": "",
+            "attributes": "{}",
+            "muted_kinds": [],
+            "viber_consent": "on",
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+            "consent_events-TOTAL_FORMS": 0,
+            "consent_events-INITIAL_FORMS": 0,
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.viber_consent and customer.sms_consent and customer.email_consent
+    event = ConsentEvent.objects.get()
+    assert (event.channel, event.action, event.source) == ("viber", "given", "admin")
