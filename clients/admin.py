@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from clients import admin_groups  # noqa: F401  (registers buckets, segments and test recipients)
+from clients import admin_groups, admin_reach  # noqa: F401  (admin_groups registers buckets, segments, testers)
 from clients.admin_consent import ConsentEventInline
 from clients.admin_reach import MARK_COLUMNS, UnreachableListFilter, clear_unreachable_marks, reach_summary
 from clients.attribute_keys import attribute_keys_forget
@@ -172,10 +172,7 @@ class ClientAdmin(admin.ModelAdmin):
         "email_opt_out_source",
         "sms_opted_out_at",
         "sms_opt_out_source",
-        "viber_opted_out_at",
-        "viber_opt_out_source",
-        "whatsapp_opted_out_at",
-        "whatsapp_opt_out_source",
+        *admin_reach.OPT_IN_READONLY,
         "email_bounced_at",
         "email_bounce_reason",
         "phone_unreachable_at",
@@ -197,12 +194,7 @@ class ClientAdmin(admin.ModelAdmin):
                     "sms_consent",
                     "sms_opted_out_at",
                     "sms_opt_out_source",
-                    "viber_consent",
-                    "viber_opted_out_at",
-                    "viber_opt_out_source",
-                    "whatsapp_consent",
-                    "whatsapp_opted_out_at",
-                    "whatsapp_opt_out_source",
+                    *admin_reach.OPT_IN_CONSENT_FIELDS,
                     "muted_kinds",
                 )
             },

@@ -74,7 +74,6 @@ class Client(models.Model):
     sms_consent = models.BooleanField(_("SMS notices allowed"), default=True)
     sms_opted_out_at = models.DateTimeField(_("SMS opt-out time"), null=True, blank=True)
     sms_opt_out_source = models.CharField(_("SMS opt-out source"), max_length=64, blank=True)
-    # Opt-in channels (clients.channels): the mobile number on Viber or WhatsApp, only once the client agreed.
     viber_consent = models.BooleanField(_("Viber notices allowed"), default=False, db_default=False)
     viber_opted_out_at = models.DateTimeField(_("Viber opt-out time"), null=True, blank=True, db_default=None)
     viber_opt_out_source = models.CharField(_("Viber opt-out source"), max_length=64, blank=True, db_default="")
