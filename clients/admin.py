@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from clients import admin_groups  # noqa: F401  (registers buckets, segments and test recipients)
+from clients import admin_groups, admin_reach  # noqa: F401  (admin_groups registers buckets, segments, testers)
 from clients.admin_consent import ConsentEventInline
 from clients.admin_reach import MARK_COLUMNS, UnreachableListFilter, clear_unreachable_marks, reach_summary
 from clients.attribute_keys import attribute_keys_forget
@@ -156,6 +156,8 @@ class ClientAdmin(admin.ModelAdmin):
         "is_active",
         "email_consent",
         "sms_consent",
+        "viber_consent",
+        "whatsapp_consent",
         "region",
         "plan",
         UnreachableListFilter,
@@ -170,6 +172,7 @@ class ClientAdmin(admin.ModelAdmin):
         "email_opt_out_source",
         "sms_opted_out_at",
         "sms_opt_out_source",
+        *admin_reach.OPT_IN_READONLY,
         "email_bounced_at",
         "email_bounce_reason",
         "phone_unreachable_at",
@@ -191,6 +194,7 @@ class ClientAdmin(admin.ModelAdmin):
                     "sms_consent",
                     "sms_opted_out_at",
                     "sms_opt_out_source",
+                    *admin_reach.OPT_IN_CONSENT_FIELDS,
                     "muted_kinds",
                 )
             },
@@ -256,16 +260,18 @@ class ClientAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm[Client], change: bool) -> None:
         """Save the client, then change consent through ``consent_set`` so the history records it; a new address
         loses the old one's bounce or unreachable mark."""
-        wanted = {Channel.EMAIL: form.cleaned_data["email_consent"], Channel.SMS: form.cleaned_data["sms_consent"]}
+        wanted = {channel: form.cleaned_data[f"{channel}_consent"] for channel in Channel.values}
         if change:
             stored = Client.objects.filter(pk=obj.pk).values(*MARK_COLUMNS).get()
-            obj.email_consent, obj.sms_consent = stored["email_consent"], stored["sms_consent"]
+            for channel in Channel.values:
+                setattr(obj, f"{channel}_consent", stored[f"{channel}_consent"])
             values = {"email": obj.email, "phone": obj.phone}
             marks_for_new_addresses(values, stored)
             for name, value in values.items():
                 setattr(obj, name, value)
-        else:
+        else:  # the defaults, so that only a change from them is recorded: SMS and email opt-out, the rest opt-in
             obj.email_consent = obj.sms_consent = True
+            obj.viber_consent = obj.whatsapp_consent = False
         super().save_model(request, obj, form, change)
         if "attributes" in form.changed_data:
             attribute_keys_forget()

@@ -18,9 +18,18 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 # What saving a client compares with the stored row: its consent, its addresses and their marks.
+# The opt-in channels' consent (clients.channels): the checkbox, then when and how the client opted out.
+OPT_IN_READONLY = tuple(
+    f"{channel}_{name}" for channel in ("viber", "whatsapp") for name in ("opted_out_at", "opt_out_source")
+)
+OPT_IN_CONSENT_FIELDS = tuple(
+    f"{channel}_{name}" for channel in ("viber", "whatsapp") for name in ("consent", "opted_out_at", "opt_out_source")
+)
 MARK_COLUMNS = (
     "email_consent",
     "sms_consent",
+    "viber_consent",
+    "whatsapp_consent",
     "email",
     "phone",
     "email_bounced_at",

@@ -19,7 +19,7 @@ def consent_set(
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
     at = at or timezone.now()
-    prefix = "sms" if channel == Channel.SMS else "email"
+    prefix = channel  # the client's {channel}_consent, _opted_out_at and _opt_out_source fields
     changed = (
         Client.objects.filter(pk=client.pk)
         .exclude(**{f"{prefix}_consent": given})

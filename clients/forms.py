@@ -69,6 +69,8 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "is_active",
             "email_consent",
             "sms_consent",
+            "viber_consent",
+            "whatsapp_consent",
             "muted_kinds",
             "region",
             "network",
@@ -80,6 +82,8 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
         help_texts = {
             "email_consent": _("Changes are recorded in the consent history (source: admin)."),
             "sms_consent": _("Changes are recorded in the consent history (source: admin)."),
+            "viber_consent": _("Opt-in: only with the client's agreement; recorded in the consent history."),
+            "whatsapp_consent": _("Opt-in: only with the client's agreement; recorded in the consent history."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
+    VIBER = "viber", _("Viber")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class NoticeKind(models.TextChoices):
@@ -72,6 +74,12 @@ class Client(models.Model):
     sms_consent = models.BooleanField(_("SMS notices allowed"), default=True)
     sms_opted_out_at = models.DateTimeField(_("SMS opt-out time"), null=True, blank=True)
     sms_opt_out_source = models.CharField(_("SMS opt-out source"), max_length=64, blank=True)
+    viber_consent = models.BooleanField(_("Viber notices allowed"), default=False, db_default=False)
+    viber_opted_out_at = models.DateTimeField(_("Viber opt-out time"), null=True, blank=True, db_default=None)
+    viber_opt_out_source = models.CharField(_("Viber opt-out source"), max_length=64, blank=True, db_default="")
+    whatsapp_consent = models.BooleanField(_("WhatsApp notices allowed"), default=False, db_default=False)
+    whatsapp_opted_out_at = models.DateTimeField(_("WhatsApp opt-out time"), null=True, blank=True, db_default=None)
+    whatsapp_opt_out_source = models.CharField(_("WhatsApp opt-out source"), max_length=64, blank=True, db_default="")
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
     muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 
@@ -110,7 +118,7 @@ class Client(models.Model):
         return f"{self.name} ({self.external_ref})"
 
     def has_consent(self, channel: str) -> bool:
-        return self.sms_consent if channel == Channel.SMS else self.email_consent
+        return bool(getattr(self, f"{channel}_consent"))
 
 
 class Bucket(models.Model):

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from clients.channels import REACH
 from clients.models import Channel, Client, NoticeKind
 
 
@@ -38,6 +39,8 @@ class PreferencesForm(forms.Form):
 
     email = forms.BooleanField(label=_("Email"), required=False)
     sms = forms.BooleanField(label=_("SMS"), required=False)
+    viber = forms.BooleanField(label=_("Viber"), required=False)
+    whatsapp = forms.BooleanField(label=_("WhatsApp"), required=False)
     language = forms.ChoiceField(label=_("Language of notices"))
     kinds = forms.MultipleChoiceField(
         label=_("Kinds of notice"), choices=NoticeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -47,24 +50,26 @@ class PreferencesForm(forms.Form):
         kwargs.setdefault(
             "initial",
             {
-                "email": client.email_consent,
-                "sms": client.sms_consent,
+                **{channel: client.has_consent(channel) for channel in Channel.values},
                 "language": client.language,
                 "kinds": [kind for kind in NoticeKind.values if kind not in (client.muted_kinds or [])],
             },
         )
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
-        for name in ("email", "sms", "kinds"):
-            self.fields[name].widget.attrs["class"] = "form-check-input"
-        if client.email:
-            self.fields["email"].help_text = mask_email(client.email)
-        else:
-            del self.fields["email"]
-        if client.phone:
-            self.fields["sms"].help_text = mask_phone(client.phone)
-        else:
-            del self.fields["sms"]
+        # A channel appears when the portal offers it and holds the client's address for it (clients.channels).
+        for channel, reach in REACH.items():
+            address = getattr(client, reach.address_field)
+            if not reach.offered() or not address:
+                del self.fields[channel]
+                continue
+            self.fields[channel].widget.attrs["class"] = "form-check-input"
+            self.fields[channel].help_text = mask_email(address) if channel == Channel.EMAIL else mask_phone(address)
+        self.fields["kinds"].widget.attrs["class"] = "form-check-input"
+
+    def channel_fields(self) -> list[forms.BoundField]:
+        order = [Channel.EMAIL, *(channel for channel in Channel.values if channel != Channel.EMAIL)]
+        return [self[channel] for channel in order if channel in self.fields]
 
     def channel_choices(self) -> dict[str, bool]:
         return {channel: self.cleaned_data[channel] for channel in Channel.values if channel in self.fields}

@@ -12,8 +12,9 @@ from typing import Any
 from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, Q, QuerySet, Value, When
 
 from clients.audience import FIELDS, OPERATORS, AudienceError, audience_filter, audience_validate
+from clients.channels import REACH
 from clients.expressions import JSONListHas
-from clients.models import Channel, Client
+from clients.models import Client
 
 __all__ = [
     "FIELDS",
@@ -40,19 +41,13 @@ def audience_queryset(definition: dict[str, Any]) -> QuerySet[Client]:
 
 def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> list[tuple[str, Q]]:
     """The skip reasons for ``channel`` with the condition of each, in the order they are checked."""
-    if channel not in Channel.values:
+    if channel not in REACH:
         raise AudienceError(f"Unknown channel {channel!r}.")
-    sms = channel == Channel.SMS
-    conditions = [
-        ("inactive", Q(is_active=False)),
-        ("no_phone" if sms else "no_email", Q(phone="") if sms else Q(email="")),
-        # An address the provider reported as permanently undeliverable (clients.deliverability).
-        (
-            "unreachable" if sms else "bounced",
-            Q(phone_unreachable_at__isnull=False) if sms else Q(email_bounced_at__isnull=False),
-        ),
-        ("opted_out", Q(sms_consent=False) if sms else Q(email_consent=False)),
-    ]
+    reach = REACH[channel]
+    conditions = [("inactive", Q(is_active=False)), (reach.missing_reason, Q(**{reach.address_field: ""}))]
+    if reach.unreachable_field:  # an address the provider reported as permanently undeliverable
+        conditions.append((reach.unreachable_reason, Q(**{f"{reach.unreachable_field}__isnull": False})))
+    conditions.append(("opted_out", Q(**{reach.consent_field: False})))
     if notice_kind and not mandatory:
         conditions.append(("muted_kind", Q(JSONListHas("muted_kinds", notice_kind))))
     return conditions
@@ -90,14 +85,9 @@ class AudienceCounts:
 
 def channel_reasons(channel: str) -> tuple[str, ...]:
     """The skip reasons that can apply on ``channel``, in the order they are checked."""
-    sms = channel == Channel.SMS
-    return (
-        "inactive",
-        "no_phone" if sms else "no_email",
-        "unreachable" if sms else "bounced",
-        "opted_out",
-        "muted_kind",
-    )
+    reach = REACH[channel]
+    unreachable = (reach.unreachable_reason,) if reach.unreachable_field else ()
+    return ("inactive", reach.missing_reason, *unreachable, "opted_out", "muted_kind")
 
 
 def audience_counts(

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from infobip_sandbox import control, protocol
+from infobip_sandbox import control, messages_api, protocol
 from infobip_sandbox.answer import Answer, error
 from infobip_sandbox.config import FaultDice, SandboxConfig
 from infobip_sandbox.hold import HoldGate
@@ -21,10 +21,13 @@ from infobip_sandbox.records import Record
 from infobip_sandbox.reporter import Reporter
 from infobip_sandbox.store import Store
 
-SEND_PATHS = {"/sms/3/messages": "sms", "/email/4/messages": "email"}
-REPORT_PATHS = {"/sms/3/reports": "sms", "/email/4/reports": "email"}
-LOG_PATHS = {"/sms/3/logs": "sms", "/email/4/logs": "email"}
+# "messages": Infobip's Messages API, whose messages each name their channel (Viber, WhatsApp).
+SEND_PATHS = {"/sms/3/messages": "sms", "/email/4/messages": "email", "/messages-api/1/messages": "messages"}
+REPORT_PATHS = {"/sms/3/reports": "sms", "/email/4/reports": "email", "/messages-api/1/reports": "messages"}
+LOG_PATHS = {"/sms/3/logs": "sms", "/email/4/logs": "email", "/viber/2/logs": "viber"}
+VALIDATORS = {"sms": protocol.validate_sms, "email": protocol.validate_email, "messages": messages_api.validate}
 MAX_LIMIT = 1000
+CODES = messages_api.CODES
 
 
 _error = error
@@ -121,7 +124,7 @@ class Sandbox:
                 [{"property": "body", "violation": "malformed JSON"}],
             )
         try:
-            messages = (protocol.validate_sms if channel == "sms" else protocol.validate_email)(body)
+            messages = VALIDATORS[channel](body)
         except protocol.RequestInvalid as invalid:
             return _error(
                 400,
@@ -136,8 +139,11 @@ class Sandbox:
         if fault == "timeout" and not config.timeout_accepts:
             return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
         grace = config.idempotency_grace if config.idempotency else None
-        for record in self.store.accept(channel, records, messages, grace=grace):
-            record.outcome = "duplicate"  # refused as a copy: so say its answer entry and its report
+        for name in dict.fromkeys(record.channel for record in records):
+            mine = [record for record in records if record.channel == name]
+            entries = messages if channel != "messages" else [m for m in messages if m["channel"] == CODES.get(name)]
+            for record in self.store.accept(name, mine, entries, grace=grace):
+                record.outcome = "duplicate"  # refused as a copy: so say its answer entry and its report
         due, generation = time.time() + config.report_delay, self.store.generation
         held = self.hold.take(
             [record.message_id for record in records], lambda: self.reporter.schedule(records, due, generation)
@@ -176,10 +182,12 @@ class Sandbox:
             url = (webhooks.get("delivery") or {}).get("url") or ""
             callback = webhooks.get("callbackData") or ""
             reference = (message.get("options") or {}).get("campaignReferenceId") or ""
-            content = message["content"]
-            text = content.get("text") or content.get("html") or ""
+            if channel == "messages":
+                text, name = messages_api.text_of(message), messages_api.CHANNELS[message["channel"]]
+            else:
+                text, name = message["content"].get("text") or message["content"].get("html") or "", channel
             parts = protocol.sms_parts(text) if channel == "sms" else 1
-            if channel == "sms":
+            if channel != "email":
                 targets = [(d["to"], d.get("messageId")) for d in message["destinations"]]
             else:
                 targets = [
@@ -188,14 +196,14 @@ class Sandbox:
             for destination, message_id in targets:
                 records.append(
                     Record(
-                        channel=channel,
+                        channel=name,
                         message_id=message_id or uuid.uuid4().hex,
                         bulk_id=bulk_id,
                         destination=destination,
                         sender=message["sender"],
                         sent_at=now,
                         due_at=due,
-                        outcome=protocol.outcome(channel, destination),
+                        outcome=protocol.outcome(name, destination),
                         callback_data=callback,
                         reference=reference,
                         parts=parts,
@@ -219,12 +227,20 @@ class Sandbox:
         return [item for value in params.get(name, []) for item in value.split(",") if item]
 
     def _reports(self, channel: str, params: dict[str, list[str]]) -> Answer:
-        records = self.store.take_reports(
-            channel,
-            limit=self._limit(params),
-            message_ids=set(self._multi(params, "messageId")),
-            bulk_ids=set(self._multi(params, "bulkId")),
-        )
+        names = [channel]
+        if channel == "messages":  # the Messages API filters by its channel code, else answers every channel
+            wanted = self._multi(params, "channel")
+            names = [messages_api.CHANNELS[code] for code in wanted if code in messages_api.CHANNELS] or list(CODES)
+        records = [
+            record
+            for name in names
+            for record in self.store.take_reports(
+                name,
+                limit=self._limit(params),
+                message_ids=set(self._multi(params, "messageId")),
+                bulk_ids=set(self._multi(params, "bulkId")),
+            )
+        ]
         return Answer(200, {"results": [record.pulled_report() for record in records]})
 
     def _logs(self, channel: str, params: dict[str, list[str]]) -> Answer:

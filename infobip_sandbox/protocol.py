@@ -105,7 +105,7 @@ def api_error(code: str, description: str, action: str = "", violations: list[di
 
 def outcome(channel: str, destination: str) -> str:
     """The documented rules (docs/sandbox.md): 666 / ``bounce…`` undeliverable, 777 / ``reject…`` rejected."""
-    if channel == "sms":
+    if channel != "email":  # SMS, Viber and WhatsApp go to a phone number
         if destination.endswith("666"):
             return "undeliverable"
         if destination.endswith("777"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from infobip_sandbox.messages_api import CODES
+from infobip_sandbox.messages_api import report as messages_api_report
 from infobip_sandbox.protocol import NO_ERROR, OUTCOMES, PENDING_ACCEPTED, PRICE, infobip_time
 
 
@@ -75,6 +77,8 @@ class Record:
     def report(self) -> dict:
         """The delivery report: SMS v3 shape, or the email webhook shape (which counts in ``smsCount``, sic)."""
         entry = self._common()
+        if self.channel in CODES:
+            return messages_api_report(entry, self.channel, self.sender, self.destination, self.parts)
         entry["to"] = self.destination
         if self.channel == "sms":
             entry["sender"] = self.sender
@@ -89,6 +93,8 @@ class Record:
     def pulled_report(self) -> dict:
         """A report as ``GET /sms/3/reports`` or ``GET /email/4/reports`` returns it."""
         entry = self._common()
+        if self.channel in CODES:
+            return messages_api_report(entry, self.channel, self.sender, self.destination, self.parts)
         entry.update(to=self.destination, sender=self.sender, messageCount=self.parts)
         if self.callback_data:
             entry["callbackData"] = self.callback_data

@@ -34,7 +34,7 @@ class Store:
             self._responses: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self._received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=RECEIVED_KEPT)
-            self._pull: dict[str, deque[Record]] = {"sms": deque(), "email": deque()}
+            self._pull: dict[str, deque[Record]] = {name: deque() for name in ("sms", "email", "viber", "whatsapp")}
             self._reports: Counter[str] = Counter()
             self._rejected: Counter[str] = Counter()  # resent ids refused as duplicates (idempotency on)
 
@@ -145,7 +145,7 @@ class Store:
                 "responses_by_status": dict(self._responses),
                 "faults": dict(self._faults),
                 "messages_accepted": sum(self._by_channel.values()),
-                "by_channel": {"sms": self._by_channel["sms"], "email": self._by_channel["email"]},
+                "by_channel": {name: self._by_channel[name] for name in ("sms", "email", "viber", "whatsapp")},
                 "distinct_ids": len(self._counts),
                 "duplicates": duplicates,
                 "duplicate_ids": len(duplicates),

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_noop
 
 from clients import links
 from clients.attribute_keys import attribute_keys
-from clients.models import Channel, Client, TestRecipient
+from clients.models import Client, TestRecipient
 from clients.vocabulary import service_translations
+from notifications.channels import CHANNELS
 from notifications.localise import Localiser
 from notifications.recipients import RecipientData, attribute_text, recipient_data
 from notifications.rendering import (
@@ -44,15 +45,11 @@ def sms_stop_line(language: str) -> str:
         return " " + translation.gettext(SMS_STOP_LINE)
 
 
-FIELDS: dict[str, tuple[str, ...]] = {Channel.SMS: ("text",), Channel.EMAIL: ("subject", "text", "html")}
-# The longest each message field may be, in characters, before placeholders are filled in. An SMS of 1,600
-# GSM-7 characters is 11 parts (operators join at most about 10-15); a subject longer than a line is cut by every
-# mail client; the HTML allows a designed email with inline styles. The outage form's and the template page's
-# fields carry the same limits (max_length), so the message appears beside the field.
-FIELD_MAX_LENGTHS: dict[str, dict[str, int]] = {
-    Channel.SMS: {"text": 1_600},
-    Channel.EMAIL: {"subject": 300, "text": 20_000, "html": 100_000},
-}
+# Each channel's fields and their longest lengths, before placeholders are filled in, are its module's
+# (notifications/channels/); the outage form's and the template page's fields carry the same limits (max_length),
+# so the message appears beside the field.
+FIELDS: dict[str, tuple[str, ...]] = {name: spec.fields for name, spec in CHANNELS.items()}
+FIELD_MAX_LENGTHS: dict[str, dict[str, int]] = {name: dict(spec.max_lengths) for name, spec in CHANNELS.items()}
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
 # {{ incident_link }} (docs/public.md): campaigns freezes a notice's short links into its send's variables under
 # INCIDENT_LINKS_VARIABLE as {channel: {language: url}}; a preview without them shows a link of the same length.
@@ -113,7 +110,7 @@ def field_max_length(channel: str, name: str) -> int:
     return FIELD_MAX_LENGTHS[channel][name]
 
 
-LABELS = {("sms", "text"): "SMS text", ("email", "subject"): "email subject", ("email", "text"): "email text"}
+LABELS = {(name, field): label for name, spec in CHANNELS.items() for field, label in spec.labels.items()}
 
 
 def template_check(source: str) -> None:
@@ -129,7 +126,7 @@ def _field_error(channel: str, name: str, value: object) -> str | None:
     text = value or ""
     limit = field_max_length(channel, name)
     if len(text) > limit:
-        label = LABELS.get((channel, name), "email HTML")
+        label = LABELS.get((channel, name), name)
         return f"The {label} is {len(text):,} characters long; the limit is {limit:,}."
     try:
         template_check(text)
@@ -139,14 +136,19 @@ def _field_error(channel: str, name: str, value: object) -> str | None:
 
 
 def content_errors(content: object, channels: list[str]) -> dict[str, str]:
-    """Every fault of every language and channel, keyed ``"lang.channel.field"``; empty when all can be sent.
+    """Every fault of every language and channel, keyed ``"lang.channel.field"`` (a channel this portal has not
+    configured, keyed by its name); empty when all can be sent.
 
     The one check of message content: the outage form, the template pages, the API and ``notify`` all use it.
     Length limits first (``FIELD_MAX_LENGTHS``), then the template language, in time linear in the text.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {
+        channel: f"{channel} is not configured on this portal (docs/channels.md)."
+        for channel in channels
+        if channel in CHANNELS and not CHANNELS[channel].configured()
+    }
     if not isinstance(content, dict) or not content:
-        return {"content": "No message content."}
+        return {**errors, "content": "No message content."}
     for language, per_channel in content.items():
         for channel in channels:
             part = (per_channel or {}).get(channel) if isinstance(per_channel, dict) else None
@@ -159,10 +161,9 @@ def content_errors(content: object, channels: list[str]) -> dict[str, str]:
                 problem = _field_error(channel, name, part.get(name))
                 if problem:
                     errors[f"{language}.{channel}.{name}"] = problem
-            if channel == Channel.SMS and not str(part.get("text") or "").strip():
-                errors[f"{language}.sms.text"] = "The SMS text is empty."
-            if channel == Channel.EMAIL and not str(part.get("subject") or "").strip():
-                errors[f"{language}.email.subject"] = "The email subject is empty."
+            if channel in CHANNELS:
+                for name, problem in CHANNELS[channel].missing(part).items():
+                    errors.setdefault(f"{language}.{channel}.{name}", problem)
     return errors
 
 
@@ -264,21 +265,16 @@ class ContentRenderer:
         """Render for one recipient; ``unsubscribe_url`` reuses a link the caller already signed for them."""
         language = self.language_for(language, channel)
         context = self._context(recipient, language, channel, unsubscribe_url)
-        if channel == Channel.SMS:
-            text = self._template(language, channel, "text").render(context)
-            if self.sms_stop_line:
-                text += sms_stop_line(language)
-            count = sms_count(text)
-            return Rendered(
-                language=language, subject="", text=text, html="", parts=count.parts, encoding=count.encoding
-            )
+        spec = CHANNELS[channel]
+        stop_line = sms_stop_line(language) if self.sms_stop_line and spec.takes_stop_line else ""
+        output = spec.render(functools.partial(self._template, language, channel), context, stop_line=stop_line)
         return Rendered(
             language=language,
-            subject=self._template(language, channel, "subject").render(context).replace("\n", " ").strip(),
-            text=self._template(language, channel, "text").render(context),
-            html=self._template(language, channel, "html").render(context, escape_html=True),
-            parts=1,
-            encoding="",
+            subject=output.subject,
+            text=output.text,
+            html=output.html,
+            parts=output.parts,
+            encoding=output.encoding,
         )
 
 

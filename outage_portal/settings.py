@@ -280,6 +280,10 @@ if not INFOBIP_API_KEY:
     INFOBIP_API_KEY = "sandbox-key"
 INFOBIP_SMS_SENDER = env("INFOBIP_SMS_SENDER", "OutageInfo")
 INFOBIP_EMAIL_SENDER = env("INFOBIP_EMAIL_SENDER", "Outage Portal <status@example.com>")
+# Viber and WhatsApp (Infobip's Messages API) are offered only once their sender is set: the Viber business sender
+# name and the WhatsApp business number registered with Infobip (docs/channels.md).
+INFOBIP_VIBER_SENDER = env("INFOBIP_VIBER_SENDER", "")
+INFOBIP_WHATSAPP_SENDER = env("INFOBIP_WHATSAPP_SENDER", "")
 # Accepted webhook secrets, comma-separated; the first is put in new report URLs, the rest still work (rotation).
 INFOBIP_WEBHOOK_SECRETS = env_list("INFOBIP_WEBHOOK_SECRET", "" if IS_PRODUCTION else "dev-webhook-secret")
 if IS_PRODUCTION and not INFOBIP_WEBHOOK_SECRETS:
@@ -301,6 +305,8 @@ DISPATCH_LEASE_SECONDS = env_int("DISPATCH_LEASE_SECONDS", 120)
 DISPATCH_MAX_ATTEMPTS = env_int("DISPATCH_MAX_ATTEMPTS", 8)
 DISPATCH_SMS_RATE_PER_SECOND = env_float("DISPATCH_SMS_RATE_PER_SECOND", 0)  # 0 = unlimited
 DISPATCH_EMAIL_RATE_PER_SECOND = env_float("DISPATCH_EMAIL_RATE_PER_SECOND", 0)
+DISPATCH_VIBER_RATE_PER_SECOND = env_float("DISPATCH_VIBER_RATE_PER_SECOND", 0)
+DISPATCH_WHATSAPP_RATE_PER_SECOND = env_float("DISPATCH_WHATSAPP_RATE_PER_SECOND", 0)
 # Dispatch tasks started per send and channel, so several workers share one send.
 DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
 # Send and record one batch in a thread while the next is claimed and rendered (PostgreSQL only).

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.csv_match import csv_match_clients
 from campaigns.models import NOTICE_KIND_FOR, Campaign
+from clients.channels import offered_channels
 from clients.condition_builder import (  # noqa: F401  (re-exported for the audience step's views and templates)
     MATCH_CHOICES,
     OPERATOR_LABELS,
@@ -57,7 +58,7 @@ class AudienceForm(forms.Form):
     csv_clients = forms.CharField(required=False, widget=forms.HiddenInput)
     channels = forms.MultipleChoiceField(
         label=_("Send by"),
-        choices=Channel.choices,
+        choices=Channel.choices,  # narrowed to the offered channels in __init__
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose SMS, email or both.")},
     )
@@ -72,6 +73,10 @@ class AudienceForm(forms.Form):
         self.conditions = ConditionFormSet(
             args[0] if args else None, prefix="cond", initial=None if args else condition_initial(campaign.audience)
         )
+        channels = self.fields["channels"]
+        assert isinstance(channels, forms.MultipleChoiceField)
+        # Viber and WhatsApp only once configured (their Infobip sender set: docs/channels.md).
+        channels.choices = [(value, label) for value, label in Channel.choices if value in offered_channels()]
         self.counts: AudienceCounts | None = None
         self.csv_unmatched: list[str] = []
         if self.locked:
@@ -191,5 +196,6 @@ def suggested_builtin(services: list[str]) -> list[str]:
 
 def reachable_channels(campaign: Campaign, definition: dict[str, Any]) -> list[str]:
     """The channels on which someone in the audience (everyone when none is chosen) can be reached."""
-    counts = audience_counts(definition, list(Channel.values), notice_kind=NOTICE_KIND_FOR.get(campaign.kind, ""))
-    return [channel for channel in Channel.values if counts.per_channel[channel].eligible]
+    offered = offered_channels()
+    counts = audience_counts(definition, offered, notice_kind=NOTICE_KIND_FOR.get(campaign.kind, ""))
+    return [channel for channel in offered if counts.per_channel[channel].eligible]

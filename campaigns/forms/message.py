@@ -17,12 +17,19 @@ from campaigns.forms.public_text import (
     raw_public_text,
 )
 from campaigns.models import Campaign, MessageTemplate
+from notifications.channels import channel_spec
 from notifications.content import field_max_length, template_check
 from notifications.rendering import TemplateError
 
 CHANNEL_FIELDS = {
     "sms": (("text", _("SMS text")),),
     "email": (("subject", _("Email subject")), ("text", _("Email plain text")), ("html", _("Email HTML"))),
+    "viber": (("text", _("Viber text")),),
+    "whatsapp": (
+        ("template", _("WhatsApp template name (approved at Meta)")),
+        ("placeholders", _("Template placeholders, one per line: {{1}}, {{2}}, …")),
+        ("text", _("Free text (only inside a conversation the client opened)")),
+    ),
 }
 EDITABLE_VARIABLES = {
     "service": _("Affected service ({{ service }})"),
@@ -61,7 +68,7 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.languages = languages
-        self.channels = [channel for channel in ("sms", "email") if channel in campaign.channels]
+        self.channels = [channel for channel in CHANNEL_FIELDS if channel in campaign.channels]
         names = dict(settings.LANGUAGES)
         fallback = self.fields["fallback_language"]
         assert isinstance(fallback, forms.ChoiceField)
@@ -73,7 +80,7 @@ class MessageForm(forms.Form):
                 for part, label in CHANNEL_FIELDS[channel]:
                     widget = (
                         forms.TextInput()
-                        if part == "subject"
+                        if part in ("subject", "template")
                         else forms.Textarea(attrs={"rows": 4 if part != "html" else 6})
                     )
                     widget.attrs.update(
@@ -176,6 +183,10 @@ class MessageForm(forms.Form):
         return data
 
     def _require_complete(self, language: str, channel: str, values: dict) -> None:
+        if channel in ("viber", "whatsapp"):  # the channel's own rule (notifications/channels)
+            for part, problem in channel_spec(channel).missing(values).items():
+                self.add_error(field_name(language, channel, part), problem)
+            return
         if channel == "sms":
             return
         if not values["subject"].strip():

@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services.reach import campaign_notice_kind
 from campaigns.services.variables import send_variables
-from clients.models import Bucket, BuiltinAudience, Segment, TestRecipient
+from clients.models import Bucket, BuiltinAudience, Channel, Segment, TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.content import render_message
 from notifications.models import Message
@@ -110,11 +110,11 @@ def sample_tabs(samples: list[dict[str, Any]], languages: dict[str, str]) -> lis
         own = group in languages
         name = languages[group] if own else f"Other languages → {languages.get(reads, reads)}"
         key = f"{group if own else 'other'}-{channel}"
-        label = f"{name} · {'SMS' if channel == 'sms' else 'Email'}"
+        label = f"{name} · {Channel(channel).label}"
         tab = tabs.setdefault(key, {"key": key, "label": label, "channel": channel, "group": group, "samples": []})
         tab["samples"].append(sample)
     groups = list(dict.fromkeys(tab["group"] for tab in tabs.values()))
-    channels = ("sms", "email")
+    channels = tuple(Channel.values)
     return sorted(tabs.values(), key=lambda tab: (groups.index(tab["group"]), channels.index(tab["channel"])))
 
 

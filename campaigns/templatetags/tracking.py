@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 
 from campaigns.models import Campaign
+from clients.models import Channel
 from notifications.models import Message
 
 register = template.Library()
@@ -35,6 +36,12 @@ MESSAGE_COLOURS: dict[str, str] = {
 }
 CAMPAIGN_LABELS = dict(Campaign.State.choices)
 MESSAGE_LABELS = dict(Message.State.choices)
+
+
+@register.filter
+def channel_label(channel: str) -> str:
+    """SMS, Email, Viber, WhatsApp (``clients.models.Channel``)."""
+    return str(dict(Channel.choices).get(channel, channel))
 
 
 @register.filter

@@ -73,13 +73,17 @@ class OutboundMessage:
     """One rendered message for one destination."""
 
     message_id: str
-    channel: str  # "sms" | "email"
+    channel: str  # a name in notifications.channels.CHANNELS
     destination: str
     text: str
     subject: str = ""
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     callback_data: str = ""
+    language: str = ""
+    #: A WhatsApp template approved at Meta and its placeholder values, in order ("" / () for free text).
+    template: str = ""
+    placeholders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ class BaseProvider:
 
     name = "base"
     #: Largest number of messages one request may carry, per channel.
-    max_batch = {"sms": 1000, "email": 1000}
+    max_batch = {"sms": 1000, "email": 1000, "viber": 1000, "whatsapp": 1000}
 
     def longest_request(self) -> float:
         """Seconds one send request may take at most, from its start until it is answered or given up."""

@@ -16,7 +16,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Expression, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from clients.models import Channel, TestRecipient
+from clients.channels import reach_of
+from clients.models import TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.models import Message, Send
 
@@ -65,7 +66,7 @@ def _language_case(send: Send, channel: str) -> Case | Value:
 def _annotated(
     queryset: QuerySet[Any], *, channel: str, reason: Expression | Case | Value, language: Case | Value
 ) -> QuerySet[Any]:
-    address = "phone" if channel == Channel.SMS else "email"
+    address = reach_of(channel).address_field
     return (
         queryset.order_by()
         .annotate(
@@ -105,13 +106,10 @@ def _client_source(send: Send, channel: str) -> QuerySet[Any]:
 
 def _tester_source(send: Send, channel: str) -> QuerySet[Any]:
     ids = [int(pk) for pk in (send.audience or {}).get("test_recipients", [])]
-    sms = channel == Channel.SMS
+    reach = reach_of(channel)
     reason = Case(
         When(is_active=False, then=Value(Message.SkipReason.INACTIVE)),
-        When(
-            Q(phone="") if sms else Q(email=""),
-            then=Value(Message.SkipReason.NO_PHONE if sms else Message.SkipReason.NO_EMAIL),
-        ),
+        When(Q(**{reach.address_field: ""}), then=Value(reach.missing_reason)),
         default=Value(""),
         output_field=CharField(),
     )

@@ -20,6 +20,7 @@ from django.urls import get_urlconf, reverse
 from clients import links
 from clients.models import Channel
 from notifications.callbacks import report_url
+from notifications.channels import ChannelOutput, ChannelSpec, channel_spec
 from notifications.content import ContentRenderer, Rendered
 from notifications.models import Message, Send, message_id_for
 from notifications.providers.base import OutboundMessage, SendOptions
@@ -80,18 +81,15 @@ def unsubscribe_links() -> Callable[[int], str]:
     return lambda client_id: head + links.unsubscribe_token(client_id, Channel.EMAIL) + tail
 
 
-def _outbound(row: ClaimedRow, rendered: Rendered, unsubscribe: str, message_id: str) -> OutboundMessage:
+def _outbound(
+    spec: ChannelSpec, row: ClaimedRow, rendered: Rendered, unsubscribe: str, message_id: str
+) -> OutboundMessage:
     headers = {}
     if unsubscribe:
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return OutboundMessage(
-        message_id=message_id,
-        channel=row.channel,
-        destination=row.destination,
-        text=rendered.text,
-        subject=rendered.subject,
-        html=rendered.html,
-        headers=headers,
+    output = ChannelOutput(subject=rendered.subject, text=rendered.text, html=rendered.html)
+    return spec.outbound(
+        message_id=message_id, destination=row.destination, language=rendered.language, output=output, headers=headers
     )
 
 
@@ -101,7 +99,8 @@ def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOption
     rendered: dict[int, Rendered] = {}
     decisions: dict[int, Decision] = {}
     outbound: list[OutboundMessage] = []
-    link = unsubscribe_links() if channel == Channel.EMAIL else None
+    spec = channel_spec(channel)
+    link = unsubscribe_links() if spec.list_unsubscribe else None
     prefix = message_id_for(0)[:-1]  # "op-": our ids are the prefix and the row's pk
     for row in claim.rows:
         # One signature per client email serves both the List-Unsubscribe header and the template's link.
@@ -114,7 +113,7 @@ def batch_prepare(*, send: Send, channel: str, claim: Claim, options: SendOption
             decisions[row.id] = Decision(S.FAILED, error_code="render", error_text=str(error)[:500])
             continue
         rendered[row.id] = content
-        outbound.append(_outbound(row, content, unsubscribe, f"{prefix}{row.id}"))
+        outbound.append(_outbound(spec, row, content, unsubscribe, f"{prefix}{row.id}"))
     return PreparedBatch(
         send=send,
         channel=channel,

@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 
-from clients.models import Channel
+from notifications.channels import configured_channels
 from notifications.models import DeliveryReport, message_id_for
 from notifications.providers import get_provider
 from notifications.providers.base import BaseProvider
@@ -26,7 +26,7 @@ def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = 
         provider = get_provider()
     minutes = settings.DISPATCH_REPORT_PULL_AFTER_MINUTES if minutes is None else minutes
     changed = 0
-    for channel in Channel.values:
+    for channel in configured_channels():
         try:
             pulled = provider.pull_reports(channel, limit=1000)
         except Exception as error:

@@ -230,7 +230,7 @@ def test_stats_count_duplicates(infobip_sandbox):
     post(infobip_sandbox, "/sms/3/messages", sms_body(1))
     post(infobip_sandbox, "/email/4/messages", email_body(2))
     stats = infobip_sandbox.stats(ids=True)
-    assert stats["messages_accepted"] == 6 and stats["by_channel"] == {"sms": 4, "email": 2}
+    assert stats["messages_accepted"] == 6 and stats["by_channel"] == {"sms": 4, "email": 2, "viber": 0, "whatsapp": 0}
     assert stats["distinct_ids"] == 5 and stats["duplicates"] == {"op-sms-0": 2} and stats["duplicate_ids"] == 1
     assert stats["ids"]["op-sms-1"] == 1 and len(stats["ids"]) == 5
     assert stats["requests_by_path"] == {"/sms/3/messages": 2, "/email/4/messages": 1}

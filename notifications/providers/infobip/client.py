@@ -22,6 +22,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from notifications import channels as registry
 from notifications.providers.base import (
     AmbiguousProviderError,
     BaseProvider,
@@ -35,14 +36,10 @@ from notifications.providers.base import (
     StatusReport,
 )
 from notifications.providers.infobip.answers import send_results, status_error
-from notifications.providers.infobip.bodies import email_request_body, sms_request_body
 from notifications.providers.infobip.reports import ReportError, report_from_result
 
 logger = logging.getLogger("notifications.providers.infobip")
 
-SEND_PATHS = {"sms": "/sms/3/messages", "email": "/email/4/messages"}
-LOG_PATHS = {"sms": "/sms/3/logs", "email": "/email/4/logs"}
-REPORT_PATHS = {"sms": "/sms/3/reports", "email": "/email/4/reports"}
 NON_FINAL_GROUPS = frozenset({"", "ACCEPTED", "PENDING"})
 LOOKUP_CHUNK = 100
 LOGS_LIMIT = 1000
@@ -73,15 +70,15 @@ def _reports(data: dict[str, Any], where: str) -> Iterator[StatusReport]:
 
 
 class InfobipProvider(BaseProvider):
-    """Infobip's SMS and email APIs on one pooled ``requests.Session`` per process.
+    """Infobip's SMS, email and Messages APIs on one pooled ``requests.Session`` per process.
+
+    Each channel's endpoints, request body and sender come from its module (``notifications.channels``).
 
     Settings are read at call time (``INFOBIP_*``), so tests that point them at the sandbox need no new instance;
     constructor arguments override them (benchmarks, scripts).
     """
 
     name = "infobip"
-    #: SMS has no documented cap per request; email allows 1,000 recipients per request (docs/infobip.md).
-    max_batch = {"sms": 1000, "email": 1000}
 
     def __init__(
         self,
@@ -103,6 +100,8 @@ class InfobipProvider(BaseProvider):
         self._idempotent_channels = idempotent_channels
         self._session: requests.Session | None = None
         self._session_pid = 0
+        #: Each channel's cap per request (its module's): SMS has none documented, email 1,000 (docs/infobip.md).
+        self.max_batch = {name: spec.max_batch for name, spec in registry.CHANNELS.items()}
         self._lock = threading.Lock()
 
     # Configuration ------------------------------------------------------------------------------------------------
@@ -127,9 +126,8 @@ class InfobipProvider(BaseProvider):
         return channel in settings.INFOBIP_IDEMPOTENT_CHANNELS
 
     def _sender(self, channel: str) -> str:
-        if channel == "sms":
-            return str(self._sms_sender or settings.INFOBIP_SMS_SENDER)
-        return str(self._email_sender or settings.INFOBIP_EMAIL_SENDER)
+        override = {"sms": self._sms_sender, "email": self._email_sender}.get(channel)
+        return str(override or registry.channel_spec(channel).sender())
 
     @property
     def session(self) -> requests.Session:
@@ -158,7 +156,7 @@ class InfobipProvider(BaseProvider):
         When a later request fails after earlier ones were accepted, the whole call is ambiguous: the engine
         looks every message up rather than resending the accepted ones.
         """
-        if channel not in SEND_PATHS:
+        if channel not in registry.CHANNELS:
             raise PermanentProviderError(f"Unknown channel {channel!r}", code="UNKNOWN_CHANNEL")
         results: list[SendResult] = []
         for chunk in _chunks(list(messages), self.max_batch[channel]):
@@ -181,9 +179,12 @@ class InfobipProvider(BaseProvider):
         about its delivery: any other entry for the same id wins over it.
         """
         found: dict[str, StatusReport] = {}
+        path = registry.channel_spec(channel).route.log_path
+        if not path:  # never resend without an answer: the rows wait for their delivery reports instead
+            raise RetryableProviderError(f"Infobip has no log lookup for {channel}", code="NO_LOOKUP")
         for chunk in _chunks(list(dict.fromkeys(message_ids)), LOOKUP_CHUNK):
             params = [("messageId", message_id) for message_id in chunk] + [("limit", str(LOGS_LIMIT))]
-            for report in _reports(self._request("GET", LOG_PATHS[channel], params=params), "logs"):
+            for report in _reports(self._request("GET", path, params=params), "logs"):
                 known = found.get(report.message_id)
                 if (
                     known is None
@@ -194,16 +195,18 @@ class InfobipProvider(BaseProvider):
         return found
 
     def pull_reports(self, channel: str, *, limit: int = 1000) -> list[StatusReport]:
-        data = self._request("GET", REPORT_PATHS[channel], params=[("limit", str(max(1, min(limit, 1000))))])
+        route = registry.channel_spec(channel).route
+        params = [*route.report_params, ("limit", str(max(1, min(limit, 1000))))]
+        data = self._request("GET", route.report_path, params=params)
         return list(_reports(data, "reports"))
 
     # Internals ----------------------------------------------------------------------------------------------------
 
     def _send_chunk(self, channel: str, messages: list[OutboundMessage], options: SendOptions) -> list[SendResult]:
-        build = sms_request_body if channel == "sms" else email_request_body
-        body = build(messages, options, sender=self._sender(channel))
+        spec = registry.channel_spec(channel)
+        body = spec.request_body(messages, options, sender=self._sender(channel))
         started = time.monotonic()
-        data = self._request("POST", SEND_PATHS[channel], body=body, not_after=options.not_after)
+        data = self._request("POST", spec.route.send_path, body=body, not_after=options.not_after)
         results = send_results(channel, messages, data, idempotent=self.idempotent(channel))
         rejected = [result for result in results if not result.accepted]
         logger.info(

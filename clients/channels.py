@@ -1,0 +1,54 @@
+"""Where each channel reaches a client: its address field, the mark that makes it unreachable, its consent field.
+
+Why a table: the audience selectors (skip reasons, counts), materialize (the address a row is sent to) and the
+consent pages all ask the same three questions of every channel; a new channel is one row here (plus its module in
+``notifications/channels/``), not a new ``if channel == …`` in each of them. The imports run one way
+(``notifications`` → ``clients``), so this part of a channel lives with the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from clients.models import Channel
+
+
+@dataclass(frozen=True)
+class ClientReach:
+    """One channel as the client model sees it."""
+
+    channel: str
+    address_field: str  # the Client (and TestRecipient) field the message goes to
+    missing_reason: str  # the skip reason when that field is empty
+    consent_field: str  # False: the client opted out (or never opted in) on this channel
+    unreachable_field: str = ""  # a date set from delivery reports; "" when the channel has no such mark
+    unreachable_reason: str = ""
+    #: The setting that must be non-empty for the channel to be offered (its sender); "" = always offered.
+    enabled_by: str = ""
+
+    def offered(self) -> bool:
+        """Whether notices may use the channel and customers may choose it (docs/channels.md)."""
+        return not self.enabled_by or bool(getattr(settings, self.enabled_by, ""))
+
+
+REACH: dict[str, ClientReach] = {
+    Channel.SMS: ClientReach(Channel.SMS, "phone", "no_phone", "sms_consent", "phone_unreachable_at", "unreachable"),
+    Channel.EMAIL: ClientReach(Channel.EMAIL, "email", "no_email", "email_consent", "email_bounced_at", "bounced"),
+    # Viber and WhatsApp accounts are the client's mobile number; both need the client's own opt-in (Meta's and
+    # Rakuten Viber's business rules), so their consent defaults to False.
+    Channel.VIBER: ClientReach(Channel.VIBER, "phone", "no_phone", "viber_consent", enabled_by="INFOBIP_VIBER_SENDER"),
+    Channel.WHATSAPP: ClientReach(
+        Channel.WHATSAPP, "phone", "no_phone", "whatsapp_consent", enabled_by="INFOBIP_WHATSAPP_SENDER"
+    ),
+}
+
+
+def offered_channels() -> list[str]:
+    return [channel for channel, reach in REACH.items() if reach.offered()]
+
+
+def reach_of(channel: str) -> ClientReach:
+    """The reach of a known channel; ``KeyError`` for an unknown one."""
+    return REACH[channel]
