@@ -43,6 +43,8 @@ class Send(models.Model):
     sms_stop_line = models.BooleanField(default=False, help_text=_('Append "Reply STOP to opt out" to SMS.'))
     reference = models.CharField(max_length=100, blank=True, help_text=_("Sent as campaignReferenceId."))
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # After this nothing of the send goes out: rows not yet accepted become ``expired`` (services/validity.py).
+    valid_until = models.DateTimeField(null=True, blank=True, help_text=_("No message is sent after this."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -79,6 +81,7 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         SKIPPED = "skipped", _("skipped")
         CANCELLED = "cancelled", _("cancelled")
+        SUPERSEDED = "superseded", _("superseded by a later notice")
 
     class SkipReason(models.TextChoices):
         INACTIVE = "inactive", _("inactive")
@@ -99,6 +102,7 @@ class Message(models.Model):
         State.FAILED,
         State.SKIPPED,
         State.CANCELLED,
+        State.SUPERSEDED,
     )
     # Still moving: waiting for a worker, out with a worker, or accepted and waiting for its report.
     IN_FLIGHT_STATES = (State.PENDING, State.SENDING, State.ACCEPTED)

@@ -315,6 +315,15 @@ DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
 # Messages accepted longer than this without a final report are pulled / looked up at the provider.
 DISPATCH_REPORT_PULL_AFTER_MINUTES = env_int("DISPATCH_REPORT_PULL_AFTER_MINUTES", 15)
 DISPATCH_REPORT_PULL_SECONDS = env_float("DISPATCH_REPORT_PULL_SECONDS", 60)
+# How long a notice's messages may go out after its send starts, per kind ("kind:hours,…"; the outage form can
+# change it per notice). Messages not accepted by then become "expired" and are never sent (docs/dispatch.md).
+NOTICE_VALIDITY_HOURS = {
+    kind: int(hours)
+    for kind, _sep, hours in (
+        item.partition(":")
+        for item in env_list("NOTICE_VALIDITY_HOURS", "outage:4,degraded:4,update:4,resolved:12,maintenance:24")
+    )
+}
 # Audiences larger than this need a second person with the approve permission.
 APPROVAL_THRESHOLD = env_int("APPROVAL_THRESHOLD", 1000)
 # Remove message bodies and raw reports older than this many days (counts are kept).
