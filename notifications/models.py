@@ -91,6 +91,7 @@ class Message(models.Model):
         UNREACHABLE = "unreachable", _("number unreachable")
         OPTED_OUT = "opted_out", _("opted out of this channel")
         MUTED_KIND = "muted_kind", _("does not want this kind of notice")
+        FREQUENCY_CAP = "frequency_cap", _("had the most notices allowed in the period")
 
     # The one vocabulary of message states; every module asks these, none keeps a list of its own.
     # Final: nothing will ever change the row again.
@@ -104,6 +105,9 @@ class Message(models.Model):
         State.CANCELLED,
         State.SUPERSEDED,
     )
+    # A notice whose message is in one of these counts against the client's frequency cap (clients.frequency keeps
+    # the same list as strings, since clients cannot import this module; a test checks they agree).
+    CAP_COUNTED_STATES = (State.PENDING, State.SENDING, State.ACCEPTED, State.DELIVERED)
     # Still moving: waiting for a worker, out with a worker, or accepted and waiting for its report.
     IN_FLIGHT_STATES = (State.PENDING, State.SENDING, State.ACCEPTED)
     # Final states a provider's report can set (reports never fail, skip or cancel a message).
