@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, Q, QuerySet, Value, When
 
 from clients.audience import FIELDS, OPERATORS, AudienceError, audience_filter, audience_validate
@@ -108,7 +109,7 @@ class AudienceCounts:
 
 
 def channel_reasons(channel: str) -> tuple[str, ...]:
-    """The skip reasons that can apply on ``channel``, in the order they are checked."""
+    """The skip reasons that can apply on ``channel``, in the order they are checked (the cap's only when set)."""
     sms = channel == Channel.SMS
     return (
         "inactive",
@@ -116,7 +117,7 @@ def channel_reasons(channel: str) -> tuple[str, ...]:
         "unreachable" if sms else "bounced",
         "opted_out",
         "muted_kind",
-        "frequency_cap",
+        *(("frequency_cap",) if settings.NOTICE_FREQUENCY_CAP_COUNT else ()),
     )
 
 
