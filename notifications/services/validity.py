@@ -2,8 +2,8 @@
 
 Why: an outage SMS that lands after the "resolved" one misleads, and a carrier can hold a message for hours. So
 three things end together at ``valid_until``: the claim takes no more rows of the send (``claim.py``), a batch
-claimed before but not yet sent is not sent (``deliver.py``: the check before the request and the provider's
-monotonic deadline ``SendOptions.not_after``), and the rows still waiting become ``expired`` here (called by the
+claimed before but not yet sent is not sent (``deliver.py``: the fence's query reads ``valid_until`` afresh before
+each request, and the provider's monotonic deadline ``SendOptions.not_after`` stops at it), and the rows still waiting become ``expired`` here (called by the
 dispatch loop when nothing is claimable and by the sweeper), a final state, so the send completes. The provider is
 told the time left (``SendOptions.validity_minutes``, Infobip SMS ``validityPeriod``, at most 48 h), so it does not
 deliver late either. Rows already ``sending`` with an unknown outcome are looked up first (``reconcile.py``); if

@@ -96,7 +96,7 @@ def test_batch_claimed_in_time_is_not_sent_once_its_validity_ends():
     claim = messages_claim(send_id=send.pk, channel="sms", limit=10, lease_seconds=120)
     assert len(claim.rows) == 4
     batch = batch_prepare(send=send, channel="sms", claim=claim)
-    send.valid_until = timezone.now() - timedelta(seconds=1)  # the time passed while it waited
+    Send.objects.filter(pk=send.pk).update(valid_until=timezone.now() - timedelta(seconds=1))  # it waited past it
     batch_deliver(batch=batch, provider=provider)
     assert not provider.requests
     assert set(Message.objects.filter(send=send).values_list("state", flat=True)) == {S.EXPIRED}

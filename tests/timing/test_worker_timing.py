@@ -72,8 +72,9 @@ def _sandbox_ids(sandbox) -> dict[str, int]:
 
 
 def test_expired_messages_never_reach_the_sandbox(celery_worker_factory, infobip_sandbox):
-    """A paced send whose validity ends half way: the rest expire, none of them reaches the sandbox, every request
-    started before the end, what went out went once, and the SMS carried the validity left (1 minute)."""
+    """A paced send whose validity ends half way (brought forward to "in 0.3 s" once 60 went out, so the test does
+    not depend on how fast a loaded machine starts): the rest expire, none of them reaches the sandbox, no request
+    started after the end, what went out went once, and each SMS carried the validity left in minutes."""
     worker = celery_worker_factory(**PACED)
     _clients()
     send = send_create(
@@ -82,8 +83,13 @@ def test_expired_messages_never_reach_the_sandbox(celery_worker_factory, infobip
         audience={"builtin": ["all_clients"]},
         content=content_for("en"),
         variables={"service": "Internet"},
-        valid_until=timezone.now() + timedelta(seconds=2.5),
+        valid_until=timezone.now() + timedelta(hours=1),
     )
+    deadline = time.monotonic() + 90
+    while Message.objects.filter(send=send, state__in=(S.ACCEPTED, S.DELIVERED)).count() < 60:
+        assert time.monotonic() < deadline, worker.log_tail()
+        time.sleep(0.05)
+    Send.objects.filter(pk=send.pk).update(valid_until=timezone.now() + timedelta(seconds=0.3))
     _wait_settled([send], worker)
     counts = _counts(send)
     assert counts.get(S.EXPIRED, 0) > 0 and counts.get(S.DELIVERED, 0) > 0, counts
@@ -102,7 +108,7 @@ def test_expired_messages_never_reach_the_sandbox(celery_worker_factory, infobip
     for call in ProviderCall.objects.filter(send=send):
         assert call.at - timedelta(milliseconds=call.duration_ms) <= send.valid_until, "no request started late"
     periods = {entry["message"]["options"]["validityPeriod"]["amount"] for entry in infobip_sandbox.received(1000)}
-    assert periods == {1}
+    assert periods and all(1 <= minutes <= 60 for minutes in periods), periods  # the time left, rounded up
 
 
 def test_resolved_supersedes_the_unsent_part_of_a_paced_outage_notice(celery_worker_factory, infobip_sandbox):
@@ -124,7 +130,7 @@ def test_resolved_supersedes_the_unsent_part_of_a_paced_outage_notice(celery_wor
     )
     outage = door.campaign_confirm(campaign=outage, actor=ops)
     first = campaign_main_send(outage)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while Message.objects.filter(send=first, state__in=(S.ACCEPTED, S.DELIVERED)).count() < 60:
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.05)
