@@ -7,13 +7,16 @@ The definition's language and its checks are in ``clients.audience`` (compiled t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, Q, QuerySet, Value, When
 
 from clients.audience import FIELDS, OPERATORS, AudienceError, audience_filter, audience_validate
 from clients.channels import REACH
 from clients.expressions import JSONListHas
+from clients.frequency import frequency_capped
 from clients.models import Client
 
 __all__ = [
@@ -31,7 +34,16 @@ __all__ = [
     "exclusion_conditions",
     "exclusion_reason",
 ]
-SKIP_REASONS = ("inactive", "no_phone", "no_email", "unreachable", "bounced", "opted_out", "muted_kind")
+SKIP_REASONS = (
+    "inactive",
+    "no_phone",
+    "no_email",
+    "unreachable",
+    "bounced",
+    "opted_out",
+    "muted_kind",
+    "frequency_cap",
+)
 
 
 def audience_queryset(definition: dict[str, Any]) -> QuerySet[Client]:
@@ -39,8 +51,13 @@ def audience_queryset(definition: dict[str, Any]) -> QuerySet[Client]:
     return Client.objects.filter(audience_filter(definition))
 
 
-def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> list[tuple[str, Q]]:
-    """The skip reasons for ``channel`` with the condition of each, in the order they are checked."""
+def exclusion_conditions(
+    channel: str, *, notice_kind: str = "", mandatory: bool = False, cap_before: datetime | None = None
+) -> list[tuple[str, Q]]:
+    """The skip reasons for ``channel`` with the condition of each, in the order they are checked.
+
+    ``cap_before``: the frequency cap counts notices created before it (materialize: the send's own creation).
+    """
     if channel not in REACH:
         raise AudienceError(f"Unknown channel {channel!r}.")
     reach = REACH[channel]
@@ -50,19 +67,22 @@ def exclusion_conditions(channel: str, *, notice_kind: str = "", mandatory: bool
     conditions.append(("opted_out", Q(**{reach.consent_field: False})))
     if notice_kind and not mandatory:
         conditions.append(("muted_kind", Q(JSONListHas("muted_kinds", notice_kind))))
+    capped = None if mandatory else frequency_capped(before=cap_before)
+    if capped is not None:
+        conditions.append(("frequency_cap", capped))
     return conditions
 
 
-def exclusion_reason(channel: str, *, notice_kind: str = "", mandatory: bool = False) -> Case:
+def exclusion_reason(
+    channel: str, *, notice_kind: str = "", mandatory: bool = False, cap_before: datetime | None = None
+) -> Case:
     """``""`` when a client may receive a notice on ``channel``, else the ``Message.SkipReason`` that stops it.
 
-    Reasons are checked in a fixed order (inactive, no address, unreachable address, opted out, muted kind) so each
-    client counts once.
+    Reasons are checked in a fixed order (inactive, no address, unreachable address, opted out, muted kind,
+    frequency cap) so each client counts once.
     """
-    whens = [
-        When(condition, then=Value(reason))
-        for reason, condition in exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory)
-    ]
+    conditions = exclusion_conditions(channel, notice_kind=notice_kind, mandatory=mandatory, cap_before=cap_before)
+    whens = [When(condition, then=Value(reason)) for reason, condition in conditions]
     return Case(*whens, default=Value(""), output_field=CharField(max_length=16))
 
 
@@ -84,10 +104,11 @@ class AudienceCounts:
 
 
 def channel_reasons(channel: str) -> tuple[str, ...]:
-    """The skip reasons that can apply on ``channel``, in the order they are checked."""
+    """The skip reasons that can apply on ``channel``, in the order they are checked (the cap's only when set)."""
     reach = REACH[channel]
     unreachable = (reach.unreachable_reason,) if reach.unreachable_field else ()
-    return ("inactive", reach.missing_reason, *unreachable, "opted_out", "muted_kind")
+    capped = ("frequency_cap",) if settings.NOTICE_FREQUENCY_CAP_COUNT else ()
+    return ("inactive", reach.missing_reason, *unreachable, "opted_out", "muted_kind", *capped)
 
 
 def audience_counts(

@@ -43,6 +43,8 @@ class Send(models.Model):
     sms_stop_line = models.BooleanField(default=False, help_text=_('Append "Reply STOP to opt out" to SMS.'))
     reference = models.CharField(max_length=100, blank=True, help_text=_("Sent as campaignReferenceId."))
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # After this nothing of the send goes out: rows not yet accepted become ``expired`` (services/validity.py).
+    valid_until = models.DateTimeField(null=True, blank=True, help_text=_("No message is sent after this."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -79,6 +81,7 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         SKIPPED = "skipped", _("skipped")
         CANCELLED = "cancelled", _("cancelled")
+        SUPERSEDED = "superseded", _("superseded by a later notice")
 
     class SkipReason(models.TextChoices):
         INACTIVE = "inactive", _("inactive")
@@ -88,6 +91,7 @@ class Message(models.Model):
         UNREACHABLE = "unreachable", _("number unreachable")
         OPTED_OUT = "opted_out", _("opted out of this channel")
         MUTED_KIND = "muted_kind", _("does not want this kind of notice")
+        FREQUENCY_CAP = "frequency_cap", _("had the most notices allowed in the period")
 
     # The one vocabulary of message states; every module asks these, none keeps a list of its own.
     # Final: nothing will ever change the row again.
@@ -99,7 +103,11 @@ class Message(models.Model):
         State.FAILED,
         State.SKIPPED,
         State.CANCELLED,
+        State.SUPERSEDED,
     )
+    # A notice whose message is in one of these counts against the client's frequency cap (clients.frequency keeps
+    # the same list as strings, since clients cannot import this module; a test checks they agree).
+    CAP_COUNTED_STATES = (State.PENDING, State.SENDING, State.ACCEPTED, State.DELIVERED)
     # Still moving: waiting for a worker, out with a worker, or accepted and waiting for its report.
     IN_FLIGHT_STATES = (State.PENDING, State.SENDING, State.ACCEPTED)
     # Final states a provider's report can set (reports never fail, skip or cancel a message).

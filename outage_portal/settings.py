@@ -321,6 +321,24 @@ DISPATCH_SWEEP_SECONDS = env_float("DISPATCH_SWEEP_SECONDS", 5)
 # Messages accepted longer than this without a final report are pulled / looked up at the provider.
 DISPATCH_REPORT_PULL_AFTER_MINUTES = env_int("DISPATCH_REPORT_PULL_AFTER_MINUTES", 15)
 DISPATCH_REPORT_PULL_SECONDS = env_float("DISPATCH_REPORT_PULL_SECONDS", 60)
+# How long a notice's messages may go out after its send starts, per kind ("kind:hours,…"; the outage form can
+# change it per notice). Messages not accepted by then become "expired" and are never sent (docs/dispatch.md).
+NOTICE_VALIDITY_HOURS = {
+    kind: int(hours)
+    for kind, _sep, hours in (
+        item.partition(":")
+        for item in env_list("NOTICE_VALIDITY_HOURS", "outage:4,degraded:4,update:4,resolved:12,maintenance:24")
+    )
+}
+# At most N non-mandatory notices per client per period ("3/hour"; units second, minute, hour, day; empty: no
+# cap). A client over it is excluded as "frequency_cap", counted in the outage form like any exclusion.
+NOTICE_FREQUENCY_CAP = env("NOTICE_FREQUENCY_CAP", "")
+_CAP_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_cap_count, _sep, _cap_unit = NOTICE_FREQUENCY_CAP.replace(" ", "").partition("/")
+if NOTICE_FREQUENCY_CAP and not (_cap_count.isdigit() and _cap_unit.rstrip("s") in _CAP_UNITS):
+    raise ImproperlyConfigured('NOTICE_FREQUENCY_CAP is "N/unit" (second, minute, hour, day), e.g. "3/hour"')
+NOTICE_FREQUENCY_CAP_COUNT = int(_cap_count) if NOTICE_FREQUENCY_CAP else 0
+NOTICE_FREQUENCY_CAP_SECONDS = _CAP_UNITS.get(_cap_unit.rstrip("s"), 0)
 # Audiences larger than this need a second person with the approve permission.
 APPROVAL_THRESHOLD = env_int("APPROVAL_THRESHOLD", 1000)
 # Remove message bodies and raw reports older than this many days (counts are kept).

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import LocalDateTimeField
 from campaigns.models import Campaign
+from campaigns.selectors.timing import kind_validity_hours
 
 MAX_REPEAT_HOURS = 168
+MAX_VALIDITY_HOURS = 168
 
 
 class WhenForm(forms.Form):
@@ -29,6 +31,24 @@ class WhenForm(forms.Form):
         label=_("Repeat every (hours)"), required=False, min_value=1, max_value=MAX_REPEAT_HOURS
     )
     repeat_until = LocalDateTimeField(label=_("Until"), required=False)
+    validity_hours = forms.IntegerField(
+        label=_("Valid for (hours)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_VALIDITY_HOURS,
+        help_text=_("Messages not sent this long after sending starts expire and are never sent late."),
+    )
+
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind:
+            default = kind_validity_hours(kind)
+            field = self.fields["validity_hours"]
+            field.help_text = _(
+                "Messages not sent this long after sending starts expire and are never sent late. "
+                "Empty: %(hours)s h, the default for this kind of notice."
+            ) % {"hours": default}
+            field.widget.attrs["placeholder"] = str(default)
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict:
@@ -37,6 +57,7 @@ class WhenForm(forms.Form):
             "send_at": campaign.send_at,
             "repeat_every_hours": campaign.repeat_every_hours,
             "repeat_until": campaign.repeat_until,
+            "validity_hours": campaign.validity_hours,
         }
 
     def clean(self) -> dict[str, Any]:

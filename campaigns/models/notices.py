@@ -187,6 +187,8 @@ class Campaign(models.Model):
     repeat_every_hours = models.PositiveSmallIntegerField(null=True, blank=True)
     repeat_until = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Hours after a send starts during which its messages may go out (empty: the kind's NOTICE_VALIDITY_HOURS).
+    validity_hours = models.PositiveSmallIntegerField(_("valid for (hours)"), null=True, blank=True)
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     audience_size = models.PositiveIntegerField(

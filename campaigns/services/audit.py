@@ -43,6 +43,7 @@ class Action:
     DISCARDED = "discarded"
     DUPLICATED = "duplicated"
     EMPTY_ACCEPTED = "empty_accepted"
+    SUPERSEDED = "superseded"
 
 
 # Actions after which the person who did them may not approve the notice.

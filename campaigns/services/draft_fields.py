@@ -17,4 +17,5 @@ SCHEDULE_LABELS = {
     "send_at": "date and time",
     "repeat_every_hours": "repeat interval",
     "repeat_until": "repeat until",
+    "validity_hours": "valid for (hours)",
 }

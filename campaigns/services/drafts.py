@@ -250,16 +250,19 @@ def campaign_schedule_update(
     send_at: datetime | None = None,
     repeat_every_hours: int | None = None,
     repeat_until: datetime | None = None,
+    validity_hours: int | None = None,
     actor: rules.Actor,
 ) -> Campaign:
-    """Save the When step: now, at a time, or every N hours until a time (reminders)."""
+    """Save the When step: now, at a time, or every N hours until a time (reminders); how long it stays valid."""
     _editing(campaign, actor)
     before = _snapshot(campaign, SCHEDULE_LABELS)
     campaign.send_mode = send_mode
     campaign.send_at = send_at if send_mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) else None
     campaign.repeat_every_hours = repeat_every_hours if send_mode == Campaign.SendMode.REPEAT else None
     campaign.repeat_until = repeat_until if send_mode == Campaign.SendMode.REPEAT else None
-    campaign.save(update_fields=["send_mode", "send_at", "repeat_every_hours", "repeat_until", "updated_at"])
+    campaign.validity_hours = validity_hours or None
+    fields = ["send_mode", "send_at", "repeat_every_hours", "repeat_until", "validity_hours", "updated_at"]
+    campaign.save(update_fields=fields)
     _edited(campaign, actor, "When", audit.changed(before, _snapshot(campaign, SCHEDULE_LABELS), SCHEDULE_LABELS))
     return campaign_step_reach(campaign=campaign, step="preview")
 

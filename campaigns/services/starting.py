@@ -14,14 +14,17 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend
+from campaigns.selectors.timing import earlier_send_ids, valid_until_from
 from campaigns.services import audit
 from campaigns.services.incidents import campaign_sent
 from campaigns.services.publishing import campaign_published
 from campaigns.services.reach import Reach, campaign_notice_kind
 from campaigns.services.short_links import campaign_send_variables, link_uses
+from clients.selectors import audience_queryset
 from notifications.content import content_errors
 from notifications.models import Send
 from notifications.services.sends import send_create
+from notifications.services.supersede import messages_supersede
 
 
 class CampaignAlreadySent(Exception):
@@ -50,9 +53,25 @@ def first_run_at(campaign: Campaign, now: datetime) -> datetime | None:
     return campaign.send_at
 
 
+def supersede_earlier(campaign: Campaign, *, actor: User | None) -> int:
+    """An update or resolved notice starting: its people's unsent messages of earlier notices of the incident, on
+    its channels, are superseded (they get only this one); recorded in the trail when there were any."""
+    send_ids = earlier_send_ids(campaign)
+    if not send_ids:
+        return 0
+    clients = audience_queryset(campaign.audience)
+    count = messages_supersede(send_ids=send_ids, channels=list(campaign.channels), clients=clients)
+    if count:
+        audit.record(campaign, actor, audit.Action.SUPERSEDED, f"{count} unsent message(s) of earlier notices")
+    return count
+
+
 def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str = "") -> Send:
     """Freeze the campaign as it is now (with its short links) into a Send that starts at once, and link it to the
-    campaign; the main send publishes the notice's update on the incident's public page."""
+    campaign; the main send supersedes earlier notices' unsent messages (updates, resolved) and publishes the
+    notice's update on the incident's public page."""
+    if role == CampaignSend.Role.MAIN:
+        supersede_earlier(campaign, actor=actor)
     send = send_create(
         label=label or campaign.title,
         channels=list(campaign.channels),
@@ -64,6 +83,7 @@ def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str 
         mandatory=campaign.mandatory,
         sms_stop_line=campaign.sms_stop_line,
         reference=f"campaign-{campaign.pk}",
+        valid_until=valid_until_from(campaign, timezone.now()),
         created_by=actor,
     )
     CampaignSend.objects.create(campaign=campaign, send=send, role=role)

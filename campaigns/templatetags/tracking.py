@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 
 from campaigns.models import Campaign
+from campaigns.selectors.timing import validity_hours_of
 from clients.models import Channel
 from notifications.models import Message
 
@@ -33,6 +34,7 @@ MESSAGE_COLOURS: dict[str, str] = {
     Message.State.FAILED: "danger",
     Message.State.SKIPPED: "light",
     Message.State.CANCELLED: "dark",
+    Message.State.SUPERSEDED: "dark",
 }
 CAMPAIGN_LABELS = dict(Campaign.State.choices)
 MESSAGE_LABELS = dict(Message.State.choices)
@@ -60,6 +62,12 @@ def message_state_label(state: str) -> str:
 
 
 @register.filter
+def validity_hours(campaign: Campaign) -> int:
+    """The notice's validity in hours (its own, else its kind's default)."""
+    return validity_hours_of(campaign)
+
+
+@register.filter
 def message_state_colour(state: str) -> str:
     return MESSAGE_COLOURS.get(state, "secondary")
 
@@ -78,6 +86,7 @@ def css_width(percent: float) -> str:
 
 ACTION_LABELS = {
     "empty_accepted": "Sent with empty placeholders",
+    "superseded": "Superseded an earlier notice's unsent messages",
     "duplicated": "Duplicated",
     "discarded": "Draft discarded",
 }

@@ -40,6 +40,7 @@ BAR_STATES = (
     Message.State.EXPIRED,
     Message.State.FAILED,
     Message.State.CANCELLED,
+    Message.State.SUPERSEDED,
 )
 
 

@@ -95,6 +95,8 @@ class SendOptions:
     bulk_id: str = ""
     #: ``time.monotonic()`` after which no request of this batch may start (0: no limit); see ``NotSentError``.
     not_after: float = 0.0
+    #: Minutes the provider may still try to deliver (0: its own default); Infobip SMS ``validityPeriod``.
+    validity_minutes: int = 0
 
 
 @dataclass(frozen=True)

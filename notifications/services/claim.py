@@ -100,7 +100,8 @@ def _claim_sql() -> str:
     return (
         f"WITH picked AS (SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s "
         f"AND m.state = 'pending' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s) "
-        f"AND EXISTS (SELECT 1 FROM {Send._meta.db_table} s WHERE s.id = %s AND s.state = 'sending') "
+        f"AND EXISTS (SELECT 1 FROM {Send._meta.db_table} s WHERE s.id = %s AND s.state = 'sending' "
+        f"AND (s.valid_until IS NULL OR s.valid_until > %s)) "  # past its validity nothing is claimed (validity.py)
         f"LIMIT %s FOR NO KEY UPDATE OF m SKIP LOCKED), "
         f"claimed AS (UPDATE {TABLE} AS t SET state = 'sending', lease_until = %s, claim_token = %s, "
         f"attempts = t.attempts + 1, sent_at = %s, updated_at = %s FROM picked WHERE t.id = picked.id "
@@ -123,7 +124,8 @@ def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int
         # A single statement is its own transaction in autocommit (and a savepoint-free step inside one).
         with connection.cursor() as cursor:
             cursor.execute(
-                _claim_sql(), [send_id, channel, now, send_id, limit, lease_until, token_param(token), now, now]
+                _claim_sql(),
+                [send_id, channel, now, send_id, now, limit, lease_until, token_param(token), now, now],
             )
             rows = [_claimed_row(values) for values in cursor.fetchall()]
         return Claim(token=token, rows=rows, lease_until=lease_until)
@@ -133,8 +135,9 @@ def messages_claim(*, send_id: int, channel: str, limit: int, lease_seconds: int
             cursor.execute(
                 f"SELECT m.id FROM {TABLE} m WHERE m.send_id = %s AND m.channel = %s AND m.state = 'pending' "
                 f"AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s) AND EXISTS (SELECT 1 FROM "
-                f"{Send._meta.db_table} s WHERE s.id = m.send_id AND s.state = 'sending') ORDER BY m.id LIMIT %s",
-                [send_id, channel, connection.ops.adapt_datetimefield_value(now), limit],
+                f"{Send._meta.db_table} s WHERE s.id = m.send_id AND s.state = 'sending' AND (s.valid_until IS NULL "
+                f"OR s.valid_until > %s)) ORDER BY m.id LIMIT %s",
+                [send_id, channel, *[connection.ops.adapt_datetimefield_value(now)] * 2, limit],
             )
             ids = [row[0] for row in cursor.fetchall()]
         if ids:

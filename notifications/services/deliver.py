@@ -36,6 +36,7 @@ from notifications.services.fence import Hold, claim_hold, request_budget
 from notifications.services.prepare import PreparedBatch
 from notifications.services.ratelimit import ratelimit_wait
 from notifications.services.record import Decision, messages_record
+from notifications.services.validity import expired_decision, is_past, provider_minutes, seconds_left
 
 logger = logging.getLogger(__name__)
 S = Message.State
@@ -178,10 +179,18 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
                 budget,
             )
             return _release(batch, hold, SHORT_LEASE)
+        if is_past(hold.valid_until):  # claimed in time, but its validity ended while it waited: never sent late
+            return _release(batch, hold, expired_decision())
         prefix = message_id_for(0)[:-1]
         pk_of = {f"{prefix}{row.id}": row.id for row in claim.rows}
         outbound = [message for message in batch.outbound if hold.owns(pk_of[message.message_id])]
-        ctx.options = replace(batch.options, not_after=time.monotonic() + hold.seconds_left - budget)
+        window = hold.seconds_left - budget
+        valid_left = seconds_left(hold.valid_until)
+        if valid_left is not None:
+            window = min(window, valid_left)
+        ctx.options = replace(
+            batch.options, not_after=time.monotonic() + window, validity_minutes=provider_minutes(hold.valid_until)
+        )
         by_message_id = _request(ctx, outbound) if outbound else {}
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
         if hold.owned is not None:  # rows another worker took over, or a report moved on: not ours to write

@@ -31,6 +31,7 @@ from notifications.services.prepare import PreparedBatch, batch_prepare, send_op
 from notifications.services.reconcile import messages_reconcile
 from notifications.services.record import Decision
 from notifications.services.sends import send_complete_if_done
+from notifications.services.validity import messages_expire
 
 S = Message.State
 
@@ -155,6 +156,8 @@ def dispatch_run(
                 send = Send.objects.filter(pk=send_id).first()
                 if send is None or send.state != Send.State.SENDING:
                     break
+                if send.valid_until is not None:  # nothing claimable may mean its validity ended: expire the rest
+                    messages_expire(send_id=send_id)
                 if messages_reconcile(send_id=send_id, channel=channel, provider=provider):
                     continue
                 break

@@ -25,12 +25,13 @@ its client has given up). Only the provider can refuse such a copy: Infobip's id
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from notifications.models import Message, Send
 from notifications.providers.base import BaseProvider
@@ -42,11 +43,13 @@ TABLE = Message._meta.db_table
 
 @dataclass(frozen=True)
 class Hold:
-    """What one check found: the send's state, the rows still ours (``None``: all of them) and the lease left."""
+    """What one check found: the send's state, the rows still ours (``None``: all of them) and the lease left;
+    the send's validity end as it is now (``validity.py``)."""
 
     send_state: str | None
     owned: frozenset[int] | None
     seconds_left: float
+    valid_until: datetime | None = None
 
     def owns(self, pk: int) -> bool:
         return self.owned is None or pk in self.owned
@@ -72,11 +75,11 @@ def claim_hold(*, claim: Claim, send_id: int) -> Hold:
     token = token_param(claim.token)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.state, ({_owned_sql('COUNT(*)')}) FROM {Send._meta.db_table} s WHERE s.id = %s",
+            f"SELECT s.state, ({_owned_sql('COUNT(*)')}), s.valid_until FROM {Send._meta.db_table} s WHERE s.id = %s",
             [lease, token, send_id],
         )
         row = cursor.fetchone()
-        state, count = (row[0], int(row[1])) if row else (None, 0)
+        state, count, valid_until = (row[0], int(row[1]), _aware(row[2])) if row else (None, 0, None)
         owned: frozenset[int] | None = None
         if count < len(claim.rows):
             if count:
@@ -85,7 +88,15 @@ def claim_hold(*, claim: Claim, send_id: int) -> Hold:
             else:
                 owned = frozenset()
     left = (claim.lease_until - timezone.now()).total_seconds()
-    return Hold(send_state=state, owned=owned, seconds_left=left)
+    return Hold(send_state=state, owned=owned, seconds_left=left, valid_until=valid_until)
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A timestamp read by a raw cursor: PostgreSQL gives an aware datetime, SQLite UTC text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
 
 
 def takeover_q(*, now: datetime, budget: float) -> Q:

@@ -98,7 +98,9 @@ def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet[An
 
 
 def _client_source(send: Send, channel: str) -> QuerySet[Any]:
-    reason = exclusion_reason(channel, notice_kind=send.notice_kind, mandatory=send.mandatory)
+    reason = exclusion_reason(
+        channel, notice_kind=send.notice_kind, mandatory=send.mandatory, cap_before=send.created_at
+    )
     return _annotated(
         audience_queryset(send.audience), channel=channel, reason=reason, language=_language_case(send, channel)
     )

@@ -36,9 +36,13 @@ def send_create(
     sms_stop_line: bool = False,
     reference: str = "",
     scheduled_at: datetime | None = None,
+    valid_until: datetime | None = None,
     created_by: User | None = None,
 ) -> Send:
-    """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper)."""
+    """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper).
+
+    Nothing of it goes out after ``valid_until`` (services/validity.py).
+    """
     now = timezone.now()
     scheduled = scheduled_at is not None and scheduled_at > now
     send = Send.objects.create(
@@ -53,6 +57,7 @@ def send_create(
         sms_stop_line=sms_stop_line,
         reference=reference[:100],
         scheduled_at=scheduled_at,
+        valid_until=valid_until,
         created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
         materialize_requested_at=None if scheduled else now,

@@ -24,6 +24,7 @@ from notifications.providers import get_provider
 from notifications.services.doorbell import dispatch_kick, materialize_kick
 from notifications.services.fence import request_budget, takeover_q
 from notifications.services.sends import send_complete_if_done, send_start_due
+from notifications.services.validity import messages_expire
 
 S = Message.State
 MATERIALIZE_GRACE_SECONDS = 60
@@ -36,6 +37,7 @@ class SweepOutcome:
     rematerialized: list[int] = field(default_factory=list)
     kicked: list[tuple[int, str]] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
+    expired: int = 0
 
 
 def _lost_materializes(now: datetime) -> list[int]:
@@ -61,6 +63,7 @@ def sends_sweep() -> SweepOutcome:
     outcome = SweepOutcome(started=send_start_due())
     now = timezone.now()
     outcome.rematerialized = _lost_materializes(now)
+    outcome.expired = messages_expire(now=now)  # rows past their send's validity (the send can then complete)
     due = Q(state=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     expired = takeover_q(now=now, budget=request_budget(get_provider()))  # rows the reconciler may take over
     sending = Send.objects.filter(state=Send.State.SENDING).values_list("pk", flat=True)

@@ -22,5 +22,8 @@ def test_publishes_go_to_the_broker_named_last(monkeypatch):
     _drop_publisher_connections()
     with app.producer_or_acquire() as producer:
         assert producer.connection.as_uri().endswith("/12")
+    _drop_publisher_connections()  # the next worker test, same broker: a fresh pool, never the closed one
+    with app.producer_or_acquire() as producer:
+        assert producer.connection.as_uri().endswith("/12")
     monkeypatch.undo()
     _drop_publisher_connections()

@@ -220,7 +220,7 @@ class WhenStepView(StepView):
     step = "when"
 
     def get_form(self, data: Any = None, files: Any = None) -> WhenForm:
-        return WhenForm(data, initial=WhenForm.initial_for(self.campaign))
+        return WhenForm(data, initial=WhenForm.initial_for(self.campaign), kind=self.campaign.kind)
 
     def save(self, form: Any) -> None:
         data = form.cleaned_data
@@ -230,6 +230,7 @@ class WhenStepView(StepView):
             send_at=data.get("send_at"),
             repeat_every_hours=data.get("repeat_every_hours"),
             repeat_until=data.get("repeat_until"),
+            validity_hours=data.get("validity_hours"),
             actor=self.request.user,
         )
 

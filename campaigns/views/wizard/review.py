@@ -30,6 +30,7 @@ from campaigns.selectors.preview import (
     test_language_note,
 )
 from campaigns.selectors.public_preview import notice_public_preview
+from campaigns.selectors.timing import superseded_label, superseded_recipients
 from campaigns.services import approval, door, rules, steps
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
@@ -199,4 +200,6 @@ class SendStepView(StepView):
             "audience_text": audience_text(self.campaign),
             "test_summary": latest_test_summary(self.campaign),
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
+            "superseded": superseded_recipients(self.campaign),
+            "superseded_label": superseded_label(self.campaign),
         }

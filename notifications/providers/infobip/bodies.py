@@ -25,12 +25,20 @@ def _webhooks(message: OutboundMessage, options: SendOptions) -> dict[str, Any]:
     return webhooks
 
 
-def _with_optional(entry: dict[str, Any], message: OutboundMessage, options: SendOptions) -> dict[str, Any]:
+def _with_optional(
+    entry: dict[str, Any], message: OutboundMessage, options: SendOptions, *, validity: bool = False
+) -> dict[str, Any]:
     webhooks = _webhooks(message, options)
     if webhooks:
         entry["webhooks"] = webhooks
+    entry_options: dict[str, Any] = {}
+    if validity and options.validity_minutes:
+        # The notice's validity left, so the provider does not deliver late either (SMS only: docs/dispatch.md).
+        entry_options["validityPeriod"] = {"amount": options.validity_minutes, "timeUnit": "MINUTES"}
     if options.reference:
-        entry["options"] = {"campaignReferenceId": options.reference}
+        entry_options["campaignReferenceId"] = options.reference
+    if entry_options:
+        entry["options"] = entry_options
     return entry
 
 
@@ -45,6 +53,7 @@ def sms_request_body(messages: Iterable[OutboundMessage], options: SendOptions, 
             },
             message,
             options,
+            validity=True,
         )
         for message in messages
     ]
