@@ -37,9 +37,11 @@ def test_template_page_shows_the_limit_beside_the_field(channel: str, part: str)
 
 
 @pytest.mark.parametrize(("channel", "part"), FIELDS)
-def test_outage_form_message_step_shows_the_limit_beside_the_field(channel: str, part: str) -> None:
+def test_outage_form_message_step_shows_the_limit_beside_the_field(channel: str, part: str, settings) -> None:
+    settings.INFOBIP_VIBER_SENDER = "OutageInfo"  # Viber and WhatsApp are offered only once configured
+    settings.INFOBIP_WHATSAPP_SENDER = "447491163862"
     limit = FIELD_MAX_LENGTHS[channel][part]
-    campaign = CampaignFactory()
+    campaign = CampaignFactory(channels=sorted({"sms", "email", channel}))
     data = {"fallback_language": "en", **_valid()}
     data[field_name("en", channel, part)] = "x" * (limit + 1)
     form = MessageForm(data=data, campaign=campaign, languages=["en"])
