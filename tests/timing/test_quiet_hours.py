@@ -22,6 +22,7 @@ from notifications.services.quiet import Window, parse_window, quiet_until, zone
 from notifications.services.validity import messages_expire
 from tests.factories import ClientFactory
 from tests.pipeline.factories import SendFactory
+from tests.timing.quiet import window_around_tokyo_now
 from tests.wizard.factories import CampaignFactory
 
 S = Message.State
@@ -95,12 +96,6 @@ def test_a_bad_setting_stops_the_start():
 
 
 # --- materialize, claim, validity, the notice page ---
-
-
-def window_around_tokyo_now() -> str:
-    """A two-hour window around Tokyo's current time: São Paulo (12 h behind) is always outside it."""
-    local = timezone.now().astimezone(TOKYO)
-    return f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"
 
 
 @pytest.fixture
