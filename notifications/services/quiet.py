@@ -17,14 +17,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Message, Send
+from notifications.services.bulksql import values_source
 
 S = Message.State
+TABLE = Message._meta.db_table
 WINDOW_RE = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
 
@@ -79,27 +84,74 @@ def quiet_until(now: datetime, zone: ZoneInfo, window: Window) -> datetime | Non
 
 
 def applies_to(send: Send) -> bool:
-    return not send.is_test and not send.mandatory and bool(send.notice_kind) and send.notice_kind in quiet_kinds()
+    return not send.is_test and not send.mandatory and send.notice_kind in quiet_kinds()
 
 
 def quiet_kinds() -> tuple[str, ...]:
-    return tuple(settings.QUIET_HOURS_KINDS)
+    return tuple(kind for kind in settings.QUIET_HOURS_KINDS if kind)
+
+
+def hold_horizon() -> timedelta:
+    """How early a window counts as open: a batch claimed just before a sweep may be sent up to a lease later, so
+    rows are held from two sweeps plus one lease before the window starts (about 2 minutes by default)."""
+    return timedelta(seconds=2 * settings.DISPATCH_SWEEP_SECONDS + settings.DISPATCH_LEASE_SECONDS)
+
+
+def hold_until(now: datetime, zone: ZoneInfo, window: Window) -> datetime | None:
+    """The window's end if ``zone`` is inside it now or will be within the horizon, else None."""
+    return quiet_until(now, zone, window) or quiet_until(now + hold_horizon(), zone, window)
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return ("", *sorted(available_timezones()))  # "": a client without a zone of its own (the default applies)
+
+
+def held_zones(now: datetime, window: Window) -> list[tuple[str, datetime]]:
+    """(zone name as stored on clients, until) for every zone inside the window now or soon."""
+    held = ((name, hold_until(now, zone_of(name), window)) for name in _zone_names())
+    return [(name, until) for name, until in held if until is not None]
+
+
+def _hold(send_ids: list[int], now: datetime, *, due_only: bool) -> int:
+    """One UPDATE: pending rows of these sends whose client's zone is held get the window's end as not-before."""
+    window = configured_window()
+    zones = held_zones(now, window) if window is not None and send_ids else []
+    if not zones:
+        return 0
+    source, params = values_source((("zone", "text"), ("until", "datetime")), zones)
+    client = Message._meta.get_field("client").related_model._meta.db_table
+    ids = ", ".join("%s" for _id in send_ids)
+    sql = (
+        f"UPDATE {TABLE} AS m SET next_attempt_at = v.until, updated_at = %s FROM {source}, {client} AS c "
+        f"WHERE c.id = m.client_id AND c.time_zone = v.zone AND m.state = 'pending' AND m.send_id IN ({ids}) "
+        f"AND (m.next_attempt_at IS NULL OR m.next_attempt_at < v.until)"
+    )
+    extra: list[datetime] = []
+    if due_only:  # the sweep looks only at rows the claim could take before the window opens (an index range)
+        sql += " AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s)"
+        extra.append(now + hold_horizon())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db_time(now), *params, *send_ids, *[_db_time(value) for value in extra]])
+        return max(cursor.rowcount, 0)
+
+
+def _db_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value) if connection.vendor != "postgresql" else value
 
 
 def messages_hold_quiet(*, send: Send, now: datetime | None = None) -> int:
-    """Give the send's pending rows of recipients now inside quiet hours their window's end; returns how many.
-
-    One UPDATE per distinct recipient zone that is inside the window (a handful), not one per row.
-    """
-    window = configured_window()
-    if window is None or not applies_to(send):
+    """At materialize: hold the send's pending rows of recipients inside quiet hours; returns how many."""
+    if not applies_to(send):
         return 0
-    now = now or timezone.now()
-    pending = Message.objects.filter(send_id=send.pk, state=S.PENDING, client__isnull=False)
-    names = set(pending.order_by().values_list("client__time_zone", flat=True).distinct())
-    held = 0
-    for name in sorted(names):
-        until = quiet_until(now, zone_of(name or ""), window)
-        if until is not None:
-            held += pending.filter(client__time_zone=name).update(next_attempt_at=until, updated_at=now)
-    return held
+    return _hold([send.pk], now or timezone.now(), due_only=False)
+
+
+def sends_hold_quiet(*, now: datetime | None = None) -> int:
+    """On every sweep: hold the due rows of sending quiet-hours sends whose recipients' window opens (or opened:
+    a retry time, a paused send resumed, a big or paced send still going at the window's start)."""
+    kinds = quiet_kinds()
+    if configured_window() is None or not kinds:
+        return 0
+    sends = Send.objects.filter(state=Send.State.SENDING, is_test=False, mandatory=False, notice_kind__in=kinds)
+    return _hold(list(sends.values_list("pk", flat=True)), now or timezone.now(), due_only=True)

@@ -12,3 +12,9 @@ def window_around_tokyo_now() -> str:
     """Two hours around Tokyo's current time: Tokyo is inside, São Paulo (12 h behind, no DST) is always outside."""
     local = timezone.now().astimezone(ZoneInfo("Asia/Tokyo"))
     return f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"
+
+
+def window_ended_in_tokyo() -> str:
+    """Two hours that ended a minute ago in Tokyo (and are nowhere near São Paulo's time)."""
+    local = timezone.now().astimezone(ZoneInfo("Asia/Tokyo"))
+    return f"{(local - timedelta(hours=2)):%H:%M}-{(local - timedelta(minutes=1)):%H:%M}"

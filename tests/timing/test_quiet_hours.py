@@ -18,7 +18,7 @@ from notifications.models import Message, Send
 from notifications.selectors import quiet_waiting
 from notifications.services.claim import messages_claim
 from notifications.services.materialize import send_materialize
-from notifications.services.quiet import Window, parse_window, quiet_until, zone_of
+from notifications.services.quiet import Window, parse_window, quiet_until, sends_hold_quiet, zone_of
 from notifications.services.validity import messages_expire
 from tests.factories import ClientFactory
 from tests.pipeline.factories import SendFactory
@@ -180,3 +180,36 @@ def test_the_notice_page_says_how_many_wait_and_until_when(quiet, admin_client):
     text = page.content.decode()
     assert page.status_code == 200 and 'id="quiet-wait"' in text
     assert "1 message waits for quiet hours to end (until" in text
+
+
+def _window_starting_in(zone: ZoneInfo, delay: timedelta) -> str:
+    start = timezone.now().astimezone(zone) + delay
+    return f"{start:%H:%M}-{(start + timedelta(hours=2)):%H:%M}"
+
+
+@pytest.mark.django_db
+def test_the_sweep_holds_rows_whose_window_opens_while_the_send_is_still_going(settings):
+    """A send that started outside quiet hours (a big or paced one, a retry, a resumed pause) still stops for the
+    window: the sweep holds the rows the claim could take before it opens (two sweeps and a lease ahead)."""
+    settings.QUIET_HOURS_KINDS = ["maintenance"]
+    settings.QUIET_HOURS = ""
+    client = ClientFactory(time_zone="Asia/Tokyo", uses_email_service=False)
+    send = SendFactory(state=Send.State.QUEUED, channels=["sms"], notice_kind="maintenance")
+    send_materialize(send_id=send.pk)
+    row = Message.objects.get(send=send, client=client)
+    assert row.next_attempt_at is None
+    settings.QUIET_HOURS = _window_starting_in(TOKYO, timedelta(minutes=20))  # far off: nothing yet
+    assert sends_hold_quiet() == 0
+    settings.QUIET_HOURS = _window_starting_in(TOKYO, timedelta(seconds=70))  # within the horizon: held now
+    assert sends_hold_quiet() == 1
+    row.refresh_from_db()
+    assert row.state == S.PENDING and row.next_attempt_at > timezone.now() + timedelta(hours=1, minutes=50)
+    assert not messages_claim(send_id=send.pk, channel="sms", limit=10, lease_seconds=30).rows
+    assert sends_hold_quiet() == 0, "held once, not again"
+    # A retry time inside the window is moved to its end too.
+    Message.objects.filter(pk=row.pk).update(attempts=1, next_attempt_at=timezone.now() + timedelta(seconds=30))
+    assert sends_hold_quiet() == 1
+    # Mandatory notices are never held.
+    Send.objects.filter(pk=send.pk).update(mandatory=True)
+    Message.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert sends_hold_quiet() == 0
