@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Max, Min
+from django.utils import timezone
 
 from notifications.models import Message, Send
 
@@ -127,3 +129,23 @@ def progress_for_sends(send_rows: list[tuple[int, str, bool]]) -> dict[int, Prog
         send_id: Progress(send_id=send_id, send_state=state, materialized=materialized, by_state=counts[send_id])
         for send_id, state, materialized in send_rows
     }
+
+
+@dataclass(frozen=True)
+class QuietWait:
+    """Messages held back by quiet hours (``services/quiet.py``): how many, and when the first and last may go."""
+
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def quiet_waiting(send: Send | None, now: datetime | None = None) -> QuietWait:
+    """Pending rows never tried yet whose not-before time is still ahead: only quiet hours set that (a retry time
+    follows an attempt, so its row has ``attempts > 0``)."""
+    if send is None:
+        return QuietWait()
+    row = Message.objects.filter(
+        send=send, state=Message.State.PENDING, attempts=0, next_attempt_at__gt=now or timezone.now()
+    ).aggregate(count=Count("id"), first=Min("next_attempt_at"), last=Max("next_attempt_at"))
+    return QuietWait(count=row["count"], first=row["first"], last=row["last"])

@@ -8,6 +8,7 @@ laptop runs the whole flow with ``make run``. Production sets ``DATABASE_URL``, 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import overload
 
@@ -339,6 +340,15 @@ if NOTICE_FREQUENCY_CAP and not (_cap_count.isdigit() and _cap_unit.rstrip("s") 
     raise ImproperlyConfigured('NOTICE_FREQUENCY_CAP is "N/unit" (second, minute, hour, day), e.g. "3/hour"')
 NOTICE_FREQUENCY_CAP_COUNT = int(_cap_count) if NOTICE_FREQUENCY_CAP else 0
 NOTICE_FREQUENCY_CAP_SECONDS = _CAP_UNITS.get(_cap_unit.rstrip("s"), 0)
+# Quiet hours in the recipient's local time ("21:00-08:00"; empty: none). Messages of the kinds below (never
+# mandatory ones) to a client whose local time is inside the window wait until it ends (docs/dispatch.md, "Time").
+QUIET_HOURS = env("QUIET_HOURS", "")
+if QUIET_HOURS.strip() and not re.match(
+    r"^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$", QUIET_HOURS
+):
+    raise ImproperlyConfigured('QUIET_HOURS is "HH:MM-HH:MM" in local time, e.g. "21:00-08:00"')
+# The notice kinds (clients' preference kinds: outage, maintenance, update) that wait for quiet hours to end.
+QUIET_HOURS_KINDS = env_list("QUIET_HOURS_KINDS", "maintenance")
 # Audiences larger than this need a second person with the approve permission.
 APPROVAL_THRESHOLD = env_int("APPROVAL_THRESHOLD", 1000)
 # Remove message bodies and raw reports older than this many days (counts are kept).

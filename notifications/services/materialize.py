@@ -20,6 +20,7 @@ from clients.channels import reach_of
 from clients.models import TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.models import Message, Send
+from notifications.services.quiet import messages_hold_quiet
 
 logger = logging.getLogger(__name__)
 TABLE = Message._meta.db_table
@@ -134,6 +135,7 @@ def send_materialize(*, send_id: int) -> int:
                 added += _insert(send, channel, "test_recipient_id", _tester_source(send, channel))
             else:
                 added += _insert(send, channel, "client_id", _client_source(send, channel))
+        messages_hold_quiet(send=send)  # in this transaction: no worker sees a row before its not-before time
         now = timezone.now()
         updates: dict[str, object] = {
             "materialized_at": send.materialized_at or now,
