@@ -57,12 +57,12 @@ class LocalSchedule:
         self._lock = threading.Lock()
         self._tat: dict[str, float] = {}
 
-    def reserve(self, key: str, rate: float, cost: int) -> float:
+    def reserve(self, key: str, rate: float, cost: int, burst: float = BURST_SECONDS) -> float:
         with self._lock:
             now = time.monotonic()
             tat = max(self._tat.get(key, now), now)
             self._tat[key] = tat + cost / rate
-            return max(tat - now - BURST_SECONDS, 0.0)
+            return max(tat - now - burst, 0.0)
 
 
 _local = LocalSchedule()
@@ -79,7 +79,7 @@ def _reserve(name: str, rate: float, cost: int, burst: float) -> float:
         # one answer type (``Awaitable[str] | str``); this sync client answers the script's integer.
         micros = client.eval(GCRA_LUA, 1, key, rate, cost, burst)  # type: ignore[arg-type]
         return int(micros) / 1_000_000  # type: ignore[arg-type]
-    return _local.reserve(name, rate, cost)
+    return _local.reserve(name, rate, cost, burst)
 
 
 def ratelimit_reserve(

@@ -124,3 +124,14 @@ def test_the_send_schedule_is_shared_in_redis_and_the_slower_wins(settings):
     waits = [ratelimit.ratelimit_reserve(channel="sms", cost=2, send_id=8, pace_per_minute=120) for _ in range(3)]
     assert waits[2] > 4.5
     client.delete("pace-test:ratelimit:send:7:sms", "pace-test:ratelimit:send:8:sms", "pace-test:ratelimit:sms")
+
+
+def test_a_slot_beyond_the_wait_is_owed_not_skipped(settings):
+    """A pace slot further away than the wait allowed comes back as seconds owed, so deliver.py gives the batch back
+    instead of sending it early (the per-process schedule, as without Redis)."""
+    settings.REDIS_URL = None
+    settings.DISPATCH_SMS_RATE_PER_SECOND = 0
+    first = ratelimit.ratelimit_wait(channel="sms", cost=1, max_wait=0.0, send_id=991, pace_per_minute=2)
+    owed = ratelimit.ratelimit_wait(channel="sms", cost=1, max_wait=0.0, send_id=991, pace_per_minute=2)
+    assert first == 0 and owed == pytest.approx(30, abs=0.5)
+    assert ratelimit.ratelimit_wait(channel="sms", cost=1, max_wait=0.0) == 0  # unpaced: nothing owed
