@@ -45,6 +45,8 @@ class Send(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # After this nothing of the send goes out: rows not yet accepted become ``expired`` (services/validity.py).
     valid_until = models.DateTimeField(null=True, blank=True, help_text=_("No message is sent after this."))
+    # At most this many messages per minute on each channel, across workers (services/ratelimit.py).
+    pace_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: as fast as allowed."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

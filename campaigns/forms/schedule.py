@@ -15,6 +15,9 @@ from campaigns.selectors.timing import kind_validity_hours
 
 MAX_REPEAT_HOURS = 168
 MAX_VALIDITY_HOURS = 168
+#: A slower pace than this would leave a worker waiting minutes for each message's slot.
+MIN_PACE_PER_MINUTE = 2
+MAX_PACE_PER_MINUTE = 100_000
 
 
 class WhenForm(forms.Form):
@@ -38,6 +41,16 @@ class WhenForm(forms.Form):
         max_value=MAX_VALIDITY_HOURS,
         help_text=_("Messages not sent this long after sending starts expire and are never sent late."),
     )
+    pace_per_minute = forms.IntegerField(
+        label=_("At most (messages per minute)"),
+        required=False,
+        min_value=MIN_PACE_PER_MINUTE,
+        max_value=MAX_PACE_PER_MINUTE,
+        help_text=_(
+            "Per channel, so the support line is not flooded by everyone calling back at once. "
+            "Empty: as fast as the provider allows."
+        ),
+    )
 
     def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +71,7 @@ class WhenForm(forms.Form):
             "repeat_every_hours": campaign.repeat_every_hours,
             "repeat_until": campaign.repeat_until,
             "validity_hours": campaign.validity_hours,
+            "pace_per_minute": campaign.pace_per_minute,
         }
 
     def clean(self) -> dict[str, Any]:

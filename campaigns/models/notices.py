@@ -189,6 +189,8 @@ class Campaign(models.Model):
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Hours after a send starts during which its messages may go out (empty: the kind's NOTICE_VALIDITY_HOURS).
     validity_hours = models.PositiveSmallIntegerField(_("valid for (hours)"), null=True, blank=True)
+    # At most this many messages per minute per channel, so the support line is not flooded (empty: no pace).
+    pace_per_minute = models.PositiveIntegerField(_("messages per minute"), null=True, blank=True)
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     audience_size = models.PositiveIntegerField(

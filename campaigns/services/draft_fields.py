@@ -18,4 +18,5 @@ SCHEDULE_LABELS = {
     "repeat_every_hours": "repeat interval",
     "repeat_until": "repeat until",
     "validity_hours": "valid for (hours)",
+    "pace_per_minute": "at most (messages per minute)",
 }

@@ -251,18 +251,18 @@ def campaign_schedule_update(
     repeat_every_hours: int | None = None,
     repeat_until: datetime | None = None,
     validity_hours: int | None = None,
+    pace_per_minute: int | None = None,
     actor: rules.Actor,
 ) -> Campaign:
-    """Save the When step: now, at a time, or every N hours until a time (reminders); how long it stays valid."""
+    """Save the When step: now, at a time, or every N hours until a time (reminders); how long it stays valid, its pace."""
     _editing(campaign, actor)
     before = _snapshot(campaign, SCHEDULE_LABELS)
     campaign.send_mode = send_mode
     campaign.send_at = send_at if send_mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) else None
     campaign.repeat_every_hours = repeat_every_hours if send_mode == Campaign.SendMode.REPEAT else None
     campaign.repeat_until = repeat_until if send_mode == Campaign.SendMode.REPEAT else None
-    campaign.validity_hours = validity_hours or None
-    fields = ["send_mode", "send_at", "repeat_every_hours", "repeat_until", "validity_hours", "updated_at"]
-    campaign.save(update_fields=fields)
+    campaign.validity_hours, campaign.pace_per_minute = validity_hours or None, pace_per_minute or None
+    campaign.save(update_fields=[*SCHEDULE_LABELS, "updated_at"])
     _edited(campaign, actor, "When", audit.changed(before, _snapshot(campaign, SCHEDULE_LABELS), SCHEDULE_LABELS))
     return campaign_step_reach(campaign=campaign, step="preview")
 

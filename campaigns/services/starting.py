@@ -84,6 +84,7 @@ def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str 
         sms_stop_line=campaign.sms_stop_line,
         reference=f"campaign-{campaign.pk}",
         valid_until=valid_until_from(campaign, timezone.now()),
+        pace_per_minute=campaign.pace_per_minute,
         created_by=actor,
     )
     CampaignSend.objects.create(campaign=campaign, send=send, role=role)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django import template
 from django.conf import settings
 
@@ -108,3 +111,15 @@ def people(count: int | None) -> str:
     """5 → '5 people', 1 → '1 person': recipients are people; messages are counted apart."""
     n = count or 0
     return f"{n} {'person' if n == 1 else 'people'}"
+
+
+@register.filter
+def duration_text(duration: timedelta | None) -> str:
+    """A paced send's duration as people say it: "45 s", "12 min", "3 h 20 min"."""
+    if duration is None:
+        return ""
+    seconds = int(duration.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

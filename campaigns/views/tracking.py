@@ -11,10 +11,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
 
 from campaigns.models import Campaign, IncidentKind
 from campaigns.selectors.audit import approval_request, campaign_events, standing_decline
 from campaigns.selectors.messages import retry_candidates, send_sent_texts
+from campaigns.selectors.pace import pace_rows
 from campaigns.selectors.preview import latest_test_summary
 from campaigns.selectors.progress import attach_live_state, notice_send_rows, send_timeline
 from campaigns.selectors.public import campaigns_link_opens
@@ -103,6 +105,7 @@ def progress_context(campaign: Campaign, send: Send | None, state: str) -> dict[
         ],
         "state": state,
         "quiet": quiet_waiting(send),
+        "pace_rows": pace_rows(send, progress, timezone.now()),
         # Keep polling until the send itself is settled, so the page learns when its state changes.
         "poll": send is not None
         and send.state != "scheduled"

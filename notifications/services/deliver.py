@@ -146,6 +146,7 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
 
 CANCELLED = Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
 PAUSED = Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
+PACED = Decision(S.PENDING, refund=True, error_text="given back unsent: its pace slot is later")
 SHORT_LEASE = Decision(S.PENDING, refund=True, error_text="given back unsent: its lease could not outlast the request")
 
 
@@ -154,7 +155,13 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
     send, channel, claim, decisions = batch.send, batch.channel, batch.claim, batch.decisions
     ctx = BatchContext(provider=provider, send=send, channel=channel, options=batch.options)
     if batch.outbound:
-        ratelimit_wait(channel=channel, cost=len(batch.outbound), max_wait=settings.DISPATCH_LEASE_SECONDS / 4)
+        owed = ratelimit_wait(
+            channel=channel,
+            cost=len(batch.outbound),
+            max_wait=settings.DISPATCH_LEASE_SECONDS / 4,
+            send_id=send.pk,
+            pace_per_minute=send.pace_per_minute,
+        )
         # A batch may wait here (rate limit, the batch ahead of it in the pipeline, a stall) after its claim: it goes
         # out only if the send is still sending, the rows still ours and the lease long enough (fence.py).
         hold = claim_hold(claim=claim, send_id=send.pk)
@@ -169,6 +176,8 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
             return {}
         if hold.send_state != Send.State.SENDING:
             return _release(batch, hold, CANCELLED if hold.send_state in (None, Send.State.CANCELLED) else PAUSED)
+        if owed > 0 and send.pace_per_minute:  # its pace slot is later than the wait allowed: never sent early
+            return _release(batch, hold, replace(PACED, delay=owed))
         if hold.seconds_left < budget:
             logger.warning(
                 "send %s: %d %s message(s) given back unsent: the lease ends in %.1f s, a request may take %.1f s",

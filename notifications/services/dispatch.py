@@ -28,6 +28,7 @@ from notifications.services.claim import messages_claim
 from notifications.services.deliver import batch_deliver
 from notifications.services.fence import request_budget
 from notifications.services.prepare import PreparedBatch, batch_prepare, send_options
+from notifications.services.ratelimit import pace_batch_size
 from notifications.services.reconcile import messages_reconcile
 from notifications.services.record import Decision
 from notifications.services.sends import send_complete_if_done
@@ -129,6 +130,8 @@ def dispatch_run(
     provider = provider or get_provider()
     batch_size = min(settings.DISPATCH_BATCH_SIZE, provider.max_batch.get(channel, settings.DISPATCH_BATCH_SIZE))
     send = Send.objects.filter(pk=send_id).first()
+    if send is not None:
+        batch_size = pace_batch_size(send.pace_per_minute, batch_size)
     sender = BatchSender(provider) if send is not None and _pipelined() else None
 
     def tally(decisions: dict[int, Decision] | None) -> None:

@@ -37,6 +37,7 @@ def send_create(
     reference: str = "",
     scheduled_at: datetime | None = None,
     valid_until: datetime | None = None,
+    pace_per_minute: int | None = None,
     created_by: User | None = None,
 ) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper).
@@ -58,6 +59,7 @@ def send_create(
         reference=reference[:100],
         scheduled_at=scheduled_at,
         valid_until=valid_until,
+        pace_per_minute=pace_per_minute or None,
         created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
         materialize_requested_at=None if scheduled else now,

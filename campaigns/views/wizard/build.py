@@ -231,6 +231,7 @@ class WhenStepView(StepView):
             repeat_every_hours=data.get("repeat_every_hours"),
             repeat_until=data.get("repeat_until"),
             validity_hours=data.get("validity_hours"),
+            pace_per_minute=data.get("pace_per_minute"),
             actor=self.request.user,
         )
 

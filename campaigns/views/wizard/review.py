@@ -14,11 +14,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from campaigns.forms.sending import ConfirmForm, TestSendForm
 from campaigns.models import Campaign
 from campaigns.selectors.audit import approval_request
 from campaigns.selectors.gaps import campaign_empty_placeholders
+from campaigns.selectors.pace import pace_duration, pace_finish
 from campaigns.selectors.preview import (
     REASON_LABELS,
     audience_text,
@@ -202,4 +204,8 @@ class SendStepView(StepView):
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
             "superseded": superseded_recipients(self.campaign),
             "superseded_label": superseded_label(self.campaign),
+            "pace_duration": pace_duration(self.reach.recipients, self.campaign.pace_per_minute),
+            "pace_finish": pace_finish(
+                self.reach.recipients, self.campaign.pace_per_minute, self.campaign.send_at or timezone.now()
+            ),
         }
