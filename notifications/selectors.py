@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from notifications.models import Message, Send
+from notifications.services.quiet import applies_to
 
 
 @dataclass
@@ -143,7 +144,7 @@ class QuietWait:
 def quiet_waiting(send: Send | None, now: datetime | None = None) -> QuietWait:
     """Pending rows never tried yet whose not-before time is still ahead: only quiet hours set that (a retry time
     follows an attempt, so its row has ``attempts > 0``)."""
-    if send is None:
+    if send is None or not applies_to(send):  # a paced batch given back also waits untried, but not for quiet hours
         return QuietWait()
     row = Message.objects.filter(
         send=send, state=Message.State.PENDING, attempts=0, next_attempt_at__gt=now or timezone.now()

@@ -213,3 +213,13 @@ def test_the_sweep_holds_rows_whose_window_opens_while_the_send_is_still_going(s
     Send.objects.filter(pk=send.pk).update(mandatory=True)
     Message.objects.filter(pk=row.pk).update(next_attempt_at=None)
     assert sends_hold_quiet() == 0
+
+
+@pytest.mark.django_db
+def test_a_paced_batch_given_back_is_not_counted_as_waiting_for_quiet_hours(quiet):
+    """A paced outage notice's batch given back untried waits for its slot, not for quiet hours."""
+    _people()
+    send = SendFactory(state=Send.State.QUEUED, channels=["sms"], notice_kind="outage", pace_per_minute=2)
+    send_materialize(send_id=send.pk)
+    Message.objects.filter(send=send).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    assert quiet_waiting(send).count == 0
