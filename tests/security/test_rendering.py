@@ -119,10 +119,17 @@ def test_any_text_compiles_or_is_refused_and_renders_without_error(source: str, 
 
 
 @pytest.mark.parametrize(("channel", "part"), [(c, p) for c, parts in FIELD_MAX_LENGTHS.items() for p in parts])
-def test_every_message_field_has_a_length_limit_with_a_clear_message(channel: str, part: str) -> None:
+def test_every_message_field_has_a_length_limit_with_a_clear_message(channel: str, part: str, settings) -> None:
     """content_errors (the one check the outage form, the API and notify use) refuses a field over its limit."""
+    settings.INFOBIP_VIBER_SENDER = "OutageInfo"  # Viber and WhatsApp are accepted only once configured
+    settings.INFOBIP_WHATSAPP_SENDER = "447491163862"
     limit = field_max_length(channel, part)
-    fields = {"sms": {"text": "Hello"}, "email": {"subject": "Hi", "text": "Hello", "html": "<p>Hello</p>"}}
+    fields = {
+        "sms": {"text": "Hello"},
+        "email": {"subject": "Hi", "text": "Hello", "html": "<p>Hello</p>"},
+        "viber": {"text": "Hello"},
+        "whatsapp": {"template": "outage_notice", "placeholders": "{{ client_name }}", "text": ""},
+    }
     fields[channel][part] = "x" * (limit + 1)
     errors = content_errors({"en": fields}, [channel])
     assert errors == {f"en.{channel}.{part}": errors[f"en.{channel}.{part}"]}
