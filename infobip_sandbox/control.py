@@ -65,7 +65,8 @@ def handle(sandbox: Sandbox, method: str, path: str, query: str, body: bytes) ->
     if route == ("GET", "/_sandbox/hold"):
         return Answer(200, sandbox.hold.status())
     if route == ("POST", "/_sandbox/release"):
-        return Answer(200, {"released": sandbox.hold.release_all(), **sandbox.hold.status()})
+        released = sandbox.hold.release_all()  # answers released by this call (the status counts all, ever)
+        return Answer(200, {**sandbox.hold.status(), "released": released})
     try:
         if route == ("POST", "/_sandbox/config"):
             sandbox.configure(_json_object(body))

@@ -77,5 +77,5 @@ class HoldGate:
                 "armed": self._armed,
                 "holding": len(self._held),
                 "held_ids": [message_id for held in self._held for message_id in held.message_ids],
-                "released": self._released,
+                "released_total": self._released,
             }

@@ -156,3 +156,22 @@ def test_command_line_switches():
     assert config.idempotency and config.idempotency_grace == 90 and config.logs_delay == 2.5
     defaults = config_from_args(_parser().parse_args([]))
     assert not defaults.idempotency and defaults.idempotency_grace == 3600 and defaults.logs_delay == 0
+
+
+def test_release_counts_what_this_call_released(infobip_sandbox):
+    """A second hold and release in the same sandbox says 1, not the total since it started (CI saw 2)."""
+    for _ in range(2):
+        infobip_sandbox.hold(1)
+        answers: list[int] = []
+        sender = threading.Thread(
+            target=lambda: answers.append(post(infobip_sandbox, "/sms/3/messages", sms_body(1), timeout=30).status_code)
+        )
+        sender.start()
+        deadline = time.monotonic() + 10
+        while infobip_sandbox.hold_status()["holding"] != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert infobip_sandbox.release()["released"] == 1
+        sender.join(timeout=10)
+        assert answers == [200]
+    assert infobip_sandbox.hold_status()["released_total"] >= 2
