@@ -58,24 +58,22 @@ TEMPLATES: list[dict] = [
         "sms_stop_line": True,
         "versions": {
             "en": {
-                "sms": "{{ client_name }}: outage on {{ service }} since {{ started_at }}. Our teams are on it; "
-                "expected fix {{ expected_resolution }}. Updates: {{ incident_link }}",
+                # One SMS part with the STOP line and a 36-character link: the details are on the public page.
+                "sms": "{{ service }} outage since {{ started_at }}. We are working on it. Updates: {{ incident_link }}",
                 "subject": "Outage: {{ service }} unavailable",
                 "body": "{{ service }} has been unavailable since {{ started_at }}. Our engineers are working on it "
                 "and expect to restore it by {{ expected_resolution }}. We will write again when it is "
                 "fixed.",
             },
             "fr": {
-                "sms": "{{ client_name }} : panne sur {{ service }} depuis {{ started_at }}. Nos équipes sont "
-                "mobilisées, retour prévu {{ expected_resolution }}. Suivi : {{ incident_link }}",
+                "sms": "Panne {{ service }} depuis {{ started_at }}. Réparation en cours : {{ incident_link }}",
                 "subject": "Panne : {{ service }} indisponible",
                 "body": "{{ service }} est indisponible depuis {{ started_at }}. Nos équipes travaillent au "
                 "rétablissement, prévu pour {{ expected_resolution }}. Nous vous écrirons dès que le service "
                 "sera rétabli.",
             },
             "de": {
-                "sms": "{{ client_name }}: Störung bei {{ service }} seit {{ started_at }}. Wir arbeiten daran, "
-                "voraussichtlich behoben {{ expected_resolution }}. Infos: {{ incident_link }}",
+                "sms": "Störung {{ service }} seit {{ started_at }}. Wir arbeiten daran. Infos: {{ incident_link }}",
                 "subject": "Störung: {{ service }} nicht verfügbar",
                 "body": "{{ service }} ist seit {{ started_at }} nicht verfügbar. Unser Team arbeitet an der Behebung, "
                 "voraussichtlich bis {{ expected_resolution }}. Wir melden uns, sobald alles wieder läuft.",

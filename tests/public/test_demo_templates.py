@@ -22,3 +22,29 @@ def test_demo_templates_link_the_public_page_and_say_what_it_publishes(spec, set
         assert count.encoding == "GSM-7" and count.parts <= 2, (spec["name"], language, count)
         public = fields["public_text"]
         assert public and "{{" not in public, (spec["name"], language)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_the_default_outage_sms_is_one_part_as_customers_get_it(language, settings):
+    """Rendered for a real client (a long service name, the start time in their language and zone, a 36-character
+    link, the STOP line), the kind's default outage SMS is one GSM-7 part: the details live on the public page."""
+    from datetime import UTC, datetime
+
+    from notifications.content import render_message
+    from tests.factories import ClientFactory
+
+    settings.PORTAL_BASE_URL = "https://status.example.com"
+    outage = next(spec for spec in TEMPLATES if spec["kind"] == "outage")
+    fields = version_fields(language, outage["versions"][language], outage["name"])
+    rendered = render_message(
+        content={language: {"sms": {"text": fields["sms_text"]}}},
+        language=language,
+        fallback_language=language,
+        channel="sms",
+        recipient=ClientFactory(language=language, time_zone="Europe/Paris"),
+        variables={"service": "Email service", "started_at": datetime(2026, 11, 30, 16, 8, tzinfo=UTC).isoformat()},
+        sms_stop_line=outage["sms_stop_line"],
+    )
+    assert "/i/" in rendered.text and "STOP" in rendered.text.upper(), rendered.text
+    assert (rendered.encoding, rendered.parts) == ("GSM-7", 1), (len(rendered.text), rendered.text)
