@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from infobip_sandbox.protocol import RequestInvalid, _blank, _check_message_id, _check_webhooks, _messages
+from infobip_sandbox.protocol import (
+    RequestInvalid,
+    _blank,
+    _check_message_id,
+    _check_webhooks,
+    _destinations,
+    _each_message,
+    _messages,
+)
 
 #: The Messages API's channel codes the sandbox accepts → the portal's channel names.
 CHANNELS = {"VIBER_BM": "viber", "WHATSAPP": "whatsapp"}
@@ -42,20 +50,10 @@ def validate(body: object) -> list:
     """The ``messages`` of a valid ``POST /messages-api/1/messages`` body; ``RequestInvalid`` otherwise."""
     messages = _messages(body)
     violations: list[dict] = []
-    for i, message in enumerate(messages):
-        path = f"messages[{i}]"
-        if not isinstance(message, dict):
-            violations.append({"property": path, "violation": "must be an object"})
-            continue
+    for path, message in _each_message(messages, violations):
         if message.get("channel") not in CHANNELS:
             violations.append({"property": f"{path}.channel", "violation": "must be VIBER_BM or WHATSAPP"})
-        if _blank(message.get("sender")):
-            violations.append({"property": f"{path}.sender", "violation": "must not be blank"})
-        destinations = message.get("destinations")
-        if not isinstance(destinations, list) or not destinations:
-            violations.append({"property": f"{path}.destinations", "violation": "must not be empty"})
-            destinations = []
-        for j, destination in enumerate(destinations):
+        for j, destination in enumerate(_destinations(violations, path, message)):
             where = f"{path}.destinations[{j}]"
             to = destination.get("to") if isinstance(destination, dict) else None
             if not isinstance(to, str) or _blank(to) or len(to) > TO_MAX:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from typing import TypeGuard
 
 PENDING_ACCEPTED = {
@@ -165,10 +166,8 @@ def _messages(body: object) -> list:
     return messages
 
 
-def validate_sms(body: object) -> list:
-    """The ``messages`` of a valid ``POST /sms/3/messages`` body; ``RequestInvalid`` otherwise."""
-    messages = _messages(body)
-    violations: list[dict] = []
+def _each_message(messages: list, violations: list[dict]) -> Iterator[tuple[str, dict]]:
+    """Each message object with its path, after the checks every send endpoint shares (an object, a sender)."""
     for i, message in enumerate(messages):
         path = f"messages[{i}]"
         if not isinstance(message, dict):
@@ -176,14 +175,26 @@ def validate_sms(body: object) -> list:
             continue
         if _blank(message.get("sender")):
             violations.append({"property": f"{path}.sender", "violation": "must not be blank"})
+        yield path, message
+
+
+def _destinations(violations: list[dict], path: str, message: dict) -> list:
+    destinations = message.get("destinations")
+    if not isinstance(destinations, list) or not destinations:
+        violations.append({"property": f"{path}.destinations", "violation": "must not be empty"})
+        return []
+    return destinations
+
+
+def validate_sms(body: object) -> list:
+    """The ``messages`` of a valid ``POST /sms/3/messages`` body; ``RequestInvalid`` otherwise."""
+    messages = _messages(body)
+    violations: list[dict] = []
+    for path, message in _each_message(messages, violations):
         content = message.get("content")
         if not isinstance(content, dict) or _blank(content.get("text")):
             violations.append({"property": f"{path}.content.text", "violation": "must not be blank"})
-        destinations = message.get("destinations")
-        if not isinstance(destinations, list) or not destinations:
-            violations.append({"property": f"{path}.destinations", "violation": "must not be empty"})
-            destinations = []
-        for j, destination in enumerate(destinations):
+        for j, destination in enumerate(_destinations(violations, path, message)):
             where = f"{path}.destinations[{j}]"
             to = destination.get("to") if isinstance(destination, dict) else None
             if not _filled(to):
@@ -202,13 +213,7 @@ def validate_email(body: object) -> list:
     """The ``messages`` of a valid ``POST /email/4/messages`` body; ``RequestInvalid`` otherwise."""
     messages = _messages(body)
     violations: list[dict] = []
-    for i, message in enumerate(messages):
-        path = f"messages[{i}]"
-        if not isinstance(message, dict):
-            violations.append({"property": path, "violation": "must be an object"})
-            continue
-        if _blank(message.get("sender")):
-            violations.append({"property": f"{path}.sender", "violation": "must not be blank"})
+    for path, message in _each_message(messages, violations):
         content = message.get("content")
         if not isinstance(content, dict):
             content = {}
@@ -223,11 +228,7 @@ def validate_email(body: object) -> list:
                     raise ValueError
             except (TypeError, ValueError):
                 violations.append({"property": f"{path}.content.headers", "violation": "must be a JSON object string"})
-        destinations = message.get("destinations")
-        if not isinstance(destinations, list) or not destinations:
-            violations.append({"property": f"{path}.destinations", "violation": "must not be empty"})
-            destinations = []
-        for j, group in enumerate(destinations):
+        for j, group in enumerate(_destinations(violations, path, message)):
             recipients = group.get("to") if isinstance(group, dict) else None
             if not isinstance(recipients, list) or not recipients:
                 violations.append({"property": f"{path}.destinations[{j}].to", "violation": "must not be empty"})
