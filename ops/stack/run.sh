@@ -147,6 +147,11 @@ METRICS_TOKEN=$(secret 16)
 # The scenario: a short lease so a 30 s pause outlasts it; small batches and a shared rate so the send lasts long
 # enough for every fault to land in the middle of it.
 DISPATCH_LEASE_SECONDS=${STACK_LEASE_SECONDS:-20}
+# The fence sends a batch only with a whole request left on its lease (2 x connect + read + margin = 14 s < 20 s);
+# the production defaults (5 s, 30 s, 5 s: 45 s) need the production lease, and the portal refuses to start otherwise.
+INFOBIP_TIMEOUT_CONNECT=2
+INFOBIP_TIMEOUT_READ=8
+DISPATCH_REQUEST_MARGIN_SECONDS=2
 DISPATCH_BATCH_SIZE=50
 DISPATCH_SMS_RATE_PER_SECOND=${STACK_RATE:-40}
 DISPATCH_EMAIL_RATE_PER_SECOND=${STACK_RATE:-40}
