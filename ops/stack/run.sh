@@ -147,11 +147,13 @@ METRICS_TOKEN=$(secret 16)
 # The scenario: a short lease so a 30 s pause outlasts it; small batches and a shared rate so the send lasts long
 # enough for every fault to land in the middle of it.
 DISPATCH_LEASE_SECONDS=${STACK_LEASE_SECONDS:-20}
-# The fence sends a batch only with a whole request left on its lease (2 x connect + read + margin = 14 s < 20 s);
-# the production defaults (5 s, 30 s, 5 s: 45 s) need the production lease, and the portal refuses to start otherwise.
-INFOBIP_TIMEOUT_CONNECT=2
-INFOBIP_TIMEOUT_READ=8
-DISPATCH_REQUEST_MARGIN_SECONDS=2
+# The fence sends a batch only with a whole request left on its lease (2 x connect + read + margin = 6 s), after what
+# a batch may wait once claimed (the request ahead of it, 5 s; the rate limit, a quarter lease): 16 s < 20 s, so
+# `manage.py check` is silent. The production defaults (5 s, 30 s, 5 s) need the production lease (120 s): with 2 s,
+# 8 s and 2 s, a trial run gave back every batch after the first faults (10 s left, 14 s needed), for ever.
+INFOBIP_TIMEOUT_CONNECT=1
+INFOBIP_TIMEOUT_READ=3
+DISPATCH_REQUEST_MARGIN_SECONDS=1
 DISPATCH_BATCH_SIZE=50
 DISPATCH_SMS_RATE_PER_SECOND=${STACK_RATE:-40}
 DISPATCH_EMAIL_RATE_PER_SECOND=${STACK_RATE:-40}
