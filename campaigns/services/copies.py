@@ -2,7 +2,7 @@
 
 ``campaign_discard`` takes an abandoned draft off the drafts list (it stays in the record as *discarded*; its
 incident, still a draft if nothing else about it went out, never counts as open). ``campaign_duplicate`` starts a new
-draft from any notice: its text, audience, channels and values. A notice whose incident is still going on is
+draft from any notice: its text, audience, channels, values, validity and pace. A notice whose incident is still going on is
 duplicated into the same incident (another notice about it, e.g. to more people); one whose incident is over, or
 never opened, starts a new incident with the same title, kind, services and severity, starting now.
 """
@@ -48,7 +48,7 @@ def _incident_for_copy(source: Campaign) -> tuple[Incident | None, dict[str, obj
 
 @transaction.atomic
 def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
-    """A new draft with the notice's text, audience, channels and values; every step filled in, to check and send."""
+    """A new draft with the notice's text, audience, channels, values, validity and pace; every step filled in."""
     rules.require(actor, rules.ADD, "prepare notices")
     incident, incident_fields = _incident_for_copy(campaign)
     draft = campaign_draft_create(
@@ -66,8 +66,14 @@ def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
         created_by=actor,
         source_detail=f"duplicate of #{campaign.pk}",
     )
-    Campaign.objects.filter(pk=draft.pk).update(sms_stop_line=campaign.sms_stop_line)
-    draft.sms_stop_line = campaign.sms_stop_line
+    copied = {
+        "sms_stop_line": campaign.sms_stop_line,
+        "validity_hours": campaign.validity_hours,
+        "pace_per_minute": campaign.pace_per_minute,
+    }
+    Campaign.objects.filter(pk=draft.pk).update(**copied)
+    for field, value in copied.items():
+        setattr(draft, field, value)
     campaign_step_reach(campaign=draft, step="preview")
     audit.record(campaign, rules.person(actor), audit.Action.DUPLICATED, f"as draft #{draft.pk}")
     return draft

@@ -98,7 +98,10 @@ def test_only_the_author_or_an_incident_lead_discards_a_draft(olivia, client):
 def test_duplicate_a_past_notice_into_a_new_incident_or_the_same(olivia, client):
     """A notice of a resolved incident starts a new incident; one of an open incident stays in it."""
     past, _send = campaign_with_send(
-        send_state=Send.State.COMPLETED, campaign=CampaignFactory(created_by=olivia, state=Campaign.State.COMPLETED)
+        send_state=Send.State.COMPLETED,
+        campaign=CampaignFactory(
+            created_by=olivia, state=Campaign.State.COMPLETED, validity_hours=6, pace_per_minute=300
+        ),
     )
     Incident.objects.filter(pk=past.incident_id).update(status=Incident.Status.RESOLVED)
     response = client.post(reverse("campaigns:duplicate", args=[past.pk]))
@@ -107,6 +110,7 @@ def test_duplicate_a_past_notice_into_a_new_incident_or_the_same(olivia, client)
     assert copy.state == Campaign.State.DRAFT and copy.incident_id != past.incident_id
     assert copy.incident.status == Incident.Status.DRAFT and copy.incident.title == past.incident.title
     assert (copy.content, copy.audience, copy.channels) == (past.content, past.audience, past.channels)
+    assert (copy.validity_hours, copy.pace_per_minute) == (6, 300)  # how long it is worth sending, and how fast
     assert copy.wizard_step == "preview" and copy.created_by == olivia
     assert CampaignEvent.objects.filter(campaign=past, action="duplicated").exists()
     Incident.objects.filter(pk=past.incident_id).update(status=Incident.Status.OPEN)
