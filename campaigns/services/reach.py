@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from campaigns.models import NOTICE_KIND_FOR, Campaign
+from clients.models import Client
 from clients.selectors import audience_counts, audience_queryset, exclusion_reason
 
 
@@ -26,12 +27,11 @@ def campaign_notice_kind(campaign: Campaign) -> str:
     return NOTICE_KIND_FOR.get(campaign.kind, "")
 
 
-def campaign_reach(campaign: Campaign) -> Reach:
-    """How many clients and messages the notice would reach now (two queries, nothing loops over clients)."""
+def reachable_clients(campaign: Campaign) -> QuerySet[Client]:
+    """The clients the notice would reach now: matched and eligible on at least one of its channels."""
     if not campaign.audience or not campaign.channels:
-        return Reach(recipients=0, messages=0)
+        return Client.objects.none()
     kind = campaign_notice_kind(campaign)
-    counts = audience_counts(campaign.audience, campaign.channels, notice_kind=kind, mandatory=campaign.mandatory)
     reasons = {
         f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
         for channel in campaign.channels
@@ -39,7 +39,16 @@ def campaign_reach(campaign: Campaign) -> Reach:
     reachable = Q()
     for name in reasons:
         reachable |= Q(**{name: ""})
-    recipients = audience_queryset(campaign.audience).annotate(**reasons).filter(reachable).count()
+    return audience_queryset(campaign.audience).annotate(**reasons).filter(reachable)
+
+
+def campaign_reach(campaign: Campaign) -> Reach:
+    """How many clients and messages the notice would reach now (two queries, nothing loops over clients)."""
+    if not campaign.audience or not campaign.channels:
+        return Reach(recipients=0, messages=0)
+    kind = campaign_notice_kind(campaign)
+    counts = audience_counts(campaign.audience, campaign.channels, notice_kind=kind, mandatory=campaign.mandatory)
+    recipients = reachable_clients(campaign).count()
     return Reach(recipients=recipients, messages=sum(c.eligible for c in counts.per_channel.values()))
 
 

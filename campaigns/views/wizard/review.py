@@ -32,7 +32,7 @@ from campaigns.selectors.preview import (
     test_language_note,
 )
 from campaigns.selectors.public_preview import notice_public_preview
-from campaigns.selectors.timing import superseded_label, superseded_recipients
+from campaigns.selectors.timing import quiet_hold, superseded_label, superseded_recipients
 from campaigns.services import approval, door, rules, steps
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import CampaignAlreadySent, CampaignNotReady
@@ -204,6 +204,8 @@ class SendStepView(StepView):
             "is_scheduled": self.campaign.send_mode != Campaign.SendMode.NOW,
             "superseded": superseded_recipients(self.campaign),
             "superseded_label": superseded_label(self.campaign),
+            "quiet_hold": quiet_hold(self.campaign, self.campaign.send_at or timezone.now()),
+            "quiet_window": settings.QUIET_HOURS.strip(),
             "pace_duration": pace_duration(self.reach.recipients, self.campaign.pace_per_minute),
             "pace_finish": pace_finish(
                 self.reach.recipients, self.campaign.pace_per_minute, self.campaign.send_at or timezone.now()
