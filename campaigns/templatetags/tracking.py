@@ -90,6 +90,8 @@ def css_width(percent: float) -> str:
 ACTION_LABELS = {
     "empty_accepted": "Sent with empty placeholders",
     "superseded": "Superseded an earlier notice's unsent messages",
+    "maintenance_scheduled": "Scheduled the maintenance's reminders and notices",
+    "window_changed": "Changed the maintenance window",
     "duplicated": "Duplicated",
     "discarded": "Draft discarded",
 }
