@@ -37,7 +37,7 @@ from campaigns.services.templates import kind_default_text
 # What each notice of the schedule is: its kind (muted kinds, superseding, validity) and the public state it sets.
 STEP_KIND = {REMINDER: IncidentKind.MAINTENANCE, STARTED: IncidentKind.UPDATE, COMPLETED: IncidentKind.RESOLVED}
 STEP_PUBLIC_STATE = {REMINDER: "", STARTED: PublicState.IN_PROGRESS, COMPLETED: PublicState.COMPLETED}
-STEP_TITLE = {REMINDER: "Reminder: {title}", STARTED: "Started: {title}", COMPLETED: "Completed: {title}"}
+STEP_TITLE = {REMINDER: "Reminder ({before}): {title}", STARTED: "Started: {title}", COMPLETED: "Completed: {title}"}
 
 
 def _text(root: Campaign, step: str) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def _notice(root: Campaign, plan: Planned, actor: User | None) -> Campaign:
     return Campaign.objects.create(
         incident=root.incident,
         kind=STEP_KIND[plan.step],
-        title=STEP_TITLE[plan.step].format(title=root.incident.title)[:200],
+        title=STEP_TITLE[plan.step].format(title=root.incident.title, before=plan.label.partition(", ")[2])[:200],
         state=Campaign.State.SCHEDULED,
         wizard_step="send",
         maintenance_step=plan.step,

@@ -163,3 +163,19 @@ def test_a_viewer_cannot_move_the_window(ops):
     viewer = UserFactory(username="vera", groups=["Viewers"])
     with pytest.raises(NotAllowed):
         maintenance_window.maintenance_start_now(campaign=campaign, actor=viewer)
+
+
+def test_the_public_page_follows_the_window(ops):
+    """Scheduled when announced, nothing new for a reminder, in progress at the start, completed at the end."""
+    from campaigns.models import PublicUpdate
+
+    ClientFactory()
+    campaign = door.campaign_confirm(campaign=maintenance_draft(ops), actor=ops)
+    _materialize(campaign)
+    start, end = campaign.incident.started_at, campaign.incident.expected_resolution_at
+    assert campaigns_start_due(now=start - timedelta(minutes=30)) == 2  # both reminders
+    assert campaigns_start_due(now=start + timedelta(seconds=1)) == 1
+    assert campaigns_start_due(now=end + timedelta(seconds=1)) == 1
+    states = list(PublicUpdate.objects.filter(incident=campaign.incident).values_list("state", flat=True))
+    assert states == [PublicState.SCHEDULED, PublicState.IN_PROGRESS, PublicState.COMPLETED]
+    assert Incident.objects.get(pk=campaign.incident_id).status == Incident.Status.RESOLVED
