@@ -82,8 +82,9 @@ def maintenance_root(campaign: Campaign) -> Campaign | None:
 
 
 def maintenance_notices(root: Campaign) -> QuerySet[Campaign]:
-    """The notices the maintenance notice's schedule made, in time order."""
-    return Campaign.objects.filter(parent=root).exclude(maintenance_step="").order_by("send_at", "pk")
+    """The notices the maintenance notice's schedule made, in time order (not those dropped when it was taken back)."""
+    notices = Campaign.objects.filter(parent=root).exclude(maintenance_step="").exclude(state=Campaign.State.DISCARDED)
+    return notices.order_by("send_at", "pk")
 
 
 def maintenance_pending(root: Campaign) -> QuerySet[Campaign]:

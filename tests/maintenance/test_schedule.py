@@ -115,7 +115,21 @@ def test_a_scheduled_maintenance_taken_back_drops_its_schedule_and_makes_it_agai
     campaign = door.campaign_confirm(campaign=draft, actor=ops)
     assert campaign.state == S.SCHEDULED and maintenance_notices(campaign).count() == 4
     campaign = lifecycle.campaign_reopen(campaign=campaign, actor=ops)
-    assert set(maintenance_notices(campaign).values_list("state", flat=True)) == {S.DISCARDED}
+    assert not maintenance_notices(campaign).exists()
+    assert set(Campaign.objects.filter(parent=campaign).values_list("state", flat=True)) == {S.DISCARDED}
+    campaign = door.campaign_confirm(campaign=campaign, actor=ops)
+    assert [n.state for n in maintenance_notices(campaign)] == [S.SCHEDULED] * 4
+
+
+def test_a_notice_of_the_schedule_can_be_changed_and_confirmed_again(ops):
+    ClientFactory()
+    campaign = door.campaign_confirm(campaign=maintenance_draft(ops), actor=ops)
+    completed = maintenance_notices(campaign).last()
+    completed = lifecycle.campaign_reopen(campaign=completed, actor=ops)
+    assert completed.state == S.DRAFT
+    completed = door.campaign_confirm(campaign=completed, actor=ops)
+    assert completed.state == S.SCHEDULED and maintenance_notices(campaign).count() == 4
+    assert not maintenance_notices(completed).exists(), "a notice of the schedule schedules nothing itself"
 
 
 def test_start_now_cancels_the_reminders_and_sends_started(ops):
