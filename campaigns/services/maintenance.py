@@ -109,10 +109,12 @@ def maintenance_schedule(campaign: Campaign, *, actor: User | None, first_at: da
 
 def maintenance_audience_freeze(campaign: Campaign) -> bool:
     """Just before a notice of a maintenance's schedule starts: its audience becomes exactly the maintenance notice's
-    recipients. False (start later) while those are not all known yet; a reminder whose window already started is
-    cancelled instead (it would remind of what is under way). Other notices pass untouched."""
+    recipients. False (start later) while those are not all known yet or the maintenance notice is paused; a reminder
+    whose window already started is cancelled instead (it would remind of what is under way). Others pass untouched."""
     if not campaign.maintenance_step or campaign.parent is None:
         return True
+    if campaign.parent.state == Campaign.State.PAUSED:
+        return False
     if campaign.maintenance_step == REMINDER and campaign.incident.started_at <= timezone.now():
         Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.CANCELLED)
         audit.record(campaign, None, audit.Action.CANCELLED, "the maintenance window had already started")

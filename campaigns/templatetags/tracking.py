@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 
 from campaigns.models import Campaign
+from campaigns.selectors.maintenance import is_maintenance_notice, planned_notices
 from campaigns.selectors.timing import validity_hours_of
 from clients.models import Channel
 from notifications.models import Message
@@ -68,6 +70,16 @@ def message_state_label(state: str) -> str:
 def validity_hours(campaign: Campaign) -> int:
     """The notice's validity in hours (its own, else its kind's default)."""
     return validity_hours_of(campaign)
+
+
+@register.filter
+def maintenance_plan(campaign: Campaign) -> str:
+    """What a maintenance notice will schedule, for the outage form's summary ("" for other notices); active zone."""
+    if not is_maintenance_notice(campaign):
+        return ""
+    first = campaign.send_at if campaign.send_mode != Campaign.SendMode.NOW and campaign.send_at else timezone.now()
+    plan = planned_notices(campaign.incident, list(campaign.reminder_offsets or []), first_at=first)
+    return "; ".join(f"{p.label.lower()} {timezone.localtime(p.at):%d %b %H:%M}" for p in plan)
 
 
 @register.filter

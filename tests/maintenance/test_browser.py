@@ -81,6 +81,8 @@ def test_a_maintenance_notice_with_reminders_from_the_form_to_its_schedule(page,
     shot(page, "when")
     page.get_by_role("button", name="Save and continue").click()
     page.wait_for_url("**/wizard/preview/")
+    expect(page.locator("#maintenance-plan")).to_contain_text("reminder, 24 h before")
+    expect(page.locator("#maintenance-plan")).to_contain_text("completed")
     page.get_by_role("button", name="Looks right — continue").click()
     page.wait_for_url("**/wizard/test/")
     page.get_by_role("button", name=re.compile("Skip the test")).first.click()

@@ -193,3 +193,14 @@ def test_the_public_page_follows_the_window(ops):
     states = list(PublicUpdate.objects.filter(incident=campaign.incident).values_list("state", flat=True))
     assert states == [PublicState.SCHEDULED, PublicState.IN_PROGRESS, PublicState.COMPLETED]
     assert Incident.objects.get(pk=campaign.incident_id).status == Incident.Status.RESOLVED
+
+
+def test_a_paused_maintenance_holds_its_schedule_until_resumed(ops):
+    ClientFactory()
+    campaign = door.campaign_confirm(campaign=maintenance_draft(ops), actor=ops)
+    _materialize(campaign)
+    lifecycle.campaign_pause(campaign=campaign, actor=ops)
+    due = campaign.incident.started_at - timedelta(hours=23)
+    assert campaigns_start_due(now=due) == 0
+    lifecycle.campaign_resume(campaign=campaign, actor=ops)
+    assert campaigns_start_due(now=due) == 1
