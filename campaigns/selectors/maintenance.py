@@ -105,7 +105,9 @@ def maintenance_rows(root: Campaign) -> list[ScheduleRow]:
     rows = []
     for notice in maintenance_notices(root):
         offset = None
-        if notice.maintenance_step == REMINDER and notice.send_at is not None:
+        if notice.maintenance_step == REMINDER and notice.reminder_offsets:
+            offset = int(notice.reminder_offsets[0])
+        elif notice.maintenance_step == REMINDER and notice.send_at is not None:
             offset = round((start - notice.send_at).total_seconds() / 60)
         label = Planned(notice.maintenance_step, notice.send_at or start, offset).label
         rows.append(ScheduleRow(notice=notice, label=label, pending=notice.state in PENDING_STATES))

@@ -62,6 +62,7 @@ def _notice(root: Campaign, plan: Planned, actor: User | None) -> Campaign:
         state=Campaign.State.SCHEDULED,
         wizard_step="send",
         maintenance_step=plan.step,
+        reminder_offsets=[plan.offset_minutes] if plan.offset_minutes is not None else [],  # its own, for its label
         parent=root,
         audience=dict(root.audience),
         channels=list(root.channels),

@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.postgres,
     pytest.mark.redis,
+    pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(180),
 ]
@@ -41,7 +42,9 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(folder / f"maintenance-{name}.png"), full_page=True)
 
 
-def test_a_maintenance_notice_with_reminders_from_the_form_to_its_schedule(page, live_server):
+def test_a_maintenance_notice_with_reminders_from_the_form_to_its_schedule(
+    page, live_server, celery_worker_process, infobip_sandbox
+):
     ensure_staff_groups()
     UserFactory(username="olivia", groups=["Ops"])
     ClientFactory.create_batch(3)
@@ -83,6 +86,7 @@ def test_a_maintenance_notice_with_reminders_from_the_form_to_its_schedule(page,
     page.wait_for_url("**/wizard/preview/")
     expect(page.locator("#maintenance-plan")).to_contain_text("reminder, 24 h before")
     expect(page.locator("#maintenance-plan")).to_contain_text("completed")
+    shot(page, "preview")
     page.get_by_role("button", name="Looks right — continue").click()
     page.wait_for_url("**/wizard/test/")
     page.get_by_role("button", name=re.compile("Skip the test")).first.click()
@@ -108,3 +112,27 @@ def test_a_maintenance_notice_with_reminders_from_the_form_to_its_schedule(page,
     campaign = Campaign.objects.get(kind="maintenance", maintenance_step="")
     states = list(maintenance_notices(campaign).values_list("state", flat=True))
     assert states == ["scheduled", "cancelled", "scheduled", "scheduled"]
+
+    later = start + timedelta(hours=3)
+    schedule.get_by_label("New end").fill(later.strftime(FMT))
+    schedule.get_by_role("button", name="Extend the window").click()
+    expect(page.locator(".alert-success")).to_contain_text("The window is extended")
+    expect(rows.nth(3).locator("td").nth(1)).to_have_text(later.strftime("%-d %b %Y %H:%M"))
+    schedule.get_by_role("button", name="Start now").click()
+    expect(page.locator(".alert-success")).to_contain_text("The maintenance started")
+    reminder = schedule.locator('tr[data-step="reminder"]').first
+    expect(reminder.locator(".schedule-state")).to_have_text("Cancelled")  # the reminder not sent yet
+    expect(reminder.locator("td").first).to_have_text("Reminder, 24 h before")
+    started_row = schedule.locator('tr[data-step="started"]')
+    for _ in range(120):  # the worker wrote the first notice's recipients, then "started" goes (poll, reloading)
+        if started_row.locator(".schedule-state").inner_text() in ("Sending", "Completed"):
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(started_row.locator(".schedule-state")).to_have_text(re.compile("Sending|Completed"))
+    shot(page, "started")
+    page.locator("#maintenance-schedule").get_by_role("button", name="Complete now").click()
+    expect(page.locator(".alert-success")).to_contain_text("The maintenance is completed")
+    completed_row = schedule.locator('tr[data-step="completed"]')
+    expect(completed_row.locator(".schedule-state")).to_have_text(re.compile("Sending|Completed"))
+    shot(page, "completed")
