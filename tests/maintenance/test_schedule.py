@@ -204,3 +204,15 @@ def test_a_paused_maintenance_holds_its_schedule_until_resumed(ops):
     assert campaigns_start_due(now=due) == 0
     lifecycle.campaign_resume(campaign=campaign, actor=ops)
     assert campaigns_start_due(now=due) == 1
+
+
+def test_a_duplicate_keeps_the_reminders_and_is_scheduled_when_confirmed(ops):
+    from campaigns.services.copies import campaign_duplicate
+
+    ClientFactory()
+    campaign = door.campaign_confirm(campaign=maintenance_draft(ops), actor=ops)
+    campaign = Campaign.objects.get(pk=campaign.pk)  # its incident is open now: the copy belongs to it
+    copy = campaign_duplicate(campaign=campaign, actor=ops)
+    assert copy.reminder_offsets == [1440, 60] and not maintenance_notices(copy).exists()
+    copy = door.campaign_confirm(campaign=copy, actor=ops)
+    assert [n.maintenance_step for n in maintenance_notices(copy)] == ["reminder", "reminder", "started", "completed"]
