@@ -1,4 +1,4 @@
-from campaigns.views import actions, approval, drafts, recipients, segments, templates, tracking, wizard
+from campaigns.views import actions, approval, drafts, maintenance, recipients, segments, templates, tracking, wizard
 
 app_name = "campaigns"
 urlpatterns = (
@@ -9,5 +9,6 @@ urlpatterns = (
     + actions.urlpatterns
     + approval.urlpatterns
     + drafts.urlpatterns
+    + maintenance.urlpatterns
     + segments.urlpatterns  # "Save as segment" on the audience step
 )

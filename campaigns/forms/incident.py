@@ -41,8 +41,10 @@ class IncidentForm(forms.Form):
         max_length=200,
         help_text=_("Comma-separated, e.g. Voice API, Customer portal."),
     )
-    started_at = LocalDateTimeField(label=_("Started at"))
-    expected_resolution_at = LocalDateTimeField(label=_("Expected resolution"), required=False)
+    started_at = LocalDateTimeField(label=_("Started at"), help_text=_("Planned maintenance: when the window starts."))
+    expected_resolution_at = LocalDateTimeField(
+        label=_("Expected resolution"), required=False, help_text=_("Planned maintenance: when the window ends.")
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MAJOR)
     internal_note = forms.CharField(
         label=_("Internal note"),
@@ -79,6 +81,12 @@ class IncidentForm(forms.Form):
             self.add_error("started_at", _("The start is more than a year away; check the date."))
         if started and expected and expected <= started:
             self.add_error("expected_resolution_at", _("The expected resolution must be after the start."))
+        if (
+            data.get("kind") == IncidentKind.MAINTENANCE
+            and not expected
+            and not self.has_error("expected_resolution_at")
+        ):
+            self.add_error("expected_resolution_at", _("A planned maintenance needs the end of its window."))
         return data
 
     def incident_fields(self) -> dict:

@@ -10,8 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.fields import LocalDateTimeField
-from campaigns.models import Campaign
+from campaigns.forms.maintenance import hours_text, maintenance_offsets
+from campaigns.models import Campaign, Incident, IncidentKind
+from campaigns.selectors.maintenance import DEFAULT_REMINDER_OFFSETS
 from campaigns.selectors.timing import kind_validity_hours
+from campaigns.services.steps import step_index
 
 MAX_REPEAT_HOURS = 168
 MAX_VALIDITY_HOURS = 168
@@ -52,8 +55,21 @@ class WhenForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+    reminder_hours = forms.CharField(
+        label=_("Reminders before the maintenance starts (hours)"),
+        required=False,
+        max_length=60,
+        help_text=_(
+            'Hours before the window starts, comma-separated, e.g. "24, 1" (0.5 is half an hour); empty for none. '
+            'Each goes to this notice\'s recipients, then "started" and "completed" go at the window\'s start and end.'
+        ),
+    )
+
+    def __init__(self, *args: Any, kind: str = "", incident: Incident | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.incident = incident if kind == IncidentKind.MAINTENANCE else None
+        if self.incident is None:
+            del self.fields["reminder_hours"]
         if kind:
             default = kind_validity_hours(kind)
             field = self.fields["validity_hours"]
@@ -65,7 +81,12 @@ class WhenForm(forms.Form):
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict:
+        offsets = list(campaign.reminder_offsets or [])
+        if not offsets and step_index(campaign.wizard_step) <= step_index("when"):  # never chosen: the defaults
+            start = campaign.incident.started_at
+            offsets = [m for m in DEFAULT_REMINDER_OFFSETS if start - timedelta(minutes=m) > timezone.now()]
         return {
+            "reminder_hours": hours_text(offsets),
             "send_mode": campaign.send_mode,
             "send_at": campaign.send_at,
             "repeat_every_hours": campaign.repeat_every_hours,
@@ -98,4 +119,9 @@ class WhenForm(forms.Form):
                 self.add_error(
                     "repeat_until", _("The end must leave room for at least one reminder after the first notice.")
                 )
+        if self.incident is not None and not self.has_error("reminder_hours"):
+            first_at = send_at if mode != Campaign.SendMode.NOW and send_at else now
+            data["reminder_offsets"] = maintenance_offsets(
+                self, self.incident, first_at, data.get("reminder_hours") or ""
+            )
         return data

@@ -191,6 +191,10 @@ class Campaign(models.Model):
     validity_hours = models.PositiveSmallIntegerField(_("valid for (hours)"), null=True, blank=True)
     # At most this many messages per minute per channel, so the support line is not flooded (empty: no pace).
     pace_per_minute = models.PositiveIntegerField(_("messages per minute"), null=True, blank=True)
+    # Planned maintenance (campaigns/services/maintenance.py): the reminders chosen for the window, in minutes before
+    # its start; and, on the notices the schedule made, which one this is (reminder, started, completed).
+    reminder_offsets = models.JSONField(_("reminders (minutes before the start)"), default=list, blank=True)
+    maintenance_step = models.CharField(max_length=10, blank=True, default="")
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     audience_size = models.PositiveIntegerField(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from campaigns.models import Campaign, CampaignSend
+from campaigns.selectors.maintenance import is_maintenance_notice, maintenance_pending
 from notifications.models import Send
 
 # A send's state → the state its campaign shows.
@@ -122,6 +123,12 @@ class NoticeActions:
     reopen: bool = False
 
 
+def _schedule_left(campaign: Campaign) -> bool:
+    """A maintenance notice whose reminders or started/completed notices are still to come (they are cancelled with
+    it: campaigns/services/lifecycle.py)."""
+    return is_maintenance_notice(campaign) and maintenance_pending(campaign).exists()
+
+
 def notice_actions(campaign: Campaign) -> NoticeActions:
     """Pause while anything is going or a reminder is to come; cancel until it is over; reopen a scheduled one."""
     states = {send.state for _, send in campaign_sends(campaign)}
@@ -133,7 +140,7 @@ def notice_actions(campaign: Campaign) -> NoticeActions:
         pause=going,
         resume=row == Campaign.State.PAUSED or (row == Campaign.State.SENDING and paused_send),
         cancel=going
-        or (row == Campaign.State.SENDING and paused_send)
+        or (row == Campaign.State.SENDING and (paused_send or _schedule_left(campaign)))
         or row
         in (
             Campaign.State.DRAFT,

@@ -44,6 +44,8 @@ class Action:
     DUPLICATED = "duplicated"
     EMPTY_ACCEPTED = "empty_accepted"
     SUPERSEDED = "superseded"
+    MAINTENANCE_SCHEDULED = "maintenance_scheduled"
+    WINDOW_CHANGED = "window_changed"
 
 
 # Actions after which the person who did them may not approve the notice.

@@ -70,6 +70,7 @@ def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
         "sms_stop_line": campaign.sms_stop_line,
         "validity_hours": campaign.validity_hours,
         "pace_per_minute": campaign.pace_per_minute,
+        "reminder_offsets": [] if campaign.maintenance_step else list(campaign.reminder_offsets or []),
     }
     Campaign.objects.filter(pk=draft.pk).update(**copied)
     for field, value in copied.items():

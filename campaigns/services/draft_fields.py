@@ -19,4 +19,5 @@ SCHEDULE_LABELS = {
     "repeat_until": "repeat until",
     "validity_hours": "valid for (hours)",
     "pace_per_minute": "at most (messages per minute)",
+    "reminder_offsets": "maintenance reminders",
 }

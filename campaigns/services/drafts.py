@@ -215,8 +215,7 @@ def campaign_message_update(
     is_public: bool | None = None,
     actor: rules.Actor,
 ) -> Campaign:
-    """Save the Message step (with the public page's text). The saved template changes only when
-    ``save_as_template`` names it."""
+    """Save the Message step (with the public page's text); the saved template changes only if named."""
     from campaigns.services.templates import message_template_save
 
     _editing(campaign, actor)
@@ -252,12 +251,13 @@ def campaign_schedule_update(
     repeat_until: datetime | None = None,
     validity_hours: int | None = None,
     pace_per_minute: int | None = None,
+    reminder_offsets: list[int] | None = None,
     actor: rules.Actor,
 ) -> Campaign:
-    """Save the When step: now, at a time, or every N hours until a time (reminders); how long it stays valid, its pace."""
+    """Save the When step: now, at a time, or every N hours (reminders); validity, pace, a maintenance's reminders."""
     _editing(campaign, actor)
     before = _snapshot(campaign, SCHEDULE_LABELS)
-    campaign.send_mode = send_mode
+    campaign.send_mode, campaign.reminder_offsets = send_mode, sorted(set(reminder_offsets or []), reverse=True)
     campaign.send_at = send_at if send_mode in (Campaign.SendMode.AT, Campaign.SendMode.REPEAT) else None
     campaign.repeat_every_hours = repeat_every_hours if send_mode == Campaign.SendMode.REPEAT else None
     campaign.repeat_until = repeat_until if send_mode == Campaign.SendMode.REPEAT else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from campaigns.models import Campaign, CampaignSend
+from campaigns.selectors.maintenance import maintenance_pending
 from campaigns.selectors.messages import retry_states
 from campaigns.selectors.state import ACTIVE_SEND_STATES, NoticeActions, campaign_main_send, notice_actions
 from campaigns.services import audit, rules
@@ -73,7 +74,8 @@ def campaign_resume(*, campaign: Campaign, actor: rules.Actor = None) -> Campaig
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign, actor: rules.Actor = None) -> Campaign:
     """Cancel the notice: a draft or a waiting notice never goes out; started sends stop (unsent messages become
-    cancelled), and no reminder follows."""
+    cancelled), and no reminder follows; a maintenance notice's scheduled reminders and started/completed notices
+    are cancelled with it."""
     rules.require(actor, rules.SEND, "cancel notices")
     campaign, actions = _locked(campaign)
     if not actions.cancel:
@@ -82,6 +84,8 @@ def campaign_cancel(*, campaign: Campaign, actor: rules.Actor = None) -> Campaig
     Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.CANCELLED, next_run_at=None)
     campaign.refresh_from_db()
     audit.record(campaign, rules.person(actor), audit.Action.CANCELLED, f"{len(stopped)} send(s) stopped")
+    for notice in maintenance_pending(campaign):
+        campaign_cancel(campaign=notice, actor=actor)
     return campaign
 
 
@@ -163,6 +167,7 @@ def campaign_reopen(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
     if campaign.state != Campaign.State.SCHEDULED or campaign_main_send(campaign) is not None:
         raise _refuse(campaign, "changed")
     Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.DRAFT, next_run_at=None, wizard_step="send")
+    maintenance_pending(campaign).update(state=Campaign.State.DISCARDED)  # scheduled again when confirmed again
     campaign.refresh_from_db()
     audit.record(campaign, rules.person(actor), audit.Action.REOPENED, "back to draft; not scheduled until confirmed")
     return campaign

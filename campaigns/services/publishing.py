@@ -92,6 +92,8 @@ def campaign_published(campaign: Campaign) -> PublicUpdate | None:
     campaign.incident = incident
     if not incident.is_public or PublicUpdate.objects.filter(campaign=campaign).exists():
         return None
+    if campaign.maintenance_step == "reminder":  # a reminder adds nothing the page does not already say
+        return None
     return _publish(incident, state=notice_public_state(campaign), texts=campaign.public_text or {}, campaign=campaign)
 
 

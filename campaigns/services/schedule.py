@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend
 from campaigns.services.approval import approval_request
+from campaigns.services.maintenance import maintenance_audience_freeze
 from campaigns.services.reach import approval_needed, campaign_reach
 from campaigns.services.starting import main_send_start, reminder_start
 
@@ -35,6 +36,8 @@ def scheduled_start(*, campaign_id: int) -> bool:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
         if campaign is None or campaign.state != Campaign.State.SCHEDULED:
+            return False
+        if not maintenance_audience_freeze(campaign):
             return False
         reach = campaign_reach(campaign)
         if approval_needed(campaign, reach):
@@ -65,6 +68,7 @@ def campaigns_start_due(*, now: datetime | None = None) -> int:
     scheduled = (
         Campaign.objects.filter(state=Campaign.State.SCHEDULED, send_at__lte=now)
         .exclude(campaign_sends__role=CampaignSend.Role.MAIN)  # scheduled by an older version as a Send
+        .order_by("send_at", "pk")  # in time order: a maintenance's "started" after its last reminder
         .values_list("pk", flat=True)
     )
     started = sum(scheduled_start(campaign_id=pk) for pk in list(scheduled))

@@ -17,6 +17,7 @@ from campaigns.models import Campaign, CampaignSend
 from campaigns.selectors.timing import earlier_send_ids, valid_until_from
 from campaigns.services import audit
 from campaigns.services.incidents import campaign_sent
+from campaigns.services.maintenance import maintenance_schedule
 from campaigns.services.publishing import campaign_published
 from campaigns.services.reach import Reach, campaign_notice_kind
 from campaigns.services.short_links import campaign_send_variables, link_uses
@@ -115,6 +116,7 @@ def campaign_go(campaign: Campaign, *, actor: User | None, from_state: str, reac
     if campaign.send_mode == Campaign.SendMode.REPEAT and campaign.repeat_every_hours:
         fields["next_run_at"] = (first_at or now) + timedelta(hours=campaign.repeat_every_hours)
     _moved(campaign, from_state, fields)
+    maintenance_schedule(campaign, actor=actor, first_at=first_at)
     counted = f"{reach.recipients} recipient(s), {reach.messages} message(s)"
     if first_at is not None:
         when = f"{timezone.localtime(first_at):%Y-%m-%d %H:%M %Z}"

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 
 from campaigns.models import Campaign
+from campaigns.selectors.maintenance import is_maintenance_notice, planned_notices
 from campaigns.selectors.timing import validity_hours_of
 from clients.models import Channel
 from notifications.models import Message
@@ -71,6 +73,16 @@ def validity_hours(campaign: Campaign) -> int:
 
 
 @register.filter
+def maintenance_plan(campaign: Campaign) -> str:
+    """What a maintenance notice will schedule, for the outage form's summary ("" for other notices); active zone."""
+    if not is_maintenance_notice(campaign):
+        return ""
+    first = campaign.send_at if campaign.send_mode != Campaign.SendMode.NOW and campaign.send_at else timezone.now()
+    plan = planned_notices(campaign.incident, list(campaign.reminder_offsets or []), first_at=first)
+    return "; ".join(f"{p.label.lower()} {timezone.localtime(p.at):%d %b %H:%M}" for p in plan)
+
+
+@register.filter
 def message_state_colour(state: str) -> str:
     return MESSAGE_COLOURS.get(state, "secondary")
 
@@ -90,6 +102,8 @@ def css_width(percent: float) -> str:
 ACTION_LABELS = {
     "empty_accepted": "Sent with empty placeholders",
     "superseded": "Superseded an earlier notice's unsent messages",
+    "maintenance_scheduled": "Scheduled the maintenance's reminders and notices",
+    "window_changed": "Changed the maintenance window",
     "duplicated": "Duplicated",
     "discarded": "Draft discarded",
 }

@@ -29,6 +29,7 @@ from campaigns.selectors.state import (
 )
 from campaigns.services import rules
 from campaigns.views.common import notice_url, staff_view
+from campaigns.views.maintenance import maintenance_context
 from campaigns.views.params import text_param
 from notifications.models import Message, Send
 from notifications.selectors import quiet_waiting, send_progress_of
@@ -121,6 +122,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = page_context(request, campaign)
     context.update(progress_context(campaign, context["send"], context["state"]))
+    context.update(maintenance_context(request, campaign))
     waiting = approval_request(campaign)
     context.update(
         {

@@ -15,6 +15,7 @@ from campaigns.forms.incident import IncidentForm
 from campaigns.forms.message import EDITABLE_VARIABLES, MessageForm, message_languages
 from campaigns.forms.schedule import WhenForm
 from campaigns.models import Campaign
+from campaigns.selectors.maintenance import is_maintenance_notice
 from campaigns.selectors.preview import REASON_LABELS, follow_up_note
 from campaigns.services import drafts
 from campaigns.services.variables import template_content
@@ -220,7 +221,8 @@ class WhenStepView(StepView):
     step = "when"
 
     def get_form(self, data: Any = None, files: Any = None) -> WhenForm:
-        return WhenForm(data, initial=WhenForm.initial_for(self.campaign), kind=self.campaign.kind)
+        incident = self.campaign.incident if is_maintenance_notice(self.campaign) else None
+        return WhenForm(data, initial=WhenForm.initial_for(self.campaign), kind=self.campaign.kind, incident=incident)
 
     def save(self, form: Any) -> None:
         data = form.cleaned_data
@@ -232,6 +234,7 @@ class WhenStepView(StepView):
             repeat_until=data.get("repeat_until"),
             validity_hours=data.get("validity_hours"),
             pace_per_minute=data.get("pace_per_minute"),
+            reminder_offsets=data.get("reminder_offsets"),
             actor=self.request.user,
         )
 
