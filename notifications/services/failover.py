@@ -1,0 +1,182 @@
+"""Failover per recipient: a client whose message failed, or was not delivered within the wait, gets the next channel.
+
+A send's chain (``Send.failover``, e.g. WhatsApp → SMS) starts each client on one channel (``services/chain.py``).
+A row of the chain that ends undeliverable, rejected, expired (by the provider) or failed, or stays ``accepted``
+longer than ``Send.failover_wait_seconds``, gets one replacement: a ``pending`` row on the next channel of the
+client's order that it can be reached on (channels it cannot be reached on get ``skipped`` rows first), with
+``replaces`` pointing at it. That row then goes through the normal claim, fence and dispatch path.
+
+Exactly once, by construction:
+- a row is replaced at most once: ``replaces`` is unique (a partial unique index), inserts ignore conflicts, and
+  one send's failovers are computed under a transaction-scoped advisory lock;
+- a client never gets a channel twice in a send (the (send, client, channel) constraint);
+- nobody gets a next channel once one of the chain's rows is delivered (the candidate query checks), so a late
+  "delivered" for the first channel never produces a third message;
+- a late "delivered" for a row already replaced after its wait cancels the replacement if it has not been claimed
+  yet (``cancelled``, error ``delivered_earlier``); one already claimed goes out: the client then has two messages,
+  which is what a wait shorter than the channel's real delivery time costs (docs/channels.md, "Failover").
+
+Callers: the report path (``reports.py``, at once for failures and deliveries) and the sweeper (waits, and any row
+the report path missed, e.g. ``failed`` rows from the dispatch loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from clients.channels import reach_of
+from clients.models import Client
+from notifications.models import Message, Send
+from notifications.services.chain import chain_of, client_order, new_row, reasons_query
+from notifications.services.doorbell import dispatch_kick
+from notifications.services.sends import send_reopen
+from notifications.services.validity import EXPIRED_CODE
+
+logger = logging.getLogger(__name__)
+S = Message.State
+DELIVERED_EARLIER = "delivered_earlier"
+BATCH = 5000
+LOCK_CLASS = 7_141_001  # pg_advisory_xact_lock(class, send id): one failover computation per send at a time
+RECENT = timedelta(days=1)  # completed sends whose late reports may still fail over
+
+
+def failover_send_ids(now: datetime) -> list[int]:
+    """Sends with a chain that may still fail over: sending, or completed in the last day, and still valid."""
+    return list(
+        Send.objects.exclude(failover=[])
+        .filter(is_test=False)
+        .filter(Q(state=Send.State.SENDING) | Q(state=Send.State.COMPLETED, completed_at__gt=now - RECENT))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .values_list("pk", flat=True)
+    )
+
+
+def _candidates(send: Send, chain: list[str], now: datetime, pks: Iterable[int] | None) -> list[tuple[int, int, str]]:
+    """(row id, client id, channel) of the chain's rows due a replacement."""
+    cutoff = now - timedelta(seconds=send.failover_wait_seconds)
+    same_client = Message.objects.filter(send_id=send.pk, client_id=OuterRef("client_id"), channel__in=chain)
+    rows_per_client = same_client.order_by().values("client_id").annotate(n=Count("pk")).values("n")
+    failed = Q(state__in=Message.FAILURE_STATES) & ~Q(error_code=EXPIRED_CODE)
+    waited = Q(state=S.ACCEPTED, accepted_at__lt=cutoff)
+    rows = Message.objects.filter(failed | waited, send_id=send.pk, client__isnull=False, channel__in=chain)
+    if pks is not None:
+        rows = rows.filter(pk__in=list(pks))
+    rows = (
+        rows.filter(~Exists(Message.objects.filter(replaces=OuterRef("pk"))))
+        .filter(~Exists(same_client.filter(state=S.DELIVERED)))
+        .annotate(chain_rows=rows_per_client)
+        .filter(chain_rows__lt=len(chain))
+        .order_by("pk")
+    )
+    return list(rows.values_list("pk", "client_id", "channel")[:BATCH])
+
+
+def _lock(send_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, send_id])
+
+
+def failover_advance(*, send_id: int, pks: Iterable[int] | None = None, now: datetime | None = None) -> int:
+    """Create the replacement rows due in one send (only among ``pks`` when given); returns pending rows created."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(send_id)
+        send = Send.objects.filter(pk=send_id).first()
+        chain = chain_of(send) if send is not None else []
+        if send is None or not chain or send.state not in (Send.State.SENDING, Send.State.COMPLETED):
+            return 0
+        due = _candidates(send, chain, now, pks)
+        if not due:
+            return 0
+        client_ids = {client_id for _pk, client_id, _channel in due}
+        clients = {c["pk"]: c for c in reasons_query(send, chain, Client.objects.filter(pk__in=client_ids))}
+        taken: dict[int, set[str]] = defaultdict(set)
+        existing = Message.objects.filter(send=send, client_id__in=client_ids, channel__in=chain)
+        for client_id, channel in existing.values_list("client_id", "channel"):
+            taken[client_id].add(channel)
+        rows: list[Message] = []
+        for pk, client_id, _channel in due:
+            client = clients.get(client_id)
+            if client is None:  # erased since
+                continue
+            chosen = _next_rows(send, chain, client, taken[client_id])
+            if chosen:
+                chosen[-1].replaces_id = pk  # the last row (pending, or the last skip) marks this one as replaced
+                rows.extend(chosen)
+        Message.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        pending = sorted({row.channel for row in rows if row.state == S.PENDING})
+        created = sum(1 for row in rows if row.state == S.PENDING)
+        if pending:
+            send_reopen(send_id=send.pk)
+            dispatch_kick(send_id=send.pk, channels=pending)
+    if created:
+        logger.info("send %s: %d failover message(s) on %s", send_id, created, ", ".join(pending))
+    return created
+
+
+def _next_rows(send: Send, chain: list[str], client: dict, taken: set[str]) -> list[Message]:
+    """The skipped rows and the one pending row that continue a client's chain after its last row."""
+    rows = []
+    for channel in client_order(chain, client["preferred_channel"]):
+        if channel in taken:
+            continue
+        reason = client[f"r_{channel}"]
+        address = client[reach_of(channel).address_field]
+        rows.append(new_row(send, client["pk"], channel, address, client["language"], reason))
+        if not reason:
+            break
+    return rows
+
+
+def failover_after_reports(states: dict[int, str]) -> None:
+    """Right after reports were applied: fail over the rows that failed, cancel what a late delivery made needless."""
+    interesting = [pk for pk, state in states.items() if state == S.DELIVERED or state in Message.FAILURE_STATES]
+    if not interesting:
+        return
+    rows = (
+        Message.objects.filter(pk__in=interesting, client__isnull=False)
+        .exclude(send__failover=[])
+        .values_list("pk", "send_id", "client_id", "state")
+    )
+    failed: dict[int, list[int]] = defaultdict(list)
+    delivered: dict[int, list[int]] = defaultdict(list)
+    for pk, send_id, client_id, state in rows:
+        if state == S.DELIVERED:
+            delivered[send_id].append(client_id)
+        elif state in Message.FAILURE_STATES:
+            failed[send_id].append(pk)
+    for send_id, client_ids in delivered.items():
+        failover_cancel_needless(send_id=send_id, client_ids=client_ids)
+    for send_id, pks in failed.items():
+        failover_advance(send_id=send_id, pks=pks)
+
+
+def failover_cancel_needless(*, send_id: int, client_ids: list[int]) -> int:
+    """Replacement rows not yet claimed, of clients now delivered on an earlier channel, are cancelled."""
+    now = timezone.now()
+    count = Message.objects.filter(
+        send_id=send_id, client_id__in=client_ids, state=S.PENDING, replaces__isnull=False
+    ).update(
+        state=S.CANCELLED,
+        error_code=DELIVERED_EARLIER,
+        error_text="Delivered on an earlier channel of the chain before this one went out.",
+        done_at=now,
+        updated_at=now,
+    )
+    if count:
+        logger.info("send %s: %d failover message(s) cancelled, delivered earlier", send_id, count)
+    return count
+
+
+def failover_sweep(*, now: datetime | None = None) -> int:
+    """The sweeper's part: replacements due in every send with a chain (waits, and anything the reports missed)."""
+    now = now or timezone.now()
+    return sum(failover_advance(send_id=send_id, now=now) for send_id in failover_send_ids(now))
