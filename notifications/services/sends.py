@@ -38,6 +38,8 @@ def send_create(
     scheduled_at: datetime | None = None,
     valid_until: datetime | None = None,
     pace_per_minute: int | None = None,
+    failover: list[str] | None = None,
+    failover_wait_seconds: int | None = None,
     created_by: User | None = None,
 ) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper).
@@ -60,6 +62,8 @@ def send_create(
         scheduled_at=scheduled_at,
         valid_until=valid_until,
         pace_per_minute=pace_per_minute or None,
+        failover=list(failover or []),
+        failover_wait_seconds=failover_wait_seconds or Send._meta.get_field("failover_wait_seconds").default,
         created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
         materialize_requested_at=None if scheduled else now,
