@@ -15,7 +15,6 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 choices=[("sms", "SMS"), ("email", "Email"), ("viber", "Viber"), ("whatsapp", "WhatsApp")],
-                db_default="",
                 max_length=8,
                 verbose_name="Preferred channel",
             ),
