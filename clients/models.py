@@ -80,7 +80,7 @@ class Client(models.Model):
     whatsapp_consent = models.BooleanField(_("WhatsApp notices allowed"), default=False, db_default=False)
     whatsapp_opted_out_at = models.DateTimeField(_("WhatsApp opt-out time"), null=True, blank=True, db_default=None)
     whatsapp_opt_out_source = models.CharField(_("WhatsApp opt-out source"), max_length=64, blank=True, db_default="")
-    preferred_channel = models.CharField(_("Preferred channel"), max_length=8, choices=Channel.choices, blank=True)
+    preferred_channel = models.CharField(_("Preferred channel"), max_length=8, blank=True, db_default="")
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
     muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 
