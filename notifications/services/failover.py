@@ -65,9 +65,11 @@ def _candidates(send: Send, chain: list[str], now: datetime, pks: Iterable[int] 
     rows_per_client = same_client.order_by().values("client_id").annotate(n=Count("pk")).values("n")
     failed = Q(state__in=Message.FAILURE_STATES) & ~Q(error_code=EXPIRED_CODE)
     waited = Q(state=S.ACCEPTED, accepted_at__lt=cutoff)
-    rows = Message.objects.filter(failed | waited, send_id=send.pk, client__isnull=False, channel__in=chain)
-    if pks is not None:
-        rows = rows.filter(pk__in=list(pks))
+    if pks is None:
+        rows = Message.objects.filter(send_id=send.pk)
+    else:  # by primary key only: with the send's id too, PostgreSQL scans the whole send by its state index
+        rows = Message.objects.filter(pk__in=list(pks))
+    rows = rows.filter(failed | waited, client__isnull=False, channel__in=chain)
     rows = (
         rows.filter(~Exists(Message.objects.filter(replaces=OuterRef("pk"))))
         .filter(~Exists(same_client.filter(state=S.DELIVERED)))
@@ -75,7 +77,8 @@ def _candidates(send: Send, chain: list[str], now: datetime, pks: Iterable[int] 
         .filter(chain_rows__lt=len(chain))
         .order_by("pk")
     )
-    return list(rows.values_list("pk", "client_id", "channel")[:BATCH])
+    found = rows.values_list("pk", "client_id", "channel", "send_id")[:BATCH]
+    return [(pk, client_id, channel) for pk, client_id, channel, send_id in found if send_id == send.pk]
 
 
 def _lock(send_id: int) -> None:
@@ -116,7 +119,7 @@ def failover_advance(*, send_id: int, pks: Iterable[int] | None = None, now: dat
         created = sum(1 for row in rows if row.state == S.PENDING)
         if pending:
             send_reopen(send_id=send.pk)
-            dispatch_kick(send_id=send.pk, channels=pending)
+            dispatch_kick(send_id=send.pk, channels=pending, parallel=1)  # a running loop takes them too
     if created:
         logger.info("send %s: %d failover message(s) on %s", send_id, created, ", ".join(pending))
     return created
