@@ -150,24 +150,26 @@ def failover_after_reports(states: dict[int, str]) -> None:
         .values_list("pk", "send_id", "client_id", "state")
     )
     failed: dict[int, list[int]] = defaultdict(list)
-    delivered: dict[int, list[int]] = defaultdict(list)
-    for pk, send_id, client_id, state in rows:
+    delivered: list[int] = []
+    for pk, send_id, _client_id, state in rows:
         if state == S.DELIVERED:
-            delivered[send_id].append(client_id)
+            delivered.append(pk)
         elif state in Message.FAILURE_STATES:
             failed[send_id].append(pk)
-    for send_id, client_ids in delivered.items():
-        failover_cancel_needless(send_id=send_id, client_ids=client_ids)
+    if delivered:
+        failover_cancel_needless(delivered=delivered)
     for send_id, pks in failed.items():
         failover_advance(send_id=send_id, pks=pks)
 
 
-def failover_cancel_needless(*, send_id: int, client_ids: list[int]) -> int:
-    """Replacement rows not yet claimed, of clients now delivered on an earlier channel, are cancelled."""
+def failover_cancel_needless(*, delivered: list[int]) -> int:
+    """Replacements not yet claimed of rows now delivered (late, after their wait) are cancelled.
+
+    Found through ``replaces`` (its partial unique index holds only replacement rows): looking them up by send and
+    client instead made PostgreSQL scan the send's pending rows on every report batch.
+    """
     now = timezone.now()
-    count = Message.objects.filter(
-        send_id=send_id, client_id__in=client_ids, state=S.PENDING, replaces__isnull=False
-    ).update(
+    count = Message.objects.filter(replaces_id__in=delivered, state=S.PENDING).update(
         state=S.CANCELLED,
         error_code=DELIVERED_EARLIER,
         error_text="Delivered on an earlier channel of the chain before this one went out.",
@@ -175,7 +177,7 @@ def failover_cancel_needless(*, send_id: int, client_ids: list[int]) -> int:
         updated_at=now,
     )
     if count:
-        logger.info("send %s: %d failover message(s) cancelled, delivered earlier", send_id, count)
+        logger.info("%d failover message(s) cancelled: the message they replace was delivered after all", count)
     return count
 
 
