@@ -7,8 +7,9 @@ client's order that it can be reached on (channels it cannot be reached on get `
 ``replaces`` pointing at it. That row then goes through the normal claim, fence and dispatch path.
 
 Exactly once, by construction:
-- a row is replaced at most once: ``replaces`` is unique (a partial unique index), inserts ignore conflicts, and
-  one send's failovers are computed under a transaction-scoped advisory lock;
+- a row is replaced at most once: ``replaces`` is unique (a partial unique index) and inserts ignore conflicts, so
+  two computations at once (two report batches, the sweeper) insert one set of rows; no lock serialises them (a
+  per-send lock made the report webhook wait for itself);
 - a client never gets a channel twice in a send (the (send, client, channel) constraint);
 - nobody gets a next channel once one of the chain's rows is delivered (the candidate query checks), so a late
   "delivered" for the first channel never produces a third message;
@@ -27,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 S = Message.State
 DELIVERED_EARLIER = "delivered_earlier"
 BATCH = 5000
-LOCK_CLASS = 7_141_001  # pg_advisory_xact_lock(class, send id): one failover computation per send at a time
 RECENT = timedelta(days=1)  # completed sends whose late reports may still fail over
 
 
@@ -84,17 +84,10 @@ def _candidates(send: Send, chain: list[str], now: datetime, pks: Iterable[int] 
     return [(pk, client_id, channel) for pk, client_id, channel, send_id in found if send_id == send.pk]
 
 
-def _lock(send_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, send_id])
-
-
 def failover_advance(*, send_id: int, pks: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Create the replacement rows due in one send (only among ``pks`` when given); returns pending rows created."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock(send_id)
         send = Send.objects.filter(pk=send_id).first()
         chain = chain_of(send) if send is not None else []
         if send is None or not chain or send.state not in (Send.State.SENDING, Send.State.COMPLETED):
@@ -117,6 +110,7 @@ def failover_advance(*, send_id: int, pks: Iterable[int] | None = None, now: dat
             if chosen:
                 chosen[-1].replaces_id = pk  # the last row (pending, or the last skip) marks this one as replaced
                 rows.extend(chosen)
+        rows.sort(key=lambda row: (row.client_id, row.channel))  # one order for every writer: no deadlock
         Message.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         pending = sorted({row.channel for row in rows if row.state == S.PENDING})
         created = sum(1 for row in rows if row.state == S.PENDING)
@@ -162,7 +156,10 @@ def failover_after_reports(states: dict[int, str]) -> None:
     if delivered:
         failover_cancel_needless(delivered=delivered)
     for send_id, pks in failed.items():
-        failover_advance(send_id=send_id, pks=pks)
+        try:
+            failover_advance(send_id=send_id, pks=pks)
+        except DatabaseError as error:  # the reports are stored; the sweeper creates these rows on its next round
+            logger.warning("send %s: failover left to the sweeper: %s", send_id, type(error).__name__)
 
 
 def failover_cancel_needless(*, delivered: list[int]) -> int:
