@@ -9,6 +9,7 @@ from django import template
 from django.conf import settings
 
 from campaigns.models import Campaign
+from campaigns.selectors.failover import wait_seconds_of
 from campaigns.selectors.timing import validity_hours_of
 from clients.models import Channel
 from notifications.models import Message
@@ -68,6 +69,15 @@ def message_state_label(state: str) -> str:
 def validity_hours(campaign: Campaign) -> int:
     """The notice's validity in hours (its own, else its kind's default)."""
     return validity_hours_of(campaign)
+
+
+@register.filter
+def failover_text(campaign: Campaign) -> str:
+    """ "WhatsApp → SMS after 5 min" for a notice with a failover chain (its own wait, else its kind's), else ""."""
+    if len(campaign.failover or []) < 2:
+        return ""
+    chain = " → ".join(channel_label(channel) for channel in campaign.failover)
+    return f"failover {chain} after {wait_seconds_of(campaign) // 60} min"
 
 
 @register.filter

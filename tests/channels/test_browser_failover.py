@@ -60,6 +60,7 @@ def test_a_notice_on_viber_with_sms_failover_from_the_outage_form(page, live_ser
     page.wait_for_url("**/wizard/test/")
     page.get_by_role("button", name=re.compile("Skip the test")).first.click()
     page.wait_for_url("**/wizard/send/")
+    assert page.locator("#failover-text").inner_text() == "failover Viber → SMS after 3 min"
     page.get_by_label(re.compile(r"Yes, send to 2 people \(2 messages\)")).check()
     page.get_by_role("button", name="Send to 2 people").click()
     page.wait_for_url(re.compile(rf"/campaigns/{campaign.pk}/$"))
