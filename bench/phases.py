@@ -50,6 +50,7 @@ class Sizes:
     po_threads: int = 5
     po_batch: int = 500
     public_seconds: float = 10.0  # load per public-page run (bench/public_load.py)
+    failover: int = 20_000  # clients of the WhatsApp → SMS failover run (bench/failover.py)
 
 
 @dataclass

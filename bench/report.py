@@ -35,6 +35,7 @@ ORDER = (
     "public_link",
     "public_after_update",
     "public_rolling",
+    "failover_all_reached",
 )
 PUBLIC_HEADING = "## Public pages (issue 16)"
 

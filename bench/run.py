@@ -24,7 +24,7 @@ from pathlib import Path
 from bench import infra
 from bench.phases import Sizes
 
-PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory", "public")
+PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory", "public", "failover")
 QUICK = Sizes(
     clients=100_000,
     materialize=20_000,
@@ -34,6 +34,7 @@ QUICK = Sizes(
     memory_small=2_000,
     million_seconds=5,
     public_seconds=5,
+    failover=2_000,
 )
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/op_bench"
 WORKERS = 2
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_LEVEL": "WARNING",
             "DEBUG": "0",
             "PORTAL_PRODUCTION": "0",
+            "INFOBIP_WHATSAPP_SENDER": "447491163862",  # the failover phase's first channel
         }
         sandbox = infra.start_sandbox(stack, env, report_delay=86_400)
         env["INFOBIP_BASE_URL"] = sandbox.url
@@ -151,17 +153,23 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         )
         log(f"{WORKERS} workers up; building {sizes.clients:,} clients")
-        if set(phases) - {"public"}:  # the public pages need none of the million clients
+        if set(phases) - {"public", "failover"}:  # these two need none of the million clients
             ph.prepare_data(ctx)
+        gunicorn_url = None
         for phase in phases:
             log(f"phase {phase}")
             started = time.perf_counter()
             try:
-                if phase == "webhook":
+                if phase in ("webhook", "failover") and gunicorn_url is None:
                     _, gunicorn_url = infra.start_gunicorn(
                         stack, env, workers=sizes.gunicorn_workers, port=gunicorn_port
                     )
+                if phase == "webhook":
                     ph.phase_webhook(ctx, gunicorn_url)
+                elif phase == "failover":
+                    from bench.failover import phase_failover
+
+                    phase_failover(ctx)
                 elif phase == "public":
                     from bench.public_load import phase_public
 
@@ -222,6 +230,16 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
         if key.startswith("phase_"):
             print(f"{key}: {value}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
+    if list(ctx.figures) and all(key.startswith("failover_") for key in ctx.figures) and args.results.exists():
+        from bench.failover import failover_section_update
+
+        args.results.write_text(
+            failover_section_update(
+                args.results.read_text(), ctx.figures, notes=ctx.notes, description=description, command=command
+            )
+        )
+        log(f"updated the failover section of {args.results}")
+        return
     if list(ctx.figures) and all(key.startswith("public_") for key in ctx.figures) and args.results.exists():
         # Only the public pages were measured: their section is replaced, the other figures stay as they were.
         args.results.write_text(

@@ -196,6 +196,7 @@ class ClientAdmin(admin.ModelAdmin):
                     "sms_opt_out_source",
                     *admin_reach.OPT_IN_CONSENT_FIELDS,
                     "muted_kinds",
+                    "preferred_channel",
                 )
             },
         ),

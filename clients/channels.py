@@ -4,6 +4,9 @@ Why a table: the audience selectors (skip reasons, counts), materialize (the add
 consent pages all ask the same three questions of every channel; a new channel is one row here (plus its module in
 ``notifications/channels/``), not a new ``if channel == …`` in each of them. The imports run one way
 (``notifications`` → ``clients``), so this part of a channel lives with the client.
+
+``Client.preferred_channel`` is the channel a notice's failover chain tries first for that client (the notice's
+order follows; empty: the notice's order), as ``notifications.services.chain.client_order`` applies it.
 """
 
 from __future__ import annotations

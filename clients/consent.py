@@ -54,6 +54,7 @@ def client_preferences_update(
     muted_kinds: list[str],
     source: str = "preferences",
     detail: str = "",
+    preferred_channel: str | None = None,
 ) -> list[str]:
     """Apply the preference page: consent per channel (recorded), language and muted notice kinds.
 
@@ -72,7 +73,9 @@ def client_preferences_update(
     ]
     client.language = language
     client.muted_kinds = [kind for kind in NoticeKind.values if kind in muted_kinds]
-    client.save(update_fields=["language", "muted_kinds", "updated_at"])
+    if preferred_channel is not None:  # None: the page did not offer it; "" clears it
+        client.preferred_channel = preferred_channel if preferred_channel in Channel.values else ""
+    client.save(update_fields=["language", "muted_kinds", "preferred_channel", "updated_at"])
     return changed
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Bucket, Client, NoticeKind, ServiceName, TestRecipient
+from clients.models import Bucket, Channel, Client, NoticeKind, ServiceName, TestRecipient
 from clients.services import ClientValueError, email_normalize, phone_normalize, time_zone_normalize
 
 
@@ -52,6 +52,12 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Mandatory notices reach the client anyway."),
     )
+    preferred_channel = forms.ChoiceField(
+        label=_("Preferred channel"),
+        choices=[("", _("The notice's order")), *Channel.choices],
+        required=False,
+        help_text=_("Tried first when a notice has a failover chain (docs/channels.md)."),
+    )
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separated by |, e.g. vip|pilot."))
 
     class Meta:
@@ -72,6 +78,7 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "viber_consent",
             "whatsapp_consent",
             "muted_kinds",
+            "preferred_channel",
             "region",
             "network",
             "plan",

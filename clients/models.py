@@ -80,6 +80,7 @@ class Client(models.Model):
     whatsapp_consent = models.BooleanField(_("WhatsApp notices allowed"), default=False, db_default=False)
     whatsapp_opted_out_at = models.DateTimeField(_("WhatsApp opt-out time"), null=True, blank=True, db_default=None)
     whatsapp_opt_out_source = models.CharField(_("WhatsApp opt-out source"), max_length=64, blank=True, db_default="")
+    preferred_channel = models.CharField(_("Preferred channel"), max_length=8, blank=True, db_default="")
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
     muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 
@@ -277,7 +278,6 @@ class TestRecipient(models.Model):
     """An internal address that test sends may reach; test sends go only to these."""
 
     __test__ = False  # not a pytest test class
-
     name = models.CharField(_("Name"), max_length=100)
     email = models.EmailField(_("Email"), blank=True)
     phone = models.CharField(_("Mobile number"), max_length=20, blank=True)

@@ -45,6 +45,10 @@ class PreferencesForm(forms.Form):
     kinds = forms.MultipleChoiceField(
         label=_("Kinds of notice"), choices=NoticeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    # The channel a notice with a failover chain tries first (docs/channels.md, "Failover"); offered from two channels.
+    preferred_channel = forms.ChoiceField(
+        label=_("When a notice can come by several channels, try first"), required=False
+    )
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -53,6 +57,7 @@ class PreferencesForm(forms.Form):
                 **{channel: client.has_consent(channel) for channel in Channel.values},
                 "language": client.language,
                 "kinds": [kind for kind in NoticeKind.values if kind not in (client.muted_kinds or [])],
+                "preferred_channel": client.preferred_channel,
             },
         )
         super().__init__(*args, **kwargs)
@@ -66,6 +71,13 @@ class PreferencesForm(forms.Form):
             self.fields[channel].widget.attrs["class"] = "form-check-input"
             self.fields[channel].help_text = mask_email(address) if channel == Channel.EMAIL else mask_phone(address)
         self.fields["kinds"].widget.attrs["class"] = "form-check-input"
+        offered = [(value, label) for value, label in Channel.choices if value in self.fields]
+        if len(offered) < 2:
+            del self.fields["preferred_channel"]
+        else:
+            preferred = self.fields["preferred_channel"]
+            assert isinstance(preferred, forms.ChoiceField)
+            preferred.choices = [("", _("No preference")), *offered]
 
     def channel_fields(self) -> list[forms.BoundField]:
         order = [Channel.EMAIL, *(channel for channel in Channel.values if channel != Channel.EMAIL)]

@@ -116,6 +116,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                 muted_kinds=form.muted_kinds(),
                 source="preferences",
                 detail="preference page",
+                preferred_channel=form.cleaned_data.get("preferred_channel"),
             )
             return HttpResponseRedirect(f"{request.path}?saved=1")
     context = {"form": form, "client": client, "saved": request.GET.get("saved")}

@@ -145,11 +145,12 @@ class Sandbox:
             for record in self.store.accept(name, mine, entries, grace=grace):
                 record.outcome = "duplicate"  # refused as a copy: so say its answer entry and its report
         due, generation = time.time() + config.report_delay, self.store.generation
+        reported = [record for record in records if record.outcome != "silent"]  # silent: never any report
         held = self.hold.take(
-            [record.message_id for record in records], lambda: self.reporter.schedule(records, due, generation)
+            [record.message_id for record in records], lambda: self.reporter.schedule(reported, due, generation)
         )
         if held is None:
-            self.reporter.schedule(records, due, generation)
+            self.reporter.schedule(reported, due, generation)
         if fault == "timeout":
             return self._fault(Answer(0, None, hang=config.hang_seconds), fault)
         if fault == "accept_then_fail":
@@ -203,7 +204,7 @@ class Sandbox:
                         sender=message["sender"],
                         sent_at=now,
                         due_at=due,
-                        outcome=protocol.outcome(name, destination),
+                        outcome=_outcome(config, name, destination, message_id),
                         callback_data=callback,
                         reference=reference,
                         parts=parts,
@@ -211,6 +212,9 @@ class Sandbox:
                         text=text,
                     )
                 )
+        for record in records:
+            if record.outcome == "silent":
+                record.due_at = float("inf")  # PENDING in the logs for ever
         return records
 
     # Reports and logs ---------------------------------------------------------------------------------------------
@@ -270,3 +274,13 @@ class Sandbox:
             self.dice = FaultDice(config.seed)
         self.config = config
         return config
+
+
+def _outcome(config: SandboxConfig, channel: str, destination: str, message_id: str | None) -> str:
+    """The documented rules, then the channel's injected shares (undeliverable, or never reported: "silent")."""
+    outcome = protocol.outcome(channel, destination)
+    if outcome != "delivered" or not message_id:
+        return outcome
+    if config.share_hit("silent_share", channel, message_id):
+        return "silent"
+    return "undeliverable" if config.share_hit("undeliverable_share", channel, message_id) else outcome

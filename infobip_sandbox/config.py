@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 RATE_FIELDS = ("fail_rate", "throttle_rate", "timeout_rate", "accept_then_fail_rate", "slow_rate")
+#: Per-channel shares of messages (not requests): {"whatsapp": 0.2}. Keys are the sandbox's channel names.
+SHARE_FIELDS = ("undeliverable_share", "silent_share")
+SHARE_CHANNELS = ("sms", "email", "viber", "whatsapp")
 
 
 @dataclass
@@ -37,6 +41,15 @@ class SandboxConfig:
     idempotency_grace: float = 3600.0
     #: Seconds before an accepted message shows in the logs (Infobip's logs are not instant).
     logs_delay: float = 0.0
+    #: Per channel, the share of accepted messages reported UNDELIVERABLE whatever their number (a channel outage).
+    undeliverable_share: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: Per channel, the share of accepted messages never reported (PENDING in the logs for ever): "not delivered".
+    silent_share: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def share_hit(self, name: str, channel: str, message_id: str) -> bool:
+        """Whether ``message_id`` falls in the channel's share ``name``: a stable draw from the id (reproducible)."""
+        share = getattr(self, name).get(channel, 0.0)
+        return share > 0 and zlib.crc32(message_id.encode()) % 1_000_000 < share * 1_000_000
 
     def validate(self) -> None:
         for name in RATE_FIELDS:
@@ -46,6 +59,16 @@ class SandboxConfig:
         faults = self.fail_rate + self.throttle_rate + self.timeout_rate + self.accept_then_fail_rate
         if faults > 1.0:
             raise ValueError("fail_rate + throttle_rate + timeout_rate + accept_then_fail_rate must not exceed 1")
+        for name in SHARE_FIELDS:
+            shares = getattr(self, name)
+            if not isinstance(shares, dict) or not all(
+                channel in SHARE_CHANNELS
+                and not isinstance(share, bool)
+                and isinstance(share, int | float)
+                and 0.0 <= share <= 1.0
+                for channel, share in shares.items()
+            ):
+                raise ValueError(f"{name} maps channels ({', '.join(SHARE_CHANNELS)}) to shares between 0 and 1")
         if not 1 <= self.report_batch <= 100:
             raise ValueError("report_batch must be between 1 and 100 (Infobip's bucket size)")
         for name in ("report_delay", "slow_seconds", "hang_seconds", "retry_after", "idempotency_grace", "logs_delay"):
@@ -63,6 +86,9 @@ class SandboxConfig:
             if isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false")
+            elif key in SHARE_FIELDS:
+                if not isinstance(value, dict):
+                    raise ValueError(f"{key} must be an object of channel shares")
             elif key == "seed":
                 if value is not None and not isinstance(value, int):
                     raise ValueError("seed must be an integer or null")

@@ -68,7 +68,7 @@ class Store:
                 stored[record.message_id] = record
             self._by_channel[channel] += len(records) - len(refused)
             self._received.extend((channel, entry) for entry in entries)
-            self._reports["scheduled"] += len(records)
+            self._reports["scheduled"] += sum(1 for record in records if record.outcome != "silent")
         return refused
 
     def reports_posted(self, count: int, generation: int) -> None:

@@ -47,6 +47,12 @@ class Send(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True, help_text=_("No message is sent after this."))
     # At most this many messages per minute on each channel, across workers (services/ratelimit.py).
     pace_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: as fast as allowed."))
+    # An ordered chain of channels ("whatsapp", "sms"): each client gets the first one they can be reached on, the
+    # next only when that one fails or is not delivered within the wait (services/failover.py). [] = no chain.
+    failover = models.JSONField(default=list, blank=True, db_default=[])
+    failover_wait_seconds = models.PositiveIntegerField(
+        default=300, db_default=300, help_text=_("Not delivered within this long: the next channel of the chain.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -155,6 +161,10 @@ class Message(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The row this one replaces in a failover chain (services/failover.py); unique, so a row is replaced at most once.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by", db_index=False
+    )
 
     objects = MessageQuerySet.as_manager()
 
@@ -170,6 +180,10 @@ class Message(models.Model):
                 fields=["send", "test_recipient", "channel"],
                 condition=Q(test_recipient__isnull=False),
                 name="unique_send_tester_channel",
+            ),
+            # Partial: the rows outside a chain (nearly all) never enter the index on their four updates.
+            models.UniqueConstraint(
+                fields=["replaces"], condition=Q(replaces__isnull=False), name="unique_message_replaces"
             ),
         ]
         # Every index costs an insert on each of a message's three or four non-HOT updates (claim, result, report)

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from notifications.models import Message, Send
@@ -150,3 +150,39 @@ def quiet_waiting(send: Send | None, now: datetime | None = None) -> QuietWait:
         send=send, state=Message.State.PENDING, attempts=0, next_attempt_at__gt=now or timezone.now()
     ).aggregate(count=Count("id"), first=Min("next_attempt_at"), last=Max("next_attempt_at"))
     return QuietWait(count=row["count"], first=row["first"], last=row["last"])
+
+
+@dataclass(frozen=True)
+class FailoverCounts:
+    """How a failover chain went (services/failover.py): who was reached on which channel, how many by failover."""
+
+    chain: tuple[str, ...] = ()
+    reached: int = 0  # clients with a delivered message on a channel of the chain
+    reached_by_channel: dict[str, int] = field(default_factory=dict)
+    through_failover: int = 0  # delivered messages that replaced a failed or timed-out one
+    failed_over: int = 0  # messages replaced by the next channel
+    wait_seconds: int = 0
+
+
+def failover_counts(send: Send | None) -> FailoverCounts:
+    """The chain's reach in two grouped queries; empty for a send without a chain."""
+    chain = tuple(send.failover or []) if send is not None else ()
+    if send is None or len(chain) < 2:
+        return FailoverCounts()
+    rows = Message.objects.filter(send=send, channel__in=chain)
+    delivered = rows.filter(state=Message.State.DELIVERED)
+    per_channel = delivered.values_list("channel").annotate(
+        n=Count("pk"), via=Count("pk", filter=Q(replaces__isnull=False))
+    )
+    by_channel = {channel: 0 for channel in chain}
+    through = 0
+    for channel, n, via in per_channel.order_by():
+        by_channel[channel], through = n, through + via
+    return FailoverCounts(
+        chain=chain,
+        reached=delivered.values("client_id").distinct().count(),
+        reached_by_channel=by_channel,
+        through_failover=through,
+        failed_over=rows.filter(replaced_by__isnull=False).exclude(replaced_by__state=Message.State.SKIPPED).count(),
+        wait_seconds=send.failover_wait_seconds,
+    )

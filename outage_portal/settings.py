@@ -331,6 +331,15 @@ NOTICE_VALIDITY_HOURS = {
         for item in env_list("NOTICE_VALIDITY_HOURS", "outage:4,degraded:4,update:4,resolved:12,maintenance:24")
     )
 }
+# A failover chain moves a client to its next channel when a message is not delivered within this many minutes,
+# per kind ("kind:minutes,…"; the outage form can change it per notice; docs/channels.md, "Failover").
+FAILOVER_WAIT_MINUTES = {
+    kind: int(minutes)
+    for kind, _sep, minutes in (
+        item.partition(":")
+        for item in env_list("FAILOVER_WAIT_MINUTES", "outage:5,degraded:5,update:10,resolved:30,maintenance:30")
+    )
+}
 # At most N non-mandatory notices per client per period ("3/hour"; units second, minute, hour, day; empty: no
 # cap). A client over it is excluded as "frequency_cap", counted in the outage form like any exclusion.
 NOTICE_FREQUENCY_CAP = env("NOTICE_FREQUENCY_CAP", "")

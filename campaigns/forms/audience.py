@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.forms.csv_match import csv_match_clients
 from campaigns.models import NOTICE_KIND_FOR, Campaign
+from campaigns.selectors.failover import ChainReach, chain_reach, chain_valid, wait_minutes_default
 from clients.channels import offered_channels
 from clients.condition_builder import (  # noqa: F401  (re-exported for the audience step's views and templates)
     MATCH_CHOICES,
@@ -23,6 +24,7 @@ from clients.condition_builder import (  # noqa: F401  (re-exported for the audi
 from clients.models import Bucket, BuiltinAudience, Channel, Segment
 from clients.selectors import AudienceCounts, AudienceError, audience_counts, audience_validate
 
+FAILOVER_FIELDS = ("failover_first", "failover_then", "failover_last")
 CLIENT_ID = re.compile(r"[0-9]{1,18}")
 MAX_LISTED_CLIENTS = 50_000
 # The condition builder (rows, operators, relative dates, suggestions) lives in clients, shared with the segment
@@ -65,6 +67,14 @@ class AudienceForm(forms.Form):
     mandatory = forms.BooleanField(
         label=_("Mandatory notice (also reaches clients who muted this kind)"), required=False
     )
+    # The failover chain (docs/channels.md, "Failover"): up to three channels in order, each tried when the one before
+    # fails or is not delivered within the wait. Its channels are added to the channels above.
+    failover_first = forms.ChoiceField(label=_("Try first"), required=False)
+    failover_then = forms.ChoiceField(label=_("If not delivered, then"), required=False)
+    failover_last = forms.ChoiceField(label=_("And then"), required=False)
+    failover_wait_minutes = forms.IntegerField(
+        label=_("Not delivered after (minutes)"), required=False, min_value=1, max_value=1440
+    )
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +87,13 @@ class AudienceForm(forms.Form):
         assert isinstance(channels, forms.MultipleChoiceField)
         # Viber and WhatsApp only once configured (their Infobip sender set: docs/channels.md).
         channels.choices = [(value, label) for value, label in Channel.choices if value in offered_channels()]
+        for name in FAILOVER_FIELDS:
+            chain_field = self.fields[name]
+            assert isinstance(chain_field, forms.ChoiceField)
+            chain_field.choices = [("", _("— none —")), *channels.choices]
+        wait = self.fields["failover_wait_minutes"]
+        wait.help_text = _("Empty: %(n)s min for this kind of notice.") % {"n": wait_minutes_default(campaign.kind)}
+        self.chain: ChainReach | None = None
         self.counts: AudienceCounts | None = None
         self.csv_unmatched: list[str] = []
         if self.locked:
@@ -100,6 +117,8 @@ class AudienceForm(forms.Form):
             "csv_clients": ",".join(map(str, audience.get("clients") or [])),
             "channels": channels,
             "mandatory": campaign.mandatory,
+            **dict(zip(FAILOVER_FIELDS, campaign.failover or [], strict=False)),
+            "failover_wait_minutes": campaign.failover_wait_minutes,
         }
 
     def initial_counts(self) -> AudienceCounts | None:
@@ -158,6 +177,7 @@ class AudienceForm(forms.Form):
                 self.add_error(None, str(error))
                 return data
         data["definition"] = definition
+        self._clean_failover(data)
         if data.get("channels"):
             self.counts = audience_counts(
                 definition,
@@ -171,6 +191,24 @@ class AudienceForm(forms.Form):
                     _("Nobody in this audience can be reached on the chosen channels (see the exclusions beside)."),
                 )
         return data
+
+    def _clean_failover(self, data: dict[str, Any]) -> None:
+        """The chain in order; its channels join the ticked ones, so a chain alone is enough."""
+        picked = [data.get(name) or "" for name in FAILOVER_FIELDS]
+        chain = list(dict.fromkeys(channel for channel in picked if channel))
+        data["failover"] = chain_valid(chain)
+        if len(chain) == 1:
+            self.add_error("failover_then", _("Choose the channel to try when the first one does not deliver."))
+        elif data["failover"]:
+            data["channels"] = list(dict.fromkeys([*(data.get("channels") or []), *chain]))
+            self.errors.pop("channels", None)
+            self.chain = chain_reach(
+                data["definition"],
+                chain,
+                notice_kind=NOTICE_KIND_FOR.get(self.campaign.kind, ""),
+                mandatory=bool(data.get("mandatory")),
+                content=self.campaign.content or {},
+            )
 
     def _definition(self, data: dict[str, Any]) -> dict[str, Any]:
         definition: dict[str, Any] = {}

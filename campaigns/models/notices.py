@@ -171,6 +171,10 @@ class Campaign(models.Model):
     # Audience definition (clients.audience language); for follow-ups: {"clients": [ids]} frozen from the parent.
     audience = models.JSONField(default=dict, blank=True)
     channels = models.JSONField(default=list, blank=True)
+    # Failover chain (channels in order, each a fallback for the one before) and its wait; empty wait: the kind's
+    # FAILOVER_WAIT_MINUTES (docs/channels.md, "Failover").
+    failover = models.JSONField(default=list, blank=True, db_default=[])
+    failover_wait_minutes = models.PositiveSmallIntegerField(_("failover after (minutes)"), null=True, blank=True)
     template = models.ForeignKey(
         MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
     )

@@ -2,7 +2,7 @@
 
 ``campaign_discard`` takes an abandoned draft off the drafts list (it stays in the record as *discarded*; its
 incident, still a draft if nothing else about it went out, never counts as open). ``campaign_duplicate`` starts a new
-draft from any notice: its text, audience, channels, values, validity and pace. A notice whose incident is still going on is
+draft from any notice: its text, audience, channels, values, validity, pace and failover chain. A notice whose incident is still going on is
 duplicated into the same incident (another notice about it, e.g. to more people); one whose incident is over, or
 never opened, starts a new incident with the same title, kind, services and severity, starting now.
 """
@@ -71,6 +71,8 @@ def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
         "validity_hours": campaign.validity_hours,
         "pace_per_minute": campaign.pace_per_minute,
         "reminder_offsets": [] if campaign.maintenance_step else list(campaign.reminder_offsets or []),
+        "failover": list(campaign.failover or []),
+        "failover_wait_minutes": campaign.failover_wait_minutes,
     }
     Campaign.objects.filter(pk=draft.pk).update(**copied)
     for field, value in copied.items():

@@ -43,13 +43,26 @@ def reachable_clients(campaign: Campaign) -> QuerySet[Client]:
 
 
 def campaign_reach(campaign: Campaign) -> Reach:
-    """How many clients and messages the notice would reach now (two queries, nothing loops over clients)."""
+    """How many clients and messages the notice would reach now (a few queries, nothing loops over clients)."""
     if not campaign.audience or not campaign.channels:
         return Reach(recipients=0, messages=0)
     kind = campaign_notice_kind(campaign)
     counts = audience_counts(campaign.audience, campaign.channels, notice_kind=kind, mandatory=campaign.mandatory)
     recipients = reachable_clients(campaign).count()
-    return Reach(recipients=recipients, messages=sum(c.eligible for c in counts.per_channel.values()))
+    # A failover chain sends one first message per client reachable on it (more only for those who fall back).
+    chain = [channel for channel in dict.fromkeys(campaign.failover or []) if channel in campaign.channels]
+    chain = chain if len(chain) >= 2 else []
+    messages = sum(c.eligible for channel, c in counts.per_channel.items() if channel not in chain)
+    if chain:
+        reasons = {
+            f"reason_{channel}": exclusion_reason(channel, notice_kind=kind, mandatory=campaign.mandatory)
+            for channel in chain
+        }
+        on_chain = Q()
+        for name in reasons:
+            on_chain |= Q(**{name: ""})
+        messages += audience_queryset(campaign.audience).annotate(**reasons).filter(on_chain).count()
+    return Reach(recipients=recipients, messages=messages)
 
 
 def approval_needed(campaign: Campaign, reach: Reach) -> bool:

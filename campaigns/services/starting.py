@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignSend
+from campaigns.selectors.failover import wait_seconds_of
 from campaigns.selectors.timing import earlier_send_ids, valid_until_from
 from campaigns.services import audit
 from campaigns.services.incidents import campaign_sent
@@ -86,6 +87,8 @@ def send_start(campaign: Campaign, *, role: str, actor: User | None, label: str 
         reference=f"campaign-{campaign.pk}",
         valid_until=valid_until_from(campaign, timezone.now()),
         pace_per_minute=campaign.pace_per_minute,
+        failover=list(campaign.failover or []),
+        failover_wait_seconds=wait_seconds_of(campaign),
         created_by=actor,
     )
     CampaignSend.objects.create(campaign=campaign, send=send, role=role)

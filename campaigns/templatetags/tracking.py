@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from campaigns.selectors.failover import wait_seconds_of
 from campaigns.selectors.maintenance import is_maintenance_notice, planned_notices
 from campaigns.selectors.timing import validity_hours_of
 from clients.models import Channel
@@ -80,6 +81,15 @@ def maintenance_plan(campaign: Campaign) -> str:
     first = campaign.send_at if campaign.send_mode != Campaign.SendMode.NOW and campaign.send_at else timezone.now()
     plan = planned_notices(campaign.incident, list(campaign.reminder_offsets or []), first_at=first)
     return "; ".join(f"{p.label.lower()} {timezone.localtime(p.at):%d %b %H:%M}" for p in plan)
+
+
+@register.filter
+def failover_text(campaign: Campaign) -> str:
+    """ "WhatsApp → SMS after 5 min" for a notice with a failover chain (its own wait, else its kind's), else ""."""
+    if len(campaign.failover or []) < 2:
+        return ""
+    chain = " → ".join(channel_label(channel) for channel in campaign.failover)
+    return f"failover {chain} after {wait_seconds_of(campaign) // 60} min"
 
 
 @register.filter

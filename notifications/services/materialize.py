@@ -20,6 +20,7 @@ from clients.channels import reach_of
 from clients.models import TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.models import Message, Send
+from notifications.services.chain import chain_materialize, chain_of
 from notifications.services.quiet import messages_hold_quiet
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,11 @@ def send_materialize(*, send_id: int) -> int:
             return 0
         if send.state == Send.State.SENDING and send.materialized_at is not None:
             return 0  # a late or repeated doorbell: the send started, its audience was frozen then
-        added = 0
+        chain = chain_of(send)  # a failover chain's channels: each client starts on one of them (services/chain.py)
+        added = chain_materialize(send)
         for channel in send.channels:
+            if channel in chain:
+                continue
             if send.is_test:
                 added += _insert(send, channel, "test_recipient_id", _tester_source(send, channel))
             else:

@@ -22,6 +22,7 @@ from clients.deliverability import addresses_mark_unreachable
 from notifications.models import DeliveryReport, Message, pk_from_message_id
 from notifications.providers.base import StatusReport
 from notifications.services.bulksql import update_from_values
+from notifications.services.failover import failover_after_reports
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,18 @@ def reports_record(
     if orphans:
         logger.info("delivery reports: %d orphan(s) of %d kept", orphans, len(reports))
     _mark_unreachable(reports)
+    failover_after_reports(_reported_states(reports))
     return ReportOutcome(received=len(reports), applied=applied, orphans=orphans)
+
+
+def _reported_states(reports: list[StatusReport]) -> dict[int, str]:
+    """Each reported message's state as its reports say (the failover checks the row itself)."""
+    states = {}
+    for report in reports:
+        pk, state = pk_from_message_id(report.message_id), report_state(report)
+        if pk is not None and state is not None:
+            states[pk] = state
+    return states
 
 
 def _mark_unreachable(reports: list[StatusReport]) -> None:

@@ -9,7 +9,7 @@ task is still on its way.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -38,6 +38,8 @@ def send_create(
     scheduled_at: datetime | None = None,
     valid_until: datetime | None = None,
     pace_per_minute: int | None = None,
+    failover: list[str] | None = None,
+    failover_wait_seconds: int | None = None,
     created_by: User | None = None,
 ) -> Send:
     """Freeze a send; it starts now (queued) or at ``scheduled_at`` (scheduled, started by the sweeper).
@@ -60,6 +62,8 @@ def send_create(
         scheduled_at=scheduled_at,
         valid_until=valid_until,
         pace_per_minute=pace_per_minute or None,
+        failover=list(failover or []),
+        failover_wait_seconds=failover_wait_seconds or Send._meta.get_field("failover_wait_seconds").default,
         created_by=created_by,
         state=Send.State.SCHEDULED if scheduled else Send.State.QUEUED,
         materialize_requested_at=None if scheduled else now,
@@ -188,10 +192,26 @@ def send_retry_failed(*, send: Send, states: tuple[str, ...] = Message.RETRY_DEF
 
 
 def send_complete_if_done(*, send_id: int) -> bool:
-    """Mark a sending send completed once no row is pending or sending (reports may still move accepted rows)."""
+    """Mark a sending send completed once no row is pending or sending (reports may still move accepted rows).
+
+    With a failover chain, also not while a row of the chain was accepted less than the wait ago: it may still fail
+    over (services/failover.py). A failover that comes later anyway reopens the send (``send_reopen``).
+    """
+    now = timezone.now()
     open_rows = Message.objects.filter(send_id=OuterRef("pk"), state__in=(Message.State.PENDING, Message.State.SENDING))
+    sends = Send.objects.filter(pk=send_id, state=Send.State.SENDING, materialized_at__isnull=False)
+    chain = sends.values_list("failover", "failover_wait_seconds").first()
+    if chain and chain[0]:
+        recent = now - timedelta(seconds=chain[1])
+        waiting = Message.objects.filter(
+            send_id=OuterRef("pk"), state=Message.State.ACCEPTED, accepted_at__gt=recent, channel__in=chain[0]
+        )
+        sends = sends.filter(~Exists(waiting))
+    return bool(sends.filter(~Exists(open_rows)).update(state=Send.State.COMPLETED, completed_at=now))
+
+
+def send_reopen(*, send_id: int) -> bool:
+    """A completed send that got new rows (a failover) is sending again, so workers claim them."""
     return bool(
-        Send.objects.filter(pk=send_id, state=Send.State.SENDING, materialized_at__isnull=False)
-        .filter(~Exists(open_rows))
-        .update(state=Send.State.COMPLETED, completed_at=timezone.now())
+        Send.objects.filter(pk=send_id, state=Send.State.COMPLETED).update(state=Send.State.SENDING, completed_at=None)
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from notifications.models import Message, Send
 from notifications.providers import get_provider
 from notifications.services.doorbell import dispatch_kick, materialize_kick
+from notifications.services.failover import failover_sweep
 from notifications.services.fence import request_budget, takeover_q
 from notifications.services.quiet import sends_hold_quiet
 from notifications.services.sends import send_complete_if_done, send_start_due
@@ -40,6 +41,7 @@ class SweepOutcome:
     completed: list[int] = field(default_factory=list)
     expired: int = 0
     held: int = 0
+    failed_over: int = 0
 
 
 def _lost_materializes(now: datetime) -> list[int]:
@@ -67,6 +69,7 @@ def sends_sweep() -> SweepOutcome:
     outcome.rematerialized = _lost_materializes(now)
     outcome.expired = messages_expire(now=now)  # rows past their send's validity (the send can then complete)
     outcome.held = sends_hold_quiet(now=now)  # rows whose recipients' quiet hours open (or are about to)
+    outcome.failed_over = failover_sweep(now=now)  # chain rows that failed or waited too long: the next channel
     due = Q(state=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     expired = takeover_q(now=now, budget=request_budget(get_provider()))  # rows the reconciler may take over
     sending = Send.objects.filter(state=Send.State.SENDING).values_list("pk", flat=True)

@@ -35,6 +35,8 @@ TINY = [
     "1",
     "--million-seconds",
     "1",
+    "--failover",
+    "300",
 ]
 
 

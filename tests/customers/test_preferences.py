@@ -90,3 +90,18 @@ def test_forged_and_expired_preference_links(client, settings):
     settings.CUSTOMER_LINK_MAX_AGE = -1
     expired = client.get(path)
     assert expired.status_code == 410 and "Alice Secret" not in expired.content.decode()
+
+
+def test_the_preferred_channel_for_failover_is_kept(client, settings):
+    """With two channels or more, a client may say which one a failover chain tries first; "" clears it."""
+    customer = ClientFactory(phone="+33612345678", email="a@example.com")
+    page = client.get(_path(customer.pk)).content.decode()
+    assert 'name="preferred_channel"' in page
+    client.post(_path(customer.pk), _form(preferred_channel="sms"))
+    customer.refresh_from_db()
+    assert customer.preferred_channel == "sms"
+    client.post(_path(customer.pk), _form(preferred_channel=""))
+    customer.refresh_from_db()
+    assert customer.preferred_channel == ""
+    only_email = ClientFactory(phone="", email="b@example.com")
+    assert 'name="preferred_channel"' not in client.get(_path(only_email.pk)).content.decode()

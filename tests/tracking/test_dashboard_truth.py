@@ -100,7 +100,12 @@ def test_duplicate_a_past_notice_into_a_new_incident_or_the_same(olivia, client)
     past, _send = campaign_with_send(
         send_state=Send.State.COMPLETED,
         campaign=CampaignFactory(
-            created_by=olivia, state=Campaign.State.COMPLETED, validity_hours=6, pace_per_minute=300
+            created_by=olivia,
+            state=Campaign.State.COMPLETED,
+            validity_hours=6,
+            pace_per_minute=300,
+            failover=["sms", "email"],
+            failover_wait_minutes=7,
         ),
     )
     Incident.objects.filter(pk=past.incident_id).update(status=Incident.Status.RESOLVED)
@@ -111,6 +116,7 @@ def test_duplicate_a_past_notice_into_a_new_incident_or_the_same(olivia, client)
     assert copy.incident.status == Incident.Status.DRAFT and copy.incident.title == past.incident.title
     assert (copy.content, copy.audience, copy.channels) == (past.content, past.audience, past.channels)
     assert (copy.validity_hours, copy.pace_per_minute) == (6, 300)  # how long it is worth sending, and how fast
+    assert (copy.failover, copy.failover_wait_minutes) == (["sms", "email"], 7)  # and its failover chain
     assert copy.wizard_step == "preview" and copy.created_by == olivia
     assert CampaignEvent.objects.filter(campaign=past, action="duplicated").exists()
     Incident.objects.filter(pk=past.incident_id).update(status=Incident.Status.OPEN)

@@ -15,9 +15,11 @@ from campaigns.forms.incident import IncidentForm
 from campaigns.forms.message import EDITABLE_VARIABLES, MessageForm, message_languages
 from campaigns.forms.schedule import WhenForm
 from campaigns.models import Campaign
+from campaigns.selectors.failover import campaign_chain_reach
 from campaigns.selectors.maintenance import is_maintenance_notice
 from campaigns.selectors.preview import REASON_LABELS, follow_up_note
 from campaigns.services import drafts
+from campaigns.services.failover import campaign_failover_update
 from campaigns.services.variables import template_content
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
 from clients.selectors import AudienceCounts
@@ -53,6 +55,12 @@ class AudienceStepView(StepView):
         return AudienceForm(data, files, campaign=self.campaign)
 
     def save(self, form: Any) -> None:
+        campaign_failover_update(
+            campaign=self.campaign,
+            failover=form.cleaned_data.get("failover") or [],
+            wait_minutes=form.cleaned_data.get("failover_wait_minutes"),
+            actor=self.request.user,
+        )
         drafts.campaign_audience_update(
             campaign=self.campaign,
             audience=form.cleaned_data["definition"],
@@ -91,6 +99,7 @@ class AudienceStepView(StepView):
         counts = form.counts if form.is_bound else draft_counts(self.campaign) or form.initial_counts()
         return {
             "counts": counts,
+            "chain": form.chain if form.is_bound else campaign_chain_reach(self.campaign),
             "reason_labels": REASON_LABELS,
             "follow_up_note": follow_up_note(self.campaign),
             "field_suggestions": field_suggestions(),

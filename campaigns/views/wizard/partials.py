@@ -24,7 +24,7 @@ class AudienceCountsView(StaffPermissionMixin, View):
         return render(
             request,
             "campaigns/wizard/_counts.html",
-            {"counts": form.counts, "reason_labels": REASON_LABELS, "form": form, "live": True},
+            {"counts": form.counts, "chain": form.chain, "reason_labels": REASON_LABELS, "form": form, "live": True},
         )
 
 
