@@ -41,6 +41,8 @@ class PreferencesForm(forms.Form):
     sms = forms.BooleanField(label=_("SMS"), required=False)
     viber = forms.BooleanField(label=_("Viber"), required=False)
     whatsapp = forms.BooleanField(label=_("WhatsApp"), required=False)
+    webpush = forms.BooleanField(label=_("Browser notifications"), required=False)
+    apppush = forms.BooleanField(label=_("App notifications"), required=False)
     language = forms.ChoiceField(label=_("Language of notices"))
     kinds = forms.MultipleChoiceField(
         label=_("Kinds of notice"), choices=NoticeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -59,12 +61,12 @@ class PreferencesForm(forms.Form):
         self.fields["language"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
         # A channel appears when the portal offers it and holds the client's address for it (clients.channels).
         for channel, reach in REACH.items():
-            address = getattr(client, reach.address_field)
+            address = reach.address_of(client)
             if not reach.offered() or not address:
                 del self.fields[channel]
                 continue
             self.fields[channel].widget.attrs["class"] = "form-check-input"
-            self.fields[channel].help_text = mask_email(address) if channel == Channel.EMAIL else mask_phone(address)
+            self.fields[channel].help_text = _address_hint(channel, address)
         self.fields["kinds"].widget.attrs["class"] = "form-check-input"
 
     def channel_fields(self) -> list[forms.BoundField]:
@@ -76,3 +78,13 @@ class PreferencesForm(forms.Form):
 
     def muted_kinds(self) -> list[str]:
         return [kind for kind in NoticeKind.values if kind not in self.cleaned_data["kinds"]]
+
+
+def _address_hint(channel: str, address: str) -> str:
+    if channel == Channel.EMAIL:
+        return mask_email(address)
+    if channel == Channel.WEBPUSH:
+        return str(_("on the browsers you enabled"))
+    if channel == Channel.APPPUSH:
+        return str(_("on the devices where you use our app"))
+    return mask_phone(address)
