@@ -7,6 +7,7 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.channels import REACH
@@ -88,3 +89,16 @@ def _address_hint(channel: str, address: str) -> str:
     if channel == Channel.APPPUSH:
         return str(_("on the devices where you use our app"))
     return mask_phone(address)
+
+
+def browser_push(token: str) -> dict[str, str]:
+    """What the preference page's "Enable browser notifications" needs; empty when web push is not offered."""
+    if not REACH[Channel.WEBPUSH].offered() or not settings.VAPID_PUBLIC_KEY:
+        return {}
+    page = reverse("clients:preferences", args=[token])
+    return {
+        "key": str(settings.VAPID_PUBLIC_KEY),
+        "url": reverse("clients:push_subscribe", args=[token]),
+        "worker": reverse("clients:push_worker"),
+        "done": f"{page}?saved=browser",
+    }

@@ -3,7 +3,8 @@
 Why here: the preference page (clients) and the API (campaigns) both register, and the push providers
 (notifications) retire what the push service says is gone; the imports run campaigns → notifications → clients, so
 the one place all three can call is the client registry. Registering is the client's opt-in on that channel unless
-they opted out before (an opt-out is only undone on the preference page), recorded as a ConsentEvent.
+they opted out before (an opt-out is only undone on the preference page: the app's registration does not undo it,
+the client's own "Enable browser notifications" does), recorded as a ConsentEvent.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def _b64url_bytes(value: object, name: str) -> bytes:
         raise PushValueError(f"keys.{name} is not base64url") from err
 
 
-def _opt_in(client: Client, channel: str, detail: str) -> None:
-    """Registering a device is consent, unless the client opted out on this channel before."""
-    if getattr(client, f"{channel}_opted_out_at") is None:
+def _opt_in(client: Client, channel: str, detail: str, *, again: bool = False) -> None:
+    """Registering a device is consent, unless the client opted out on this channel before (``again``: the client
+    asked for it themselves on the preference page, which undoes an opt-out)."""
+    if again or getattr(client, f"{channel}_opted_out_at") is None:
         consent_set(client=client, channel=channel, given=True, source="device", detail=detail)
 
 
@@ -67,7 +69,7 @@ def subscription_register(*, client: Client, endpoint: str, p256dh: str, auth: s
     subscription, _created = PushSubscription.objects.update_or_create(
         endpoint=endpoint, defaults={"client": client, "p256dh": p256dh, "auth": auth, "gone_at": None}
     )
-    _opt_in(client, Channel.WEBPUSH, "browser subscribed")
+    _opt_in(client, Channel.WEBPUSH, "browser enabled on the preference page", again=True)
     return subscription
 
 
