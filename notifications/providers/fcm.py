@@ -22,6 +22,7 @@ from google.oauth2 import service_account
 
 from clients.models import DeviceToken
 from clients.push import device_tokens_gone
+from notifications.channels.apppush import AppPush
 from notifications.channels.push import notification
 from notifications.providers.base import (
     BaseProvider,
@@ -78,6 +79,7 @@ def _error_code(answer: object) -> str:
 
 class FcmProvider(BaseProvider):
     name = "fcm"
+    max_batch = {AppPush.name: AppPush.max_batch}  # one request per device, so batches stay small
 
     def __init__(self) -> None:
         self._sessions = SessionHolder()

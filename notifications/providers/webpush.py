@@ -23,6 +23,7 @@ from clients.models import PushSubscription
 from clients.push import subscriptions_gone
 from clients.push_endpoints import EndpointError, endpoint_check
 from notifications.channels.push import notification
+from notifications.channels.webpush import WebPush
 from notifications.providers.base import BaseProvider, OutboundMessage, SendOptions, SendResult, StatusReport
 from notifications.providers.push_common import (
     GONE,
@@ -49,6 +50,7 @@ def vapid_claims(endpoint: str, subject: str, *, now: float | None = None) -> di
 
 class WebPushProvider(BaseProvider):
     name = "webpush"
+    max_batch = {WebPush.name: WebPush.max_batch}  # one request per device, so batches stay small
 
     def __init__(self) -> None:
         self._sessions = SessionHolder()
