@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0010_campaign_pace_per_minute"),
+        ("campaigns", "0011_maintenance_schedule"),
     ]
 
     operations = [
