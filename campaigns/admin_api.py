@@ -38,7 +38,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at")
     fieldsets = (
         (None, {"fields": ("name", "active", "prefix")}),
-        (_("Permissions"), {"fields": ("can_create_draft", "can_read_status", "can_send_without_review")}),
+        (
+            _("Permissions"),
+            {"fields": ("can_create_draft", "can_read_status", "can_send_without_review", "can_register_devices")},
+        ),
         (_("History"), {"fields": ("created_by", "created_at", "last_used_at")}),
     )
     actions = ("rotate",)

@@ -272,7 +272,7 @@ class ClientAdmin(admin.ModelAdmin):
                 setattr(obj, name, value)
         else:  # the defaults, so that only a change from them is recorded: SMS and email opt-out, the rest opt-in
             obj.email_consent = obj.sms_consent = True
-            obj.viber_consent = obj.whatsapp_consent = False
+            obj.viber_consent = obj.whatsapp_consent = obj.webpush_consent = obj.apppush_consent = False
         super().save_model(request, obj, form, change)
         if "attributes" in form.changed_data:
             attribute_keys_forget()

@@ -19,17 +19,20 @@ if TYPE_CHECKING:
 
 # What saving a client compares with the stored row: its consent, its addresses and their marks.
 # The opt-in channels' consent (clients.channels): the checkbox, then when and how the client opted out.
+OPT_IN_CHANNELS = ("viber", "whatsapp", "webpush", "apppush")
 OPT_IN_READONLY = tuple(
-    f"{channel}_{name}" for channel in ("viber", "whatsapp") for name in ("opted_out_at", "opt_out_source")
+    f"{channel}_{name}" for channel in OPT_IN_CHANNELS for name in ("opted_out_at", "opt_out_source")
 )
 OPT_IN_CONSENT_FIELDS = tuple(
-    f"{channel}_{name}" for channel in ("viber", "whatsapp") for name in ("consent", "opted_out_at", "opt_out_source")
+    f"{channel}_{name}" for channel in OPT_IN_CHANNELS for name in ("consent", "opted_out_at", "opt_out_source")
 )
 MARK_COLUMNS = (
     "email_consent",
     "sms_consent",
     "viber_consent",
     "whatsapp_consent",
+    "webpush_consent",
+    "apppush_consent",
     "email",
     "phone",
     "email_bounced_at",

@@ -77,6 +77,8 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "sms_consent",
             "viber_consent",
             "whatsapp_consent",
+            "webpush_consent",
+            "apppush_consent",
             "muted_kinds",
             "preferred_channel",
             "region",
@@ -91,6 +93,8 @@ class ClientAdminForm(ContactFieldsMixin, forms.ModelForm):
             "sms_consent": _("Changes are recorded in the consent history (source: admin)."),
             "viber_consent": _("Opt-in: only with the client's agreement; recorded in the consent history."),
             "whatsapp_consent": _("Opt-in: only with the client's agreement; recorded in the consent history."),
+            "webpush_consent": _("Opt-in: given when the client enables a browser; recorded in the consent history."),
+            "apppush_consent": _("Opt-in: given when the client's app registers; recorded in the consent history."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,28 +10,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.choices import BuiltinAudience, Channel, NoticeKind
+from clients.push_models import DeviceToken, PushSubscription
 
-class Channel(models.TextChoices):
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("Email")
-    VIBER = "viber", _("Viber")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-
-
-class NoticeKind(models.TextChoices):
-    """The kinds of notice a client may choose to receive (the preference page)."""
-
-    OUTAGE = "outage", _("Outages and degraded service")
-    MAINTENANCE = "maintenance", _("Planned maintenance")
-    UPDATE = "update", _("Updates and resolutions")
-
-
-class BuiltinAudience(models.TextChoices):
-    """The three audiences every outage starts from, derived from the services each client uses."""
-
-    SMS_CLIENTS = "sms_clients", _("SMS clients")
-    EMAIL_CLIENTS = "email_clients", _("Email clients")
-    ALL_CLIENTS = "all_clients", _("All clients")
+__all__ = ["BuiltinAudience", "Channel", "NoticeKind", "DeviceToken", "PushSubscription"]
 
 
 class ClientQuerySet(models.QuerySet):
@@ -81,6 +63,13 @@ class Client(models.Model):
     whatsapp_opted_out_at = models.DateTimeField(_("WhatsApp opt-out time"), null=True, blank=True, db_default=None)
     whatsapp_opt_out_source = models.CharField(_("WhatsApp opt-out source"), max_length=64, blank=True, db_default="")
     preferred_channel = models.CharField(_("Preferred channel"), max_length=8, blank=True, db_default="")
+    # Push (docs/channels.md): opt-in, given when the client subscribes a browser or the app registers a device.
+    webpush_consent = models.BooleanField(_("Browser notifications allowed"), default=False, db_default=False)
+    webpush_opted_out_at = models.DateTimeField(_("Browser opt-out time"), null=True, blank=True, db_default=None)
+    webpush_opt_out_source = models.CharField(_("Browser opt-out source"), max_length=64, blank=True, db_default="")
+    apppush_consent = models.BooleanField(_("App notifications allowed"), default=False, db_default=False)
+    apppush_opted_out_at = models.DateTimeField(_("App opt-out time"), null=True, blank=True, db_default=None)
+    apppush_opt_out_source = models.CharField(_("App opt-out source"), max_length=64, blank=True, db_default="")
     # Notice kinds the client chose not to receive (preference page); mandatory notices ignore this.
     muted_kinds = models.JSONField(_("Muted notice kinds"), default=list, blank=True)
 

@@ -7,6 +7,7 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.channels import REACH
@@ -41,6 +42,8 @@ class PreferencesForm(forms.Form):
     sms = forms.BooleanField(label=_("SMS"), required=False)
     viber = forms.BooleanField(label=_("Viber"), required=False)
     whatsapp = forms.BooleanField(label=_("WhatsApp"), required=False)
+    webpush = forms.BooleanField(label=_("Browser notifications"), required=False)
+    apppush = forms.BooleanField(label=_("App notifications"), required=False)
     language = forms.ChoiceField(label=_("Language of notices"))
     kinds = forms.MultipleChoiceField(
         label=_("Kinds of notice"), choices=NoticeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -64,12 +67,12 @@ class PreferencesForm(forms.Form):
         self.fields["language"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
         # A channel appears when the portal offers it and holds the client's address for it (clients.channels).
         for channel, reach in REACH.items():
-            address = getattr(client, reach.address_field)
+            address = reach.address_of(client)
             if not reach.offered() or not address:
                 del self.fields[channel]
                 continue
             self.fields[channel].widget.attrs["class"] = "form-check-input"
-            self.fields[channel].help_text = mask_email(address) if channel == Channel.EMAIL else mask_phone(address)
+            self.fields[channel].help_text = _address_hint(channel, address)
         self.fields["kinds"].widget.attrs["class"] = "form-check-input"
         offered = [(value, label) for value, label in Channel.choices if value in self.fields]
         if len(offered) < 2:
@@ -88,3 +91,26 @@ class PreferencesForm(forms.Form):
 
     def muted_kinds(self) -> list[str]:
         return [kind for kind in NoticeKind.values if kind not in self.cleaned_data["kinds"]]
+
+
+def _address_hint(channel: str, address: str) -> str:
+    if channel == Channel.EMAIL:
+        return mask_email(address)
+    if channel == Channel.WEBPUSH:
+        return str(_("on the browsers you enabled"))
+    if channel == Channel.APPPUSH:
+        return str(_("on the devices where you use our app"))
+    return mask_phone(address)
+
+
+def browser_push(token: str) -> dict[str, str]:
+    """What the preference page's "Enable browser notifications" needs; empty when web push is not offered."""
+    if not REACH[Channel.WEBPUSH].offered() or not settings.VAPID_PUBLIC_KEY:
+        return {}
+    page = reverse("clients:preferences", args=[token])
+    return {
+        "key": str(settings.VAPID_PUBLIC_KEY),
+        "url": reverse("clients:push_subscribe", args=[token]),
+        "worker": reverse("clients:push_worker"),
+        "done": f"{page}?saved=browser",
+    }

@@ -38,6 +38,8 @@ SKIP_REASONS = (
     "inactive",
     "no_phone",
     "no_email",
+    "no_browser",
+    "no_device",
     "unreachable",
     "bounced",
     "opted_out",
@@ -61,7 +63,7 @@ def exclusion_conditions(
     if channel not in REACH:
         raise AudienceError(f"Unknown channel {channel!r}.")
     reach = REACH[channel]
-    conditions = [("inactive", Q(is_active=False)), (reach.missing_reason, Q(**{reach.address_field: ""}))]
+    conditions = [("inactive", Q(is_active=False)), (reach.missing_reason, reach.missing())]
     if reach.unreachable_field:  # an address the provider reported as permanently undeliverable
         conditions.append((reach.unreachable_reason, Q(**{f"{reach.unreachable_field}__isnull": False})))
     conditions.append(("opted_out", Q(**{reach.consent_field: False})))

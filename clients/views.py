@@ -19,7 +19,7 @@ from clients import links
 from clients.consent import client_leave_all, client_preferences_update, consent_set
 from clients.models import Channel, Client
 from clients.pages import page_language, render_page, request_language
-from clients.public_forms import PreferencesForm, mask_email, mask_phone
+from clients.public_forms import PreferencesForm, browser_push, mask_email, mask_phone
 
 _MESSAGE_REF = re.compile(r"^[\w.:-]{1,64}$", re.ASCII)
 _TEMPLATES = "clients/public/"
@@ -119,5 +119,5 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                 preferred_channel=form.cleaned_data.get("preferred_channel"),
             )
             return HttpResponseRedirect(f"{request.path}?saved=1")
-    context = {"form": form, "client": client, "saved": request.GET.get("saved")}
+    context = {"form": form, "client": client, "saved": request.GET.get("saved"), "push": browser_push(token)}
     return render_page(request, _TEMPLATES + "preferences.html", context, language=language)

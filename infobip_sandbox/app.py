@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from infobip_sandbox import control, messages_api, protocol
+from infobip_sandbox import control, messages_api, protocol, push
 from infobip_sandbox.answer import Answer, error
 from infobip_sandbox.config import FaultDice, SandboxConfig
 from infobip_sandbox.hold import HoldGate
@@ -47,6 +47,7 @@ class Sandbox:
         self.store = Store()
         self.reporter = Reporter(self.store, lambda: self.config, workers=config.report_workers)
         self.hold = HoldGate()
+        self.push = push.PushSandbox()  # web push and FCM (docs/sandbox.md)
         self._bulk_seq = 0
         self._lock = threading.Lock()
 
@@ -59,6 +60,8 @@ class Sandbox:
     # Routing ------------------------------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        if path.startswith(push.PREFIXES):
+            return self.push.handle(method, path, query, headers, body)
         if path.startswith("/_sandbox/"):
             return control.handle(self, method, path, query, body)
         self.store.count_request(path)
@@ -263,6 +266,7 @@ class Sandbox:
     def reset(self) -> None:
         """Forget every message and report, release held answers and restore the start-up configuration."""
         self.hold.release_all()
+        self.push.reset()
         self.reporter.clear()
         self.store.reset()
         self.config = self.initial

@@ -68,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
-        headers = {"authorization": self.headers.get("Authorization", "")}
+        headers = {name.lower(): value for name, value in self.headers.items()}  # push reads VAPID, TTL, Topic
         answer = self.server.sandbox.handle(method, path, query, headers, body)
         if answer.hang:
             time.sleep(answer.hang)

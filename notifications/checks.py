@@ -15,10 +15,13 @@ from django.core.checks import CheckMessage, Error, Warning, register
 
 @register()
 def lease_outlasts_requests(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from notifications.providers import get_provider
+    from notifications.channels import configured_channels
+    from notifications.providers import channel_provider, get_provider
     from notifications.services.fence import request_budget
 
-    provider = get_provider()
+    # The slowest provider a configured channel uses (push has its own, with PUSH_TIMEOUT_*).
+    providers = [get_provider(), *(channel_provider(channel) for channel in configured_channels())]
+    provider = max(providers, key=lambda each: each.longest_request())
     lease = float(settings.DISPATCH_LEASE_SECONDS)
     budget = request_budget(provider)
     waits = provider.longest_request() + lease / 4  # the batch ahead's request, the longest rate-limit wait
@@ -27,7 +30,7 @@ def lease_outlasts_requests(app_configs: Any = None, **kwargs: Any) -> list[Chec
             Error(
                 f"DISPATCH_LEASE_SECONDS ({lease:g}) must be longer than the longest request plus "
                 f"DISPATCH_REQUEST_MARGIN_SECONDS ({budget:g} s): no batch could ever be sent.",
-                hint="Raise DISPATCH_LEASE_SECONDS, or lower INFOBIP_TIMEOUT_CONNECT / INFOBIP_TIMEOUT_READ.",
+                hint="Raise DISPATCH_LEASE_SECONDS, or lower the INFOBIP_TIMEOUT_* / PUSH_TIMEOUT_* timeouts.",
                 id="notifications.E001",
             )
         ]

@@ -95,6 +95,8 @@ class Message(models.Model):
         INACTIVE = "inactive", _("inactive")
         NO_EMAIL = "no_email", _("no email address")
         NO_PHONE = "no_phone", _("no mobile number")
+        NO_BROWSER = "no_browser", _("no browser subscribed")
+        NO_DEVICE = "no_device", _("no app device registered")
         BOUNCED = "bounced", _("email address bounced")
         UNREACHABLE = "unreachable", _("number unreachable")
         OPTED_OUT = "opted_out", _("opted out of this channel")

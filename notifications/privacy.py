@@ -43,6 +43,12 @@ CLIENT_FIELDS = (
     "whatsapp_consent",
     "whatsapp_opted_out_at",
     "whatsapp_opt_out_source",
+    "webpush_consent",
+    "webpush_opted_out_at",
+    "webpush_opt_out_source",
+    "apppush_consent",
+    "apppush_opted_out_at",
+    "apppush_opt_out_source",
     "muted_kinds",
     "is_active",
     "region",
@@ -90,6 +96,20 @@ def client_export_data(*, client: Client, by: AbstractBaseUser | AnonymousUser) 
                 "phone_confirmed_at": _plain(s.phone_confirmed_at),
             }
             for s in client.signups.order_by("created_at")
+        ],
+        # Push addresses (clients/push_models.py): the client's own data, exported whole; erasure deletes them.
+        "browser_subscriptions": [
+            {"endpoint": b.endpoint, "created_at": b.created_at.isoformat(), "gone_at": _plain(b.gone_at)}
+            for b in client.push_subscriptions.order_by("created_at", "id")
+        ],
+        "app_devices": [
+            {
+                "token": d.token,
+                "platform": d.platform,
+                "created_at": d.created_at.isoformat(),
+                "gone_at": _plain(d.gone_at),
+            }
+            for d in client.device_tokens.order_by("created_at", "id")
         ],
         "messages_summary": {
             f"{row['channel']}:{row['state']}": row["n"]

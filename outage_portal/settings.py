@@ -285,6 +285,31 @@ INFOBIP_EMAIL_SENDER = env("INFOBIP_EMAIL_SENDER", "Outage Portal <status@exampl
 # name and the WhatsApp business number registered with Infobip (docs/channels.md).
 INFOBIP_VIBER_SENDER = env("INFOBIP_VIBER_SENDER", "")
 INFOBIP_WHATSAPP_SENDER = env("INFOBIP_WHATSAPP_SENDER", "")
+# Push (docs/channels.md). Web push (VAPID, RFC 8292) is offered once VAPID_PRIVATE_KEY is set: the key pair from
+# `manage.py vapid_keys` (base64url, raw P-256). `make run` writes one to var/vapid.json, read here when unset.
+_VAPID_FILE = VAR_DIR / "vapid.json"
+_vapid_dev: dict[str, str] = {}
+if not IS_PRODUCTION and not env("VAPID_PRIVATE_KEY") and _VAPID_FILE.is_file():
+    import json as _json
+
+    _vapid_dev = _json.loads(_VAPID_FILE.read_text())
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY") or _vapid_dev.get("public_key", "")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY") or _vapid_dev.get("private_key", "")
+VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:status@example.com")
+# Push service hosts a subscription's endpoint may name (suffix match, e.g. "fcm.googleapis.com,push.apple.com");
+# empty: any public host. Private, loopback and link-local addresses are refused unless WEBPUSH_ALLOW_PRIVATE.
+WEBPUSH_ALLOWED_HOSTS = env_list("WEBPUSH_ALLOWED_HOSTS")
+WEBPUSH_ALLOW_PRIVATE = env_bool("WEBPUSH_ALLOW_PRIVATE", not IS_PRODUCTION)
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 12 * 3600)
+# App push through Firebase Cloud Messaging's HTTP v1 API, offered once FCM_PROJECT_ID is set; the service account's
+# JSON key file gives the OAuth2 token (its token_uri is honoured, so the sandbox can play Google's token endpoint).
+FCM_PROJECT_ID = env("FCM_PROJECT_ID", "")
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", "")
+FCM_BASE_URL = env("FCM_BASE_URL", "https://fcm.googleapis.com").rstrip("/")
+# Both push providers send one request per device, this many at a time, with these timeouts.
+PUSH_CONCURRENCY = env_int("PUSH_CONCURRENCY", 8)
+PUSH_TIMEOUT_CONNECT = env_float("PUSH_TIMEOUT_CONNECT", 3.0)
+PUSH_TIMEOUT_READ = env_float("PUSH_TIMEOUT_READ", 10.0)
 # Accepted webhook secrets, comma-separated; the first is put in new report URLs, the rest still work (rotation).
 INFOBIP_WEBHOOK_SECRETS = env_list("INFOBIP_WEBHOOK_SECRET", "" if IS_PRODUCTION else "dev-webhook-secret")
 if IS_PRODUCTION and not INFOBIP_WEBHOOK_SECRETS:

@@ -10,7 +10,7 @@ import socket
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker", "tests.fixtures.figures"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker", "tests.fixtures.figures", "tests.fixtures.push"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

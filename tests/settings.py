@@ -28,3 +28,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 INFOBIP_WEBHOOK_SECRETS = ["test-secret", "old-test-secret"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Never the laptop's var/vapid.json (written by `make run`): browser notifications are off unless a test turns them
+# on (tests/fixtures/push.py, which passes the keys to its workers in their environment).
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")

@@ -16,7 +16,7 @@ from campaigns.api.tokens import api_token_authenticate
 from campaigns.api.validation import ApiValidationError
 from campaigns.models import ApiToken
 
-PERMISSIONS = ("can_create_draft", "can_read_status")
+PERMISSIONS = ("can_create_draft", "can_read_status", "can_register_devices")
 
 
 def api_error(status: int, message: str, **extra: Any) -> JsonResponse:

@@ -37,6 +37,7 @@ def api_token_create(
     can_create_draft: bool = False,
     can_read_status: bool = False,
     can_send_without_review: bool = False,
+    can_register_devices: bool = False,
     created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its clear value; the clear value exists nowhere else afterwards."""
@@ -45,6 +46,7 @@ def api_token_create(
         can_create_draft=can_create_draft,
         can_read_status=can_read_status,
         can_send_without_review=can_send_without_review,
+        can_register_devices=can_register_devices,
         created_by=created_by if getattr(created_by, "pk", None) else None,
     )
     raw = token_issue(token)

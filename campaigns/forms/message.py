@@ -30,6 +30,8 @@ CHANNEL_FIELDS = {
         ("placeholders", _("Template placeholders, one per line: {{1}}, {{2}}, …")),
         ("text", _("Free text (only inside a conversation the client opened)")),
     ),
+    "webpush": (("title", _("Browser notification title")), ("text", _("Browser notification text"))),
+    "apppush": (("title", _("App notification title")), ("text", _("App notification text"))),
 }
 EDITABLE_VARIABLES = {
     "service": _("Affected service ({{ service }})"),
@@ -183,7 +185,7 @@ class MessageForm(forms.Form):
         return data
 
     def _require_complete(self, language: str, channel: str, values: dict) -> None:
-        if channel in ("viber", "whatsapp"):  # the channel's own rule (notifications/channels)
+        if channel not in ("sms", "email"):  # the channel's own rule (notifications/channels)
             for part, problem in channel_spec(channel).missing(values).items():
                 self.add_error(field_name(language, channel, part), problem)
             return

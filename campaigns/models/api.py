@@ -26,6 +26,8 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     can_create_draft = models.BooleanField(_("can create drafts"), default=False)
     can_read_status = models.BooleanField(_("can read notice status"), default=False)
+    # The company's app backend registers customers' devices for app notifications (docs/channels.md).
+    can_register_devices = models.BooleanField(_("can register app devices"), default=False, db_default=False)
     can_send_without_review = models.BooleanField(
         _("can send without review"),
         default=False,

@@ -58,6 +58,8 @@ class ChannelSpec:
     takes_stop_line: ClassVar[bool] = False
     max_batch: ClassVar[int] = 1000
     route: ClassVar[InfobipRoute]
+    #: Dotted path of the provider class when it is not ``settings.NOTIFICATIONS_PROVIDER`` (push: its own service).
+    provider_path: ClassVar[str] = ""
 
     @property
     def fields(self) -> tuple[str, ...]:

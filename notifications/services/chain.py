@@ -51,8 +51,9 @@ def new_row(send: Send, client_id: int, channel: str, address: str, language: st
 def reasons_query(send: Send, chain: list[str], queryset: Any) -> Any:
     """``queryset`` of clients with, per channel of the chain, its exclusion reason and address."""
     fields = {f"r_{channel}": reason_expression(send, channel) for channel in chain}
-    addresses = sorted({reach_of(channel).address_field for channel in chain})
-    return queryset.order_by().annotate(**fields).values("pk", "language", "preferred_channel", *addresses, *fields)
+    # The address as materialize writes it: the field, or for push the client's id while a device is live.
+    fields |= {f"a_{channel}": reach_of(channel).address() for channel in chain}
+    return queryset.order_by().annotate(**fields).values("pk", "language", "preferred_channel", *fields)
 
 
 def reason_expression(send: Send, channel: str) -> Any:
@@ -71,7 +72,7 @@ def chain_materialize(send: Send) -> int:
             continue
         for channel in client_order(chain, client["preferred_channel"]):
             reason = client[f"r_{channel}"]
-            address = client[reach_of(channel).address_field]
+            address = client[f"a_{channel}"]
             rows.append(new_row(send, client["pk"], channel, address, client["language"], reason))
             if not reason:
                 break

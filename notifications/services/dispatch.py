@@ -22,7 +22,7 @@ from django.db.models import Case, DateTimeField, F, When
 from django.utils import timezone
 
 from notifications.models import Message, Send
-from notifications.providers import get_provider
+from notifications.providers import channel_provider
 from notifications.providers.base import BaseProvider, SendOptions
 from notifications.services.claim import messages_claim
 from notifications.services.deliver import batch_deliver
@@ -127,7 +127,7 @@ def dispatch_run(
     """Claim and send batches of one send and channel until nothing is claimable (or the time budget is spent)."""
     summary = DispatchSummary()
     deadline = time.monotonic() + time_budget
-    provider = provider or get_provider()
+    provider = provider or channel_provider(channel)
     batch_size = min(settings.DISPATCH_BATCH_SIZE, provider.max_batch.get(channel, settings.DISPATCH_BATCH_SIZE))
     send = Send.objects.filter(pk=send_id).first()
     if send is not None:

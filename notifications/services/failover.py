@@ -33,7 +33,6 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clients.channels import reach_of
 from clients.models import Client
 from notifications.models import Message, Send
 from notifications.services.chain import chain_of, client_order, new_row, reasons_query
@@ -129,7 +128,7 @@ def _next_rows(send: Send, chain: list[str], client: dict, taken: set[str]) -> l
         if channel in taken:
             continue
         reason = client[f"r_{channel}"]
-        address = client[reach_of(channel).address_field]
+        address = client[f"a_{channel}"]
         rows.append(new_row(send, client["pk"], channel, address, client["language"], reason))
         if not reason:
             break

@@ -66,15 +66,19 @@ def _language_case(send: Send, channel: str) -> Case | Value:
 
 
 def _annotated(
-    queryset: QuerySet[Any], *, channel: str, reason: Expression | Case | Value, language: Case | Value
+    queryset: QuerySet[Any],
+    *,
+    channel: str,
+    reason: Expression | Case | Value,
+    language: Case | Value,
+    address: bool = True,
 ) -> QuerySet[Any]:
-    address = reach_of(channel).address_field
     return (
         queryset.order_by()
         .annotate(
             m_id=F("pk"),
             m_reason=reason,
-            m_destination=F(address),
+            m_destination=reach_of(channel).address() if address else Value(""),
             m_language=language,
         )
         .values("m_id", "m_reason", "m_destination", "m_language")
@@ -111,14 +115,21 @@ def _client_source(send: Send, channel: str) -> QuerySet[Any]:
 def _tester_source(send: Send, channel: str) -> QuerySet[Any]:
     ids = [int(pk) for pk in (send.audience or {}).get("test_recipients", [])]
     reach = reach_of(channel)
-    reason = Case(
-        When(is_active=False, then=Value(Message.SkipReason.INACTIVE)),
-        When(Q(**{reach.address_field: ""}), then=Value(reach.missing_reason)),
-        default=Value(""),
-        output_field=CharField(),
-    )
+    if reach.devices is not None:  # testers have no browser subscriptions or app devices
+        reason: Case | Value = Value(reach.missing_reason, output_field=CharField())
+    else:
+        reason = Case(
+            When(is_active=False, then=Value(Message.SkipReason.INACTIVE)),
+            When(Q(**{reach.address_field: ""}), then=Value(reach.missing_reason)),
+            default=Value(""),
+            output_field=CharField(),
+        )
     return _annotated(
-        TestRecipient.objects.filter(pk__in=ids), channel=channel, reason=reason, language=_language_case(send, channel)
+        TestRecipient.objects.filter(pk__in=ids),
+        channel=channel,
+        reason=reason,
+        language=_language_case(send, channel),
+        address=reach.devices is None,
     )
 
 

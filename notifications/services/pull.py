@@ -12,7 +12,7 @@ from django.conf import settings
 
 from notifications.channels import configured_channels
 from notifications.models import DeliveryReport, message_id_for
-from notifications.providers import get_provider
+from notifications.providers import channel_provider
 from notifications.providers.base import BaseProvider
 from notifications.services.reports import accepted_too_long, report_state, reports_record
 
@@ -22,13 +22,11 @@ LOOKUP_CHUNK = 100
 
 def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = None) -> int:
     """Fetch reports by pull and by log lookup; returns how many messages changed state."""
-    if provider is None:
-        provider = get_provider()
     minutes = settings.DISPATCH_REPORT_PULL_AFTER_MINUTES if minutes is None else minutes
     changed = 0
     for channel in configured_channels():
         try:
-            pulled = provider.pull_reports(channel, limit=1000)
+            pulled = (provider or channel_provider(channel)).pull_reports(channel, limit=1000)
         except Exception as error:
             logger.warning("pulling %s reports failed: %s", channel, type(error).__name__)
             pulled = []
@@ -38,7 +36,7 @@ def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = 
         for start in range(0, len(pks), LOOKUP_CHUNK):
             ids = [message_id_for(pk) for pk in pks[start : start + LOOKUP_CHUNK]]
             try:
-                known = provider.lookup(channel, ids)
+                known = (provider or channel_provider(channel)).lookup(channel, ids)
             except Exception as error:
                 logger.warning("looking up %d %s message(s) failed: %s", len(ids), channel, type(error).__name__)
                 continue

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import DeliveryReport, Message, Send, message_id_for, pk_from_message_id
-from notifications.providers import get_provider
+from notifications.providers import channel_provider, get_provider
 from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
@@ -110,9 +110,8 @@ def messages_reconcile(
 ) -> int:
     """Resolve rows left ``sending`` past their lease; returns how many were resolved (found or put back)."""
     token = uuid.uuid4()
-    if provider is None:
-        provider = get_provider()
-    rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token, budget=request_budget(provider))
+    budget = request_budget(provider or get_provider())
+    rows = _take_expired(send_id=send_id, channel=channel, limit=limit, token=token, budget=budget)
     if not rows:
         return 0
     resolved = 0
@@ -121,7 +120,9 @@ def messages_reconcile(
         per_channel.setdefault(row[1], []).append(row)
     for chan, chan_rows in per_channel.items():
         for start in range(0, len(chan_rows), LOOKUP_CHUNK):
-            resolved += _resolve(provider, chan, chan_rows[start : start + LOOKUP_CHUNK], token)
+            resolved += _resolve(
+                provider or channel_provider(chan), chan, chan_rows[start : start + LOOKUP_CHUNK], token
+            )
     if resolved:
         # The rows resolved here may have been a send's last open ones: complete it now, not at the next sweep.
         for touched in sorted({row[3] for row in rows}):

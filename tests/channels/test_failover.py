@@ -156,3 +156,21 @@ def test_a_send_without_a_chain_is_unchanged():
     _report(first, "UNDELIVERABLE")
     assert failover_sweep() == 0
     assert Message.objects.filter(send=send, client=client).count() == 2
+
+
+@override_settings(VAPID_PRIVATE_KEY="k", WEBPUSH_ALLOW_PRIVATE=True)
+def test_a_push_chain_starts_where_the_client_has_a_live_browser():
+    """Push addresses are the client's id while a browser is live (clients/channels.py): the chain writes that."""
+    from clients.push import subscription_register
+    from tests.channels.test_push_registry import AUTH, P256DH
+
+    with_browser = ClientFactory(phone="+33600000011")
+    without = ClientFactory(phone="+33600000012")
+    subscription_register(client=with_browser, endpoint="http://127.0.0.1:9/push/1", p256dh=P256DH, auth=AUTH)
+    content = {"en": {"webpush": {"title": "Outage", "text": "Hi"}, "sms": {"text": "Hi"}}}
+    send = _send(channels=["webpush", "sms"], failover=["webpush", "sms"], content=content)
+    first = _rows(send, with_browser)
+    assert {c: (r.state, r.destination) for c, r in first.items()} == {"webpush": (S.PENDING, str(with_browser.pk))}
+    second = _rows(send, without)
+    assert second["webpush"].state == S.SKIPPED and second["webpush"].skip_reason == "no_browser"
+    assert (second["sms"].state, second["sms"].destination) == (S.PENDING, "+33600000012")

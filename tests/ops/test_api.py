@@ -281,9 +281,15 @@ class TestStatus:
 
 
 def test_openapi_schema_is_served_publicly():
-    """/api/openapi.json is the OpenAPI 3.1 document listing the three operations."""
+    """/api/openapi.json is the OpenAPI 3.1 document listing every operation (notices, alerts, app devices)."""
     response = HttpClient().get("/api/openapi.json")
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
-    assert set(schema["paths"]) == {"/api/v1/notices", "/api/v1/notices/{id}", "/api/v1/alertmanager"}
+    assert set(schema["paths"]) == {
+        "/api/v1/notices",
+        "/api/v1/notices/{id}",
+        "/api/v1/alertmanager",
+        "/api/v1/clients/{ref}/devices",
+        "/api/v1/clients/{ref}/devices/remove",
+    }

@@ -41,7 +41,7 @@ def api_token(db) -> str:
     north = BucketFactory(name="North", slug="north")
     SegmentFactory(name="Key accounts")
     AlertRouteFactory(matchers={}, buckets=[north])
-    return token_with("can_create_draft", "can_read_status", "can_send_without_review")[1]
+    return token_with("can_create_draft", "can_read_status", "can_send_without_review", "can_register_devices")[1]
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

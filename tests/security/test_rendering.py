@@ -123,12 +123,15 @@ def test_every_message_field_has_a_length_limit_with_a_clear_message(channel: st
     """content_errors (the one check the outage form, the API and notify use) refuses a field over its limit."""
     settings.INFOBIP_VIBER_SENDER = "OutageInfo"  # Viber and WhatsApp are accepted only once configured
     settings.INFOBIP_WHATSAPP_SENDER = "447491163862"
+    settings.VAPID_PRIVATE_KEY, settings.FCM_PROJECT_ID = "k", "p"  # push likewise
     limit = field_max_length(channel, part)
     fields = {
         "sms": {"text": "Hello"},
         "email": {"subject": "Hi", "text": "Hello", "html": "<p>Hello</p>"},
         "viber": {"text": "Hello"},
         "whatsapp": {"template": "outage_notice", "placeholders": "{{ client_name }}", "text": ""},
+        "webpush": {"title": "Outage", "text": "Hello"},
+        "apppush": {"title": "Outage", "text": "Hello"},
     }
     fields[channel][part] = "x" * (limit + 1)
     errors = content_errors({"en": fields}, [channel])
