@@ -51,9 +51,10 @@ def _lost_materializes(now: datetime) -> list[int]:
         materialize_requested_at__isnull=True, created_at__lt=cutoff
     )
     with transaction.atomic():
-        # Queued, or sending with chunks still to write (materialize.py): a crash between chunks resumes.
-        unfinished = Q(state=Send.State.QUEUED) | Q(state=Send.State.SENDING, materialized_at__isnull=True)
-        queued = Send.objects.filter(asked_long_ago, unfinished).order_by("pk")
+        # Queued, or sending with chunks still to write whose last chunk is old (materialize.py stamps each one): a
+        # materialize that died between chunks resumes.
+        stalled = Q(state=Send.State.SENDING, materialized_at__isnull=True, materialize_requested_at__lt=cutoff)
+        queued = Send.objects.filter((asked_long_ago & Q(state=Send.State.QUEUED)) | stalled).order_by("pk")
         if connection.vendor == "postgresql":
             # A running materialize holds this row's lock for its whole transaction: skip it, it is in flight.
             queued = queued.select_for_update(skip_locked=True)

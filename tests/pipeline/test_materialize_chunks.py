@@ -200,3 +200,15 @@ def test_a_dispatch_loop_waits_for_the_next_chunk_only_while_materialize_writes(
         SendFactory(materialize_requested_at=None),  # never asked (made by hand)
     ):
         assert not dispatch._await_chunk(send, deadline=float("inf"))
+
+
+@pytest.mark.django_db
+def test_the_sweeper_rings_again_only_a_materialize_whose_chunks_stopped():
+    """Sending without ``materialized_at``: rung again only when its last chunk is older than the grace; a send
+    made sending by hand (no materialize ever stamped it) is not materialized behind its maker's back."""
+    old = timezone.now() - timedelta(seconds=sweep.MATERIALIZE_GRACE_SECONDS + 1)
+    SendFactory(created_at=old)
+    SendFactory(materialize_requested_at=timezone.now())
+    stalled = SendFactory(materialize_requested_at=old)
+    with mock.patch("celery.current_app.send_task"):
+        assert sweep.sends_sweep().rematerialized == [stalled.pk]
