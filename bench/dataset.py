@@ -146,3 +146,18 @@ def accepted_messages_create(*, count: int) -> list[int]:
         cursor.execute(ACCEPTED_SQL, {"send": send.pk, "n": count})
         cursor.execute("VACUUM ANALYZE notifications_message")
     return list(Message.objects.filter(send=send).order_by("pk").values_list("pk", flat=True))
+
+
+def materialize_unrung(send_id: int) -> int:
+    """Materialize a send without ringing dispatch, for phases that start (and time) dispatch themselves.
+
+    Materialize rings dispatch after its first chunk when it moves a send to sending; a paused send gets its rows
+    but no doorbell. So the send is paused while its rows are written, then left ``sending``, as a one-pass
+    materialize used to leave it. Returns the rows written."""
+    from notifications.models import Send
+    from notifications.services.materialize import send_materialize
+
+    Send.objects.filter(pk=send_id).update(state=Send.State.PAUSED)
+    rows = send_materialize(send_id=send_id)
+    Send.objects.filter(pk=send_id).update(state=Send.State.SENDING, started_at=timezone.now())
+    return rows

@@ -134,9 +134,6 @@ def failover_section(figures: dict[str, Figure], *, notes: dict[str, str], descr
 
 def failover_section_update(text: str, figures: dict[str, Figure], **kwargs: Any) -> str:
     """``text`` (RESULTS.md) with its failover section replaced, or added at its end."""
-    section = failover_section(figures, **kwargs)
-    start = text.find(HEADING)
-    if start < 0:
-        return text.rstrip("\n") + "\n\n" + section
-    end = text.find("\n## ", start + len(HEADING))
-    return text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
+    from bench.report import section_update
+
+    return section_update(text, HEADING, failover_section(figures, **kwargs))

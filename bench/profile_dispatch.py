@@ -72,10 +72,10 @@ def main() -> None:
     settings.DISPATCH_BATCH_SIZE = args.batch
     settings.DISPATCH_PIPELINE = args.pipeline
 
+    from bench.dataset import materialize_unrung
     from clients.models import Client
     from notifications.models import Message, Send
     from notifications.services.dispatch import dispatch_run
-    from notifications.services.materialize import send_materialize
     from tests.pipeline.factories import CONTENT, VARIABLES
 
     have = Client.objects.filter(external_ref__startswith="P-").count()
@@ -106,7 +106,7 @@ def main() -> None:
         label="profile", channels=["sms", "email"], audience=audience, content=CONTENT, variables=VARIABLES
     )
     started = time.perf_counter()
-    rows = send_materialize(send_id=send.pk)
+    rows = materialize_unrung(send.pk)
     print(f"materialize: {rows:,} rows in {time.perf_counter() - started:.2f}s")  # noqa: T201
     for _ in range(100):  # the sandbox is up by now in practice; wait for it otherwise
         try:

@@ -24,7 +24,18 @@ from pathlib import Path
 from bench import infra
 from bench.phases import Sizes
 
-PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory", "public", "failover")
+PHASES = (
+    "audience",
+    "materialize",
+    "dispatch",
+    "floor",
+    "campaigns",
+    "webhook",
+    "memory",
+    "public",
+    "failover",
+    "first",
+)
 QUICK = Sizes(
     clients=100_000,
     materialize=20_000,
@@ -170,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench.failover import phase_failover
 
                     phase_failover(ctx)
+                elif phase == "first":
+                    from bench.first_message import phase_first
+
+                    phase_first(ctx)
                 elif phase == "public":
                     from bench.public_load import phase_public
 
@@ -248,6 +263,16 @@ def write_outputs(ctx, args: argparse.Namespace, sizes: Sizes, *, load_start, re
             )
         )
         log(f"updated the public pages' section of {args.results}")
+        return
+    chosen = set(args.only or PHASES) - set(args.skip)
+    if "first" in chosen and chosen <= report.FIRST_PHASES and args.results.exists():
+        # The first-message figures (and the bulk rate beside them) get their own section; the rest stays.
+        args.results.write_text(
+            report.first_section_update(
+                args.results.read_text(), ctx.figures, notes=ctx.notes, description=description, command=command
+            )
+        )
+        log(f"updated the first-message section of {args.results}")
         return
     args.results.write_text(
         report.results_markdown(

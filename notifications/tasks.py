@@ -13,9 +13,8 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.utils import timezone
 
-from notifications.models import Send
 from notifications.services.dispatch import dispatch_run
-from notifications.services.doorbell import DISPATCH_TASK, MATERIALIZE_TASK, dispatch_kick
+from notifications.services.doorbell import DISPATCH_TASK, MATERIALIZE_TASK
 from notifications.services.materialize import send_materialize
 from notifications.services.pull import reports_pull
 from notifications.services.reconcile import messages_reconcile
@@ -26,10 +25,7 @@ REENQUEUE_HORIZON = timedelta(seconds=5)
 
 @shared_task(name=MATERIALIZE_TASK, ignore_result=True)
 def materialize_task(send_id: int) -> None:
-    send_materialize(send_id=send_id)
-    send = Send.objects.filter(pk=send_id, state=Send.State.SENDING).first()
-    if send is not None:
-        dispatch_kick(send_id=send.pk, channels=list(send.channels))
+    send_materialize(send_id=send_id)  # rings dispatch itself, after its first chunk and after its last
 
 
 @shared_task(name=DISPATCH_TASK, bind=True, ignore_result=True)

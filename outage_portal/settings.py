@@ -335,6 +335,9 @@ DISPATCH_VIBER_RATE_PER_SECOND = env_float("DISPATCH_VIBER_RATE_PER_SECOND", 0)
 DISPATCH_WHATSAPP_RATE_PER_SECOND = env_float("DISPATCH_WHATSAPP_RATE_PER_SECOND", 0)
 # Dispatch tasks started per send and channel, so several workers share one send.
 DISPATCH_PARALLELISM = env_int("DISPATCH_PARALLELISM", 2)
+# Materialize writes a send's rows in chunks of at most this many recipients, each committed on its own; dispatch
+# starts on the first chunk (of 1,000) instead of waiting for the whole audience (docs/dispatch.md).
+MATERIALIZE_CHUNK_SIZE = env_int("MATERIALIZE_CHUNK_SIZE", 50_000)
 # Send and record one batch in a thread while the next is claimed and rendered (PostgreSQL only).
 DISPATCH_PIPELINE = env_bool("DISPATCH_PIPELINE", True)
 # After an unknown outcome (timeout, 5xx), wait this long before asking the provider's logs what it received.

@@ -60,14 +60,21 @@ def reason_expression(send: Send, channel: str) -> Any:
     return exclusion_reason(channel, notice_kind=send.notice_kind, mandatory=send.mandatory, cap_before=send.created_at)
 
 
-def chain_materialize(send: Send) -> int:
-    """Create the chain's first rows for every client of the audience (idempotent: clients with rows are left)."""
+def chain_materialize(send: Send, *, after: int = 0, through: int | None = None) -> int:
+    """Create the chain's first rows for the audience's clients with ids in (``after``, ``through``], one chunk of
+    materialize (idempotent: clients with rows are left)."""
     chain = chain_of(send)
     if not chain:
         return 0
-    done = set(Message.objects.filter(send=send, channel__in=chain).values_list("client_id", flat=True))
+    clients = audience_queryset(send.audience).filter(pk__gt=after)
+    if through is not None:
+        clients = clients.filter(pk__lte=through)
+    written = Message.objects.filter(send=send, channel__in=chain, client_id__gt=after)
+    if through is not None:
+        written = written.filter(client_id__lte=through)
+    done = set(written.values_list("client_id", flat=True))
     rows: list[Message] = []
-    for client in reasons_query(send, chain, audience_queryset(send.audience)).iterator(chunk_size=5000):
+    for client in reasons_query(send, chain, clients).iterator(chunk_size=5000):
         if client["pk"] in done:
             continue
         for channel in client_order(chain, client["preferred_channel"]):

@@ -6,7 +6,8 @@ in a thread while the loop claims and renders the next, so HTTP, PostgreSQL and 
 still claimed, sent and recorded on its own (its own claim, a token-fenced record), so crash safety never depends
 on the thread. Every half lease, and when nothing is claimable before it gives up, the loop asks the reconciler
 about rows whose lease expired, and it reports when the send and channel next have work (a retry time, a lease
-expiry).
+expiry). While materialize is still writing the send's rows in chunks (``materialized_at`` unset), a loop that
+caught up with it waits for the next chunk instead of ending.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from notifications.services.sends import send_complete_if_done
 from notifications.services.validity import messages_expire
 
 S = Message.State
+CHUNK_POLL_SECONDS = 0.05  # how often a worker that ran out of rows looks for materialize's next chunk
+CHUNK_WAIT_SECONDS = 10.0  # it stops looking when materialize wrote nothing for this long
 
 
 @dataclass
@@ -92,6 +95,19 @@ def _close_connection() -> None:
 def _pipelined() -> bool:
     """Overlap batches in a thread on PostgreSQL, outside any transaction (a thread could not see its rows)."""
     return bool(settings.DISPATCH_PIPELINE) and connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _await_chunk(send: Send, deadline: float) -> bool:
+    """Nothing claimable, but a materialize wrote a chunk of this send less than ``CHUNK_WAIT_SECONDS`` ago (each
+    chunk stamps ``materialize_requested_at``) and has not written the last: wait a moment, then claim again. A
+    stalled or dead materialize is the sweeper's; the chunk that completes the audience rings dispatch anyway."""
+    stamp = send.materialize_requested_at
+    if send.materialized_at is not None or stamp is None or time.monotonic() + CHUNK_POLL_SECONDS >= deadline:
+        return False
+    if (timezone.now() - stamp).total_seconds() > CHUNK_WAIT_SECONDS:
+        return False
+    time.sleep(CHUNK_POLL_SECONDS)
+    return True
 
 
 def next_due(*, send_id: int, channel: str, budget: float = 0.0) -> datetime | None:
@@ -163,6 +179,8 @@ def dispatch_run(
                     messages_expire(send_id=send_id)
                 if messages_reconcile(send_id=send_id, channel=channel, provider=provider):
                     continue
+                if _await_chunk(send, deadline):
+                    continue  # materialize is still writing the audience: its next chunk is moments away
                 break
             options = options or send_options(send)
             batch = batch_prepare(send=send, channel=channel, claim=claim, options=options)

@@ -1,10 +1,20 @@
-"""A send's audience becomes message rows, in set-based SQL.
+"""A send's audience becomes message rows, in set-based SQL, in committed chunks so dispatch starts at once.
 
 One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per channel turns the audience query (``clients.selectors``) into
 rows: eligible clients as ``pending`` with their address and language, the others as ``skipped`` with the reason.
-The unique (send, recipient, channel) constraints make a second run add nothing, so the task may run twice; a run
-holds the send's row lock throughout (the sweeper reads that as "in flight"), and a late duplicate for a send that
-has already started does nothing at all.
+A failover chain's channels are written per client instead (``chain.py``), over the same client range per chunk.
+
+Why chunks: written in one transaction, a million-client audience kept every worker idle for the whole INSERT
+(8.5 s) before the first message could go out. So the audience is cut by client id (keyset: the next ``size``
+matching ids after the last one written) and each chunk, every channel of it, is one short transaction that holds
+the send's row lock. The first chunk (1,000 recipients, then doubling up to ``MATERIALIZE_CHUNK_SIZE``) moves the
+send to ``sending`` and rings dispatch, so workers send those rows while the next chunks are written.
+
+Why it stays exactly once: a chunk is atomic, so everything up to the highest client id with a row is done, and a
+run resumes after it (a crash, a second doorbell, two runs taking turns under the row lock); the unique (send,
+recipient, channel) constraints and ``ON CONFLICT DO NOTHING`` make any overlap add nothing. ``materialized_at`` is
+set only by the last chunk, so a send is never completed (``send_complete_if_done``) while rows are still to come;
+each chunk stamps ``materialize_requested_at``, so the sweeper rings a stalled materialize again, not a running one.
 """
 
 from __future__ import annotations
@@ -12,8 +22,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Expression, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Expression, F, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from clients.channels import reach_of
@@ -21,10 +32,12 @@ from clients.models import TestRecipient
 from clients.selectors import audience_queryset, exclusion_reason
 from notifications.models import Message, Send
 from notifications.services.chain import chain_materialize, chain_of
+from notifications.services.doorbell import dispatch_kick
 from notifications.services.quiet import messages_hold_quiet
 
 logger = logging.getLogger(__name__)
 TABLE = Message._meta.db_table
+FIRST_CHUNK = 1000  # recipients in the first chunk: a batch per channel for the first workers, written in ms
 # Columns written for every row; the values come from the SELECT below, constants as parameters.
 INSERT_COLUMNS = (
     "send_id",
@@ -103,13 +116,14 @@ def _insert(send: Send, channel: str, recipient_column: str, source: QuerySet[An
         return max(cursor.rowcount, 0)
 
 
-def _client_source(send: Send, channel: str) -> QuerySet[Any]:
+def _client_source(send: Send, channel: str, after: int, through: int | None) -> QuerySet[Any]:
     reason = exclusion_reason(
         channel, notice_kind=send.notice_kind, mandatory=send.mandatory, cap_before=send.created_at
     )
-    return _annotated(
-        audience_queryset(send.audience), channel=channel, reason=reason, language=_language_case(send, channel)
-    )
+    clients = audience_queryset(send.audience).filter(pk__gt=after)
+    if through is not None:
+        clients = clients.filter(pk__lte=through)
+    return _annotated(clients, channel=channel, reason=reason, language=_language_case(send, channel))
 
 
 def _tester_source(send: Send, channel: str) -> QuerySet[Any]:
@@ -133,32 +147,69 @@ def _tester_source(send: Send, channel: str) -> QuerySet[Any]:
     )
 
 
-def send_materialize(*, send_id: int) -> int:
-    """Create the send's message rows (idempotent) and move it from queued to sending; returns rows added."""
+def _written_through(send: Send) -> int:
+    """The highest client id with a row of this send: every matching client up to it is written (chunks are
+    atomic). One backward step on the (send, client, channel) unique index."""
+    last = Message.objects.filter(send=send, client__isnull=False).aggregate(last=Max("client_id"))["last"]
+    return int(last or 0)
+
+
+def _chunk_end(send: Send, after: int, size: int) -> int | None:
+    """The ``size``-th matching client id after ``after`` (the chunk's last), or None when fewer are left."""
+    ids = audience_queryset(send.audience).filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)
+    return next(iter(ids[size - 1 : size]), None)
+
+
+def _chunk(send_id: int, size: int) -> tuple[int, bool, bool]:
+    """Write one chunk in its own transaction; returns (rows added, whether nothing is left to write, whether this
+    chunk was the one that completed the audience)."""
     with transaction.atomic():
         send = Send.objects.select_for_update().get(pk=send_id)
         if send.state in (Send.State.SCHEDULED, Send.State.CANCELLED, Send.State.COMPLETED):
-            return 0
-        if send.state == Send.State.SENDING and send.materialized_at is not None:
-            return 0  # a late or repeated doorbell: the send started, its audience was frozen then
-        chain = chain_of(send)  # a failover chain's channels: each client starts on one of them (services/chain.py)
-        added = chain_materialize(send)
-        for channel in send.channels:
-            if channel in chain:
-                continue
-            if send.is_test:
+            return 0, True, False
+        if send.materialized_at is not None and send.state != Send.State.QUEUED:
+            return 0, True, False  # a late or repeated doorbell: the audience was frozen by the last chunk
+        added, final = 0, True
+        if send.materialized_at is None and send.is_test:
+            for channel in send.channels:
                 added += _insert(send, channel, "test_recipient_id", _tester_source(send, channel))
-            else:
-                added += _insert(send, channel, "client_id", _client_source(send, channel))
-        messages_hold_quiet(send=send)  # in this transaction: no worker sees a row before its not-before time
+        elif send.materialized_at is None:
+            after = _written_through(send)
+            through = _chunk_end(send, after, size)
+            # A failover chain's channels: each client starts on one of them (services/chain.py).
+            added += chain_materialize(send, after=after, through=through)
+            for channel in (channel for channel in send.channels if channel not in chain_of(send)):
+                added += _insert(send, channel, "client_id", _client_source(send, channel, after, through))
+            # In this transaction: no worker sees a row before its not-before time.
+            messages_hold_quiet(send=send, clients=(after, through))
+            final = through is None
         now = timezone.now()
-        updates: dict[str, object] = {
-            "materialized_at": send.materialized_at or now,
-            "started_at": send.started_at or now,
-        }
-        if send.state == Send.State.QUEUED:
-            updates["state"] = Send.State.SENDING
+        updates: dict[str, object] = {"materialize_requested_at": now}  # in flight: the sweeper leaves it alone
+        if final:
+            updates["materialized_at"] = send.materialized_at or now
+        starting = send.state == Send.State.QUEUED
+        if starting:
+            updates.update(state=Send.State.SENDING, started_at=send.started_at or now)
         Send.objects.filter(pk=send.pk).update(**updates)
-    if send.state == Send.State.QUEUED:
-        logger.info("send %s materialized: %d rows, sending", send_id, added)
+        if starting or (final and send.state == Send.State.SENDING):
+            # After commit: the first chunk's rows go out while the next are written; the last ring wakes workers
+            # that ran out of rows and stopped waiting.
+            dispatch_kick(send_id=send.pk, channels=list(send.channels))
+    if starting:
+        logger.info("send %s sending: its first %d rows are written", send_id, added)
+    return added, final, final and send.materialized_at is None
+
+
+def send_materialize(*, send_id: int) -> int:
+    """Create the send's message rows (idempotent, resumable) chunk by chunk; the first chunk moves it from queued
+    to sending and rings dispatch. Returns the rows added by this run."""
+    added, size = 0, min(FIRST_CHUNK, settings.MATERIALIZE_CHUNK_SIZE)
+    while True:
+        rows, final, completed = _chunk(send_id, max(size, 1))
+        added += rows
+        if final:
+            break
+        size = min(size * 2, settings.MATERIALIZE_CHUNK_SIZE)
+    if completed:  # once per send: the chunk that set materialized_at ran under the send's row lock
+        logger.info("send %s materialized: %d rows", send_id, added)
     return added

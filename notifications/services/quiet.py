@@ -113,8 +113,9 @@ def held_zones(now: datetime, window: Window) -> list[tuple[str, datetime]]:
     return [(name, until) for name, until in held if until is not None]
 
 
-def _hold(send_ids: list[int], now: datetime, *, due_only: bool) -> int:
-    """One UPDATE: pending rows of these sends whose client's zone is held get the window's end as not-before."""
+def _hold(send_ids: list[int], now: datetime, *, due_only: bool, clients: tuple[int, int | None] | None = None) -> int:
+    """One UPDATE: pending rows of these sends whose client's zone is held get the window's end as not-before
+    (only those of clients with ``after < id <= through`` when ``clients`` is ``(after, through)``)."""
     window = configured_window()
     zones = held_zones(now, window) if window is not None and send_ids else []
     if not zones:
@@ -127,12 +128,15 @@ def _hold(send_ids: list[int], now: datetime, *, due_only: bool) -> int:
         f"WHERE c.id = m.client_id AND c.time_zone = v.zone AND m.state = 'pending' AND m.send_id IN ({ids}) "
         f"AND (m.next_attempt_at IS NULL OR m.next_attempt_at < v.until)"
     )
-    extra: list[datetime] = []
+    extra: list[Any] = []
     if due_only:  # the sweep looks only at rows the claim could take before the window opens (an index range)
         sql += " AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %s)"
-        extra.append(now + hold_horizon())
+        extra.append(_db_time(now + hold_horizon()))
+    if clients is not None:  # one materialize chunk: its own clients only
+        sql += " AND m.client_id > %s" + (" AND m.client_id <= %s" if clients[1] is not None else "")
+        extra += [value for value in clients if value is not None]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_db_time(now), *params, *send_ids, *[_db_time(value) for value in extra]])
+        cursor.execute(sql, [_db_time(now), *params, *send_ids, *extra])
         return max(cursor.rowcount, 0)
 
 
@@ -140,11 +144,14 @@ def _db_time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value) if connection.vendor != "postgresql" else value
 
 
-def messages_hold_quiet(*, send: Send, now: datetime | None = None) -> int:
-    """At materialize: hold the send's pending rows of recipients inside quiet hours; returns how many."""
+def messages_hold_quiet(
+    *, send: Send, now: datetime | None = None, clients: tuple[int, int | None] | None = None
+) -> int:
+    """At materialize: hold the send's pending rows of recipients inside quiet hours (of one chunk's clients,
+    ``(after, through)``, when given); returns how many."""
     if not applies_to(send):
         return 0
-    return _hold([send.pk], now or timezone.now(), due_only=False)
+    return _hold([send.pk], now or timezone.now(), due_only=False, clients=clients)
 
 
 def sends_hold_quiet(*, now: datetime | None = None) -> int:

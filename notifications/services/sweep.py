@@ -4,10 +4,12 @@ Celery messages can be lost (a crash between COMMIT and the send, a Redis flush)
 sweep, run every few seconds by beat, finds committed work nobody is doing. Every step is idempotent; running it
 twice, or from two beats, starts nothing twice (``send_start_due`` uses a conditional UPDATE).
 
-A materialize is never started a second time while one is in flight: a queued send is rung again only when its
-materialize was asked for more than ``MATERIALIZE_GRACE_SECONDS`` ago (``Send.materialize_requested_at``, stamped
-by every ask, this one included) and no materialize holds the send's row lock right now (``SKIP LOCKED``), i.e.
-when its doorbell was lost. A task merely waiting behind others on a busy worker is left alone.
+A materialize is never started a second time while one is in flight: a send still to materialize (queued, or
+sending with chunks left to write) is rung again only when its materialize was asked for, or last wrote a chunk,
+more than ``MATERIALIZE_GRACE_SECONDS`` ago (``Send.materialize_requested_at``, stamped by every ask, this one
+included, and by every chunk) and no materialize holds the send's row lock right now (``SKIP LOCKED``), i.e. when
+its doorbell was lost or its worker died between chunks. A task merely waiting behind others on a busy worker is
+left alone.
 """
 
 from __future__ import annotations
@@ -45,13 +47,16 @@ class SweepOutcome:
 
 
 def _lost_materializes(now: datetime) -> list[int]:
-    """Ring materialize again for queued sends whose doorbell was lost; returns their ids."""
+    """Ring materialize again for sends whose doorbell was lost or whose materialize died; returns their ids."""
     cutoff = now - timedelta(seconds=MATERIALIZE_GRACE_SECONDS)
     asked_long_ago = Q(materialize_requested_at__lt=cutoff) | Q(
         materialize_requested_at__isnull=True, created_at__lt=cutoff
     )
     with transaction.atomic():
-        queued = Send.objects.filter(asked_long_ago, state=Send.State.QUEUED).order_by("pk")
+        # Queued, or sending with chunks still to write whose last chunk is old (materialize.py stamps each one): a
+        # materialize that died between chunks resumes.
+        stalled = Q(state=Send.State.SENDING, materialized_at__isnull=True, materialize_requested_at__lt=cutoff)
+        queued = Send.objects.filter((asked_long_ago & Q(state=Send.State.QUEUED)) | stalled).order_by("pk")
         if connection.vendor == "postgresql":
             # A running materialize holds this row's lock for its whole transaction: skip it, it is in flight.
             queued = queued.select_for_update(skip_locked=True)

@@ -174,3 +174,15 @@ def test_a_push_chain_starts_where_the_client_has_a_live_browser():
     second = _rows(send, without)
     assert second["webpush"].state == S.SKIPPED and second["webpush"].skip_reason == "no_browser"
     assert (second["sms"].state, second["sms"].destination) == (S.PENDING, "+33600000012")
+
+
+@override_settings(MATERIALIZE_CHUNK_SIZE=2, **SENDERS)
+def test_a_chain_is_written_chunk_by_chunk_each_client_starting_once():
+    """Materialize writes the audience in chunks (docs/dispatch.md); a chain's rows follow the same client ranges."""
+    clients = [ClientFactory(phone=f"+3360000010{i}", whatsapp_consent=i % 2 == 0) for i in range(7)]
+    send = _send()
+    assert send.materialized_at is not None
+    for index, client in enumerate(clients):
+        rows = _rows(send, client)
+        pending = [channel for channel, row in rows.items() if row.state == S.PENDING]
+        assert pending == (["whatsapp"] if index % 2 == 0 else ["sms"]), (index, rows)
