@@ -73,7 +73,7 @@ def notice_replies(campaign: Campaign, user: AbstractBaseUser | AnonymousUser) -
                 "sender": reply.sender if full else mask_for_people(reply.sender),
                 "client": reply.client.name if reply.client and full else "",
                 "text": reply.text,
-                "keyword": reply.keyword,
+                "keyword": reply.get_keyword_display() if reply.keyword else "",
             }
             for reply in latest
         ],

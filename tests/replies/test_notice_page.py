@@ -129,3 +129,18 @@ def test_message_step_saves_the_question(client):
     draft.refresh_from_db()
     assert draft.reply_question == "Still without service?"
     assert draft.reply_options == [{"key": "1", "label": "Still without service"}, {"key": "2", "label": "It works"}]
+
+
+def test_keywords_are_labelled_and_retention_empties_old_texts_but_keeps_the_tally(client, notice):
+    from notifications.retention import retention_apply
+
+    message = Message.objects.filter(send__campaign_link__campaign=notice).first()
+    stop = reply(message, "STOP", 0, 600)
+    Reply.objects.filter(pk=stop.pk).update(keyword="stop")
+    data = logged_in(client, "Viewers").get(reverse("campaigns:replies", args=[notice.pk])).json()
+    assert data["replies"][0]["keyword"] == "opt-out"
+    Reply.objects.update(created_at=timezone.now() - timedelta(days=200))
+    assert retention_apply(days=90).replies_redacted == 6
+    data = client.get(reverse("campaigns:replies", args=[notice.pk])).json()
+    assert {r["text"] for r in data["replies"]} == {""}
+    assert [t["count"] for t in data["tally"]] == [2, 1]
