@@ -2,7 +2,9 @@
 Infobip would (SMS ``MO_JSON_2``, or a Messages API ``MO`` event for WhatsApp and Viber), and answers with what the
 portal said. Infobip has no such endpoint; it stands in for a phone.
 
-Body: ``{"from": "+33612345678", "text": "1", "channel": "sms"}`` (``channel`` defaults to sms). The webhook URL is
+The bodies follow Infobip's published webhook schemas (``SmsMoReportResponse``, ``MessagesApiIncomingMessage`` with
+``MessagesApiMoEvent``; OpenAPI 3.210.0), and a Messages API reply names the message it answers in
+``pairedMessageId``, as Infobip does. Body: ``{"from": "+33612345678", "text": "1", "channel": "sms"}`` (``channel`` defaults to sms). The webhook URL is
 ``url`` when given, else derived from the delivery-report URL of the last message the sandbox accepted for that
 number on that channel (``…/webhooks/infobip/reports/<token>/`` → ``…/inbound/<token>/`` or
 ``…/messages-inbound/<token>/``), so a reply goes where the notice's reports went, with the same secret.
@@ -25,7 +27,7 @@ TIMEOUT = (2.0, 30.0)
 _ids = itertools.count(1)
 
 
-def _payload(channel: str, sender: str, recipient: str, text: str, message_id: str) -> dict[str, Any]:
+def _payload(channel: str, sender: str, recipient: str, text: str, message_id: str, paired: str = "") -> dict[str, Any]:
     received_at = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
     if channel == "sms":
         words = text.split()
@@ -48,8 +50,11 @@ def _payload(channel: str, sender: str, recipient: str, text: str, message_id: s
         "content": [{"type": "TEXT", "text": text, "cleanText": text}],
         "receivedAt": received_at,
         "messageId": message_id,
+        "messageCount": 1,
         "event": "MO",
     }
+    if paired:
+        event["pairedMessageId"] = paired  # Infobip pairs an answer with the message it answers, when it can
     return {"results": [event]}
 
 
@@ -76,7 +81,9 @@ def customer_reply(store: Store, body: dict[str, Any]) -> Answer:
         return error(409, "E409", "No webhook known for this number.", "Send a notice to it first, or give url.")
     record = store.last_to(channel, digits)
     message_id = f"sandbox-mo-{int(time.time() * 1000)}-{next(_ids)}"
-    payload = _payload(channel, digits, record.sender if record else "", text, message_id)
+    payload = _payload(
+        channel, digits, record.sender if record else "", text, message_id, record.message_id if record else ""
+    )
     try:
         response = requests.post(url, json=payload, timeout=TIMEOUT)
     except requests.RequestException as problem:

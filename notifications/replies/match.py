@@ -14,14 +14,18 @@ from django.conf import settings
 from django.utils import timezone
 
 from clients.models import Client, TestRecipient
-from notifications.models import Message
+from notifications.models import Message, pk_from_message_id
 
 SENT_STATES = (Message.State.ACCEPTED, Message.State.DELIVERED, Message.State.UNDELIVERABLE, Message.State.EXPIRED)
 CONFIRMATION_REFERENCE = "reply-confirmation"
 
 
-def message_answered(*, channel: str, number: str) -> Message | None:
-    """The message a reply from ``number`` on ``channel`` answers, or None (nothing sent there in the window)."""
+def message_answered(*, channel: str, number: str, paired_id: str = "") -> Message | None:
+    """The message a reply from ``number`` on ``channel`` answers, or None (nothing sent there in the window).
+
+    Infobip's ``pairedMessageId`` (Messages API) names it outright when it is one of ours, on this channel, to this
+    number; otherwise the latest message sent there wins.
+    """
     since = timezone.now() - timedelta(days=settings.REPLY_MATCH_DAYS)
     sent = (
         Message.objects.filter(channel=channel, state__in=SENT_STATES, accepted_at__gte=since)
@@ -29,6 +33,13 @@ def message_answered(*, channel: str, number: str) -> Message | None:
         .select_related("client")
         .order_by("-accepted_at", "-id")
     )
+    paired_pk = pk_from_message_id(paired_id)
+    if paired_pk is not None:
+        paired = sent.filter(pk=paired_pk).select_related("test_recipient").first()
+        if paired is not None:
+            holder = paired.client or paired.test_recipient
+            if holder is not None and holder.phone == number:
+                return paired
     # Two lookups, each on an index (client_id, test_recipient_id), rather than one OR across two joins.
     candidates = [
         sent.filter(client_id__in=Client.objects.filter(phone=number).values("pk")).first(),

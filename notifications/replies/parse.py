@@ -4,7 +4,8 @@
   ``text``, ``cleanText``, ``keyword``, ``receivedAt`` (docs/infobip.md §6).
 - Messages API (WhatsApp, Viber): ``results[]`` of ``event`` ("MO"), ``channel``, ``sender``, ``destination``,
   ``content[]`` (``{"type": "TEXT", "text"}``, ``{"type": "BUTTON_REPLY", "text", "payload"}``, …), ``receivedAt``,
-  ``messageId`` (Infobip's SDK models ``MessagesApiIncomingMessage`` / ``MessagesApiWebhookEvent``). Events that are
+  ``messageId`` and, when Infobip knows it, ``pairedMessageId`` (the message it answers) (OpenAPI 3.210.0,
+  ``MessagesApiIncomingMessage`` / ``MessagesApiMoEvent``; tests/fixtures/infobip_inbound_schema.json). Events that are
   not a received message (typing indicators) and content without text (images) are skipped, not refused.
 """
 
@@ -33,6 +34,7 @@ class Inbound:
     sender: str  # as received ("33612345678"); normalised by the recorder
     text: str
     received_at: datetime
+    paired_id: str = ""  # Messages API ``pairedMessageId``: the id of our message this one answers, when Infobip knows
 
 
 def answer_of(text: str) -> str:
@@ -107,5 +109,7 @@ def messages_api_inbound(payload: object) -> list[Inbound]:
         text = _content_text(result.get("content"))
         if text is None:
             continue  # an image, a location…: nothing ops could read as an answer
-        found.append(Inbound(inbound_id, channel, sender, text, _when(result.get("receivedAt"))))
+        paired = result.get("pairedMessageId")
+        paired_id = paired[:200] if isinstance(paired, str) else ""
+        found.append(Inbound(inbound_id, channel, sender, text, _when(result.get("receivedAt")), paired_id))
     return found

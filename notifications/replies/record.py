@@ -49,7 +49,7 @@ def _record(inbound: Inbound, outcome: InboundOutcome) -> None:
         outcome.duplicates += 1
         return
     keyword = keyword_of(inbound.text)
-    message = message_answered(channel=inbound.channel, number=number)
+    message = message_answered(channel=inbound.channel, number=number, paired_id=inbound.paired_id)
     client = message.client if message is not None else Client.objects.filter(phone=number).order_by("id").first()
     Reply.objects.create(
         dedupe_key=dedupe_key,

@@ -32,6 +32,7 @@ def messages_api(content: list, channel: str = "WHATSAPP", message_id: str = "wa
         "content": content,
         "receivedAt": "2026-11-30T10:00:00.000+00:00",
         "messageId": message_id,
+        "messageCount": 1,
         "event": "MO",
     }
     return json.dumps({"results": [result]})
@@ -66,6 +67,22 @@ def test_whatsapp_button_reply_matches_the_whatsapp_message(client):
     assert post(client, MESSAGES_URL, body).json()["matched"] == 1
     reply = Reply.objects.get()
     assert (reply.channel, reply.message, reply.answer) == ("whatsapp", whatsapp, "YES")
+
+
+def test_infobip_paired_message_id_names_the_message_answered(client):
+    """pairedMessageId wins over "the latest" when it is ours, on this channel, to this number; else it is ignored."""
+    customer = ClientFactory(phone=NUMBER, whatsapp_consent=True)
+    older, latest = sent(customer, channel="whatsapp", minutes_ago=60), sent(customer, channel="whatsapp")
+    other = sent(ClientFactory(phone="+33699999999", whatsapp_consent=True), channel="whatsapp")
+    for n, paired in enumerate([older.message_id, other.message_id, "not-ours-7"]):
+        body = json.loads(messages_api([{"type": "TEXT", "text": "1", "cleanText": "1"}], message_id=f"wa-{n}"))
+        body["results"][0]["pairedMessageId"] = paired
+        post(client, MESSAGES_URL, json.dumps(body))
+    assert list(Reply.objects.order_by("inbound_id").values_list("message", flat=True)) == [
+        older.pk,
+        latest.pk,
+        latest.pk,
+    ]
 
 
 def test_viber_text_and_events_that_are_not_messages(client):
