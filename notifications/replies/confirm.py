@@ -59,6 +59,7 @@ def confirmation_send(*, client: Client, channel: str, action: str, inbound_id: 
         audience={"clients": [client.pk]},
         content={language: {channel: {"text": confirmation_text(action, language)}}},
         fallback_language=language,
+        mandatory=True,  # not a notice: neither counted against the client's frequency cap nor muted
         reference=f"{CONFIRMATION_REFERENCE}-{inbound_id}"[:100],
         state=Send.State.SENDING,
         started_at=now,

@@ -127,7 +127,7 @@ def test_opt_out_keywords_per_configured_language_with_one_confirmation(client, 
     confirmation = Message.objects.get(send__reference__startswith="reply-confirmation")
     assert (confirmation.client, confirmation.channel, confirmation.state) == (customer, "sms", "pending")
     assert confirmation.send.content[language]["sms"]["text"] == confirmation_text("stop", language)
-    assert confirmation.send.state == Send.State.SENDING
+    assert confirmation.send.state == Send.State.SENDING and confirmation.send.mandatory  # not frequency-capped
     # The same STOP again (Infobip's retry, or the customer insisting) changes nothing and confirms nothing.
     again = post(client, SMS_URL, sms(text, message_id="mo-2")).json()
     assert (again["opted_out"], again["confirmations"]) == (0, 0)
