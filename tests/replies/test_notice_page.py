@@ -144,3 +144,11 @@ def test_keywords_are_labelled_and_retention_empties_old_texts_but_keeps_the_tal
     data = client.get(reverse("campaigns:replies", args=[notice.pk])).json()
     assert {r["text"] for r in data["replies"]} == {""}
     assert [t["count"] for t in data["tally"]] == [2, 1]
+
+
+def test_a_duplicate_asks_the_same_question(notice):
+    from campaigns.services.copies import campaign_duplicate
+
+    copy = campaign_duplicate(campaign=notice, actor=UserFactory(username="olivia", groups=["Ops"]))
+    copy.refresh_from_db()
+    assert (copy.reply_question, copy.reply_options) == ("Still without service?", OPTIONS)
