@@ -1,10 +1,22 @@
-from campaigns.views import actions, approval, drafts, maintenance, recipients, segments, templates, tracking, wizard
+from campaigns.views import (
+    actions,
+    approval,
+    drafts,
+    maintenance,
+    recipients,
+    replies,
+    segments,
+    templates,
+    tracking,
+    wizard,
+)
 
 app_name = "campaigns"
 urlpatterns = (
     wizard.urlpatterns
     + templates.urlpatterns
     + tracking.urlpatterns
+    + replies.urlpatterns
     + recipients.urlpatterns
     + actions.urlpatterns
     + approval.urlpatterns

@@ -1,54 +1,39 @@
-"""SMS keywords from customers: STOP (and its synonyms) opts the sender's number out of SMS, START back in.
+"""What a customer's keyword does to consent: STOP (in any configured language, ``clients.keywords``) withdraws
+the channel it came on for every client holding the sender's number, START gives it back.
 
-Infobip forwards inbound messages as ``{"results": [{"messageId", "from", "to", "text", "cleanText", "keyword",
-"receivedAt", ...}], "messageCount", "pendingMessageCount"}`` with ``from`` in international form without '+'.
-Every client holding that number is changed, each change recorded by ``consent_set`` with the inbound message id.
+The provider webhook and the reply it belongs to live in ``notifications`` (``notifications/replies/``); this
+module only knows numbers, clients and consent, so it imports nothing from above. Each change is recorded by
+``consent_set`` with the inbound message id.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 
 import phonenumbers
-from django.db import transaction
 
 from clients.consent import consent_set
-from clients.models import Channel, Client
+from clients.keywords import keyword_of
+from clients.models import Client
 
 logger = logging.getLogger(__name__)
-
-STOP_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_KEYWORDS = frozenset({"START"})
-_NOT_LETTERS = re.compile(r"[^A-Z]")
+KEYWORD_SOURCE = "sms_stop"  # the consent source of every keyword, whatever the channel (docs/customers.md)
 
 
 class InboundPayloadError(ValueError):
     """The body is not an Infobip inbound-message document."""
 
 
-@dataclass
-class InboundOutcome:
-    received: int = 0
-    opted_out: int = 0
-    opted_in: int = 0
-    ignored: int = 0
-
-
 def keyword_action(text: str) -> str:
-    """ "stop", "start" or "" for a message text; case, spacing and punctuation do not matter ("Stop.", "stop all")."""
-    compact = _NOT_LETTERS.sub("", (text or "").upper())
-    if compact in STOP_KEYWORDS:
-        return "stop"
-    if compact in START_KEYWORDS:
-        return "start"
-    return ""
+    """ "stop", "start" or "" for a message text; case, spacing, punctuation and accents do not matter."""
+    keyword = keyword_of(text)
+    return keyword.action if keyword else ""
 
 
 def sender_e164(raw: str) -> str | None:
     """Infobip sends "33612345678"; clients hold "+33612345678"."""
-    digits = re.sub(r"[^\d+]", "", raw or "")
+    digits = re.sub(r"[^\d+]", "", raw or "")[:20]
     if not digits:
         return None
     if digits.startswith("00"):
@@ -64,39 +49,18 @@ def sender_e164(raw: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _results(payload: object) -> list[dict]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
-        raise InboundPayloadError("expected an object with a 'results' list")
-    results = payload["results"]
-    if not all(isinstance(result, dict) for result in results):
-        raise InboundPayloadError("every result must be an object")
-    return results
-
-
-@transaction.atomic
-def inbound_sms_process(*, payload: object) -> InboundOutcome:
-    """Apply the STOP / START keywords of an inbound batch, all or nothing; other texts are ignored."""
-    outcome = InboundOutcome()
-    for result in _results(payload):
-        outcome.received += 1
-        action = keyword_action(str(result.get("text") or result.get("cleanText") or ""))
-        number = sender_e164(str(result.get("from") or ""))
-        if not action or number is None:
-            outcome.ignored += 1
-            continue
-        message_id = str(result.get("messageId") or "")[:200]
-        changed = 0
-        for client in Client.objects.filter(phone=number):
-            changed += consent_set(
-                client=client,
-                channel=Channel.SMS,
-                given=action == "start",
-                source="sms_stop",
-                detail=f"inbound {message_id}",
-            )
-        if action == "stop":
-            outcome.opted_out += changed
-        else:
-            outcome.opted_in += changed
-        logger.info("Inbound SMS keyword %s from …%s: %d client(s) changed", action, number[-2:], changed)
-    return outcome
+def keyword_apply(*, number: str, channel: str, action: str, inbound_id: str) -> list[Client]:
+    """Apply STOP / START on ``channel`` to every client with ``number``; returns the clients actually changed."""
+    changed = [
+        client
+        for client in Client.objects.filter(phone=number).order_by("id")
+        if consent_set(
+            client=client,
+            channel=channel,
+            given=action == "start",
+            source=KEYWORD_SOURCE,
+            detail=f"inbound {inbound_id[:200]}",
+        )
+    ]
+    logger.info("Inbound %s keyword %s from …%s: %d client(s) changed", channel, action, number[-2:], len(changed))
+    return changed

@@ -1,5 +1,5 @@
 """The sandbox's own control endpoints (``/_sandbox/…``, no API key): statistics, reset, configuration, the hold
-hook. Tests and benchmarks drive the sandbox through them; Infobip has nothing like them."""
+hook, and a customer's reply (``inbound.py``). Tests and benchmarks drive the sandbox through them; Infobip has nothing like them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from infobip_sandbox.answer import Answer, error
 from infobip_sandbox.config import SandboxConfig
 from infobip_sandbox.hold import HoldGate
+from infobip_sandbox.inbound import customer_reply
 from infobip_sandbox.store import Store
 
 
@@ -26,7 +27,7 @@ class Sandbox(Protocol):
     def configure(self, changes: dict[str, Any]) -> SandboxConfig: ...
 
 
-USAGE = "GET stats, received or hold; POST reset, config, hold or release."
+USAGE = "GET stats, received or hold; POST reset, config, hold, release or inbound."
 
 
 def public_config(sandbox: Sandbox) -> dict[str, Any]:
@@ -71,6 +72,8 @@ def handle(sandbox: Sandbox, method: str, path: str, query: str, body: bytes) ->
         if route == ("POST", "/_sandbox/config"):
             sandbox.configure(_json_object(body))
             return Answer(200, {"config": public_config(sandbox)})
+        if route == ("POST", "/_sandbox/inbound"):
+            return customer_reply(sandbox.store, _json_object(body))
         if route == ("POST", "/_sandbox/hold"):
             count = _json_object(body).get("count", 1)
             if isinstance(count, bool) or not isinstance(count, int):

@@ -38,6 +38,13 @@ class Store:
             self._reports: Counter[str] = Counter()
             self._rejected: Counter[str] = Counter()  # resent ids refused as duplicates (idempotency on)
 
+    def last_to(self, channel: str, digits: str) -> Record | None:
+        """The latest message accepted for ``digits`` (a number without '+') on ``channel``: what a customer answers."""
+        with self._lock:
+            records = list(self._records.values())
+        found = [r for r in records if r.channel == channel and r.destination.lstrip("+") == digits]
+        return max(found, key=lambda record: record.sent_at) if found else None
+
     # Writes -------------------------------------------------------------------------------------------------------
 
     def count_request(self, path: str) -> None:

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from notifications import admin_privacy
-from notifications.models import DeliveryReport, Message, ProviderCall, Send
+from notifications.models import DeliveryReport, Message, ProviderCall, Reply, Send
 
 admin_privacy.install(admin.site)
 
@@ -123,3 +123,27 @@ class ProviderCallAdmin(ReadOnlyAdmin):
     list_display = ("at", "send", "channel", "message_count", "outcome", "http_status", "duration_ms", "error")
     list_filter = ("outcome", "channel")
     raw_id_fields = ("send",)
+
+
+class MatchedFilter(admin.SimpleListFilter):
+    title = "matched to a notice"
+    parameter_name = "matched"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Matched"), ("no", "Unmatched")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(message__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Reply)
+class ReplyAdmin(ReadOnlyAdmin):
+    """Replies as received (whole numbers: only for those given *Can view reply*; no group holds it by default)."""
+
+    list_display = ("received_at", "channel", "sender", "text", "keyword", "message", "client")
+    list_filter = (MatchedFilter, "channel", "keyword")
+    search_fields = ("=sender", "=inbound_id")
+    raw_id_fields = ("message", "client")
+    show_full_result_count = False

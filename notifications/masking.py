@@ -31,3 +31,8 @@ def mask_text(text: str) -> str:
         return text
     text = _EMAIL.sub(lambda match: mask_destination(match.group(0)), text)
     return _PHONE_RUN.sub(lambda match: mask_destination(match.group(0).replace(" ", "")), text)
+
+
+def mask_for_people(destination: str) -> str:
+    """A destination as staff without the right to see it read it on a page or in a CSV: '+33••••••78'."""
+    return mask_destination(destination).replace("*", "•") if destination else ""

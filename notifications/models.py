@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Channel, Client, TestRecipient
+from notifications.reply_models import Reply as Reply  # re-exported: the app's models are found here
 
 
 class Send(models.Model):

@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from clients.models import Client, SignupRequest
-from notifications.models import DeliveryReport, Message
+from notifications.models import DeliveryReport, Message, Reply
 
 EXPORT_PERMISSION = "clients.export_client_data"
 ERASE_PERMISSION = "clients.erase_client_data"
@@ -130,6 +130,10 @@ def client_export_data(*, client: Client, by: AbstractBaseUser | AnonymousUser) 
             }
             for m in messages
         ],
+        "replies": [
+            {"channel": r.channel, "from": r.sender, "text": r.text, "received_at": r.received_at.isoformat()}
+            for r in Reply.objects.filter(client=client).order_by("received_at", "id")
+        ],
     }
 
 
@@ -140,12 +144,14 @@ def client_erase(*, client: Client, by: AbstractBaseUser | AnonymousUser) -> dic
     messages = Message.objects.filter(client=client)
     reports = DeliveryReport.objects.filter(message__in=messages).update(payload={})
     anonymised = messages.update(client=None, destination="", subject="", body="", html="", error_text="")
+    replies = Reply.objects.filter(client=client).update(client=None, sender="", text="")
     signups, _ = SignupRequest.objects.filter(client=client).delete()
     consent_events = client.consent_events.count()
     client.delete()
     return {
         "messages_anonymised": anonymised,
         "reports_scrubbed": reports,
+        "replies_scrubbed": replies,
         "signups_deleted": signups,
         "consent_events_deleted": consent_events,
     }

@@ -1,7 +1,8 @@
 """Retention: forget what was said and what the provider reported once it is old, keep that it happened.
 
 Message rows stay (state, channel, timestamps, provider ids, error codes), so counts, progress and metrics do not
-change; only the rendered subject, text and HTML are emptied. Delivery reports keep their parsed columns and lose
+change; only the rendered subject, text and HTML are emptied. Replies keep their answer (the tally) and lose their
+text. Delivery reports keep their parsed columns and lose
 the raw payload. Rows are updated in batches so no long lock is held on a busy table.
 """
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from notifications.models import DeliveryReport, Message
+from notifications.models import DeliveryReport, Message, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ BATCH_SIZE = 5000
 class RetentionResult:
     messages_redacted: int
     reports_redacted: int
+    replies_redacted: int = 0
 
 
 def _in_batches(queryset: QuerySet[Any], **changes: Any) -> int:
@@ -54,14 +56,17 @@ def retention_apply(*, days: int | None = None, now: datetime | None = None) -> 
         .order_by()
     )
     reports = DeliveryReport.objects.filter(received_at__lt=cutoff).exclude(payload={}).order_by()
+    replies = Reply.objects.filter(created_at__lt=cutoff).exclude(text="").order_by()  # answer and keyword stay
     result = RetentionResult(
         messages_redacted=_in_batches(messages, body="", html="", subject=""),
         reports_redacted=_in_batches(reports, payload={}),
+        replies_redacted=_in_batches(replies, text=""),
     )
     logger.info(
-        "retention: %s message contents and %s report payloads older than %s days removed",
+        "retention: %s message contents, %s report payloads and %s reply texts older than %s days removed",
         result.messages_redacted,
         result.reports_redacted,
+        result.replies_redacted,
         days,
     )
     return result
@@ -71,4 +76,8 @@ def retention_apply(*, days: int | None = None, now: datetime | None = None) -> 
 def retention_task() -> dict:
     """Nightly (CELERY_BEAT_SCHEDULE["retention"]); safe to run twice."""
     result = retention_apply()
-    return {"messages_redacted": result.messages_redacted, "reports_redacted": result.reports_redacted}
+    return {
+        "messages_redacted": result.messages_redacted,
+        "reports_redacted": result.reports_redacted,
+        "replies_redacted": result.replies_redacted,
+    }

@@ -1,6 +1,6 @@
 """Webhooks Infobip calls; included at ``webhooks/`` by the project's urls.
 
-These paths are configured in Infobip accounts (inbound SMS) or sent with every message (reports): they do not
+These paths are configured in Infobip accounts (inbound SMS, Messages API inbound) or sent with every message (reports): they do not
 change.
 """
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("infobip/reports/", reports.infobip_reports, name="infobip_reports_plain"),
     path("infobip/inbound/", inbound.inbound_sms, name="inbound_sms"),
     path("infobip/inbound/<str:token>/", inbound.inbound_sms, name="inbound_sms_token"),
+    path("infobip/messages-inbound/", inbound.inbound_messages, name="inbound_messages"),
+    path("infobip/messages-inbound/<str:token>/", inbound.inbound_messages, name="inbound_messages_token"),
 ]

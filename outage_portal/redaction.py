@@ -2,7 +2,8 @@
 
 Customers' signed links carry a token in the path (``/c/unsubscribe/<token>/``, ``/c/preferences/<token>/``,
 ``/c/signup/confirm/<token>/``) and Infobip calls its webhooks with the shared secret in the path
-(``/webhooks/infobip/reports/<secret>/``, ``/webhooks/infobip/inbound/<secret>/``). A request line, a Referer
+(``/webhooks/infobip/reports/<secret>/``, ``/webhooks/infobip/inbound/<secret>/``,
+``/webhooks/infobip/messages-inbound/<secret>/``). A request line, a Referer
 header or a "Not Found: /path" warning would put them in the logs. This module imports nothing from Django, so
 gunicorn's logger (``outage_portal/gunicorn_logging.py``) can use it before the application is loaded.
 """
@@ -20,6 +21,7 @@ SECRET_PATH_PREFIXES = (
     "/c/signup/confirm/",
     "/webhooks/infobip/reports/",
     "/webhooks/infobip/inbound/",
+    "/webhooks/infobip/messages-inbound/",
 )
 _SECRET_PATH = re.compile(
     "(" + "|".join(re.escape(prefix) for prefix in SECRET_PATH_PREFIXES) + r")[^/?#\s\"'<>]+", re.IGNORECASE

@@ -513,6 +513,10 @@ CELERY_BEAT_SCHEDULE = {
 # Test sends each person may make per window (real SMS cost money and land on colleagues' phones).
 TEST_SEND_LIMIT = env_int("TEST_SEND_LIMIT", 10)
 TEST_SEND_WINDOW_SECONDS = env_int("TEST_SEND_WINDOW_SECONDS", 3600)
+# Replies (notifications/replies/): a reply belongs to the last message sent to its number on its channel within
+# this many days; STOP / START confirmations per number per day (so nobody can make the portal spam a phone).
+REPLY_MATCH_DAYS = env_int("REPLY_MATCH_DAYS", 7)
+REPLY_CONFIRMATIONS_PER_DAY = env_int("REPLY_CONFIRMATIONS_PER_DAY", 3)
 # Email to staff (approvers told a notice waits, authors told it was declined): files in var/mail on a laptop,
 # SMTP in production. Customer emails go through Infobip, never through this.
 _EMAIL_KIND = "smtp" if IS_PRODUCTION else "filebased"

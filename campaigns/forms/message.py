@@ -16,6 +16,7 @@ from campaigns.forms.public_text import (
     public_initial,
     raw_public_text,
 )
+from campaigns.forms.question import QuestionFields
 from campaigns.models import Campaign, MessageTemplate
 from notifications.channels import channel_spec
 from notifications.content import field_max_length, template_check
@@ -52,7 +53,7 @@ def message_languages(campaign: Campaign, audience_languages: set[str]) -> list[
     return [code for code in known if code in used] + extra + [code for code in known if code not in used]
 
 
-class MessageForm(forms.Form):
+class MessageForm(QuestionFields):
     template = forms.ModelChoiceField(
         label=_("Start from a saved template"),
         queryset=MessageTemplate.objects.all(),
@@ -108,6 +109,7 @@ class MessageForm(forms.Form):
             "template": campaign.template_id,
             "fallback_language": campaign.fallback_language,
             "sms_stop_line": campaign.sms_stop_line,
+            **cls.question_initial(campaign),
             **{f"var_{name}": campaign.variables.get(name, "") for name in EDITABLE_VARIABLES},
         }
         for language in languages:

@@ -199,6 +199,10 @@ class Campaign(models.Model):
     # its start; and, on the notices the schedule made, which one this is (reminder, started, completed).
     reminder_offsets = models.JSONField(_("reminders (minutes before the start)"), default=list, blank=True)
     maintenance_step = models.CharField(max_length=10, blank=True, default="")
+    # A one-tap question and its answers ([{"key": "1", "label": "Still without service"}]); the notice page tallies
+    # the replies whose answer is a key (campaigns/selectors/replies.py). The text itself asks it.
+    reply_question = models.CharField(_("question"), max_length=160, blank=True, default="")
+    reply_options = models.JSONField(_("answers"), default=list, blank=True)
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     audience_size = models.PositiveIntegerField(

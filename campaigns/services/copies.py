@@ -48,7 +48,8 @@ def _incident_for_copy(source: Campaign) -> tuple[Incident | None, dict[str, obj
 
 @transaction.atomic
 def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
-    """A new draft with the notice's text, audience, channels, values, validity and pace; every step filled in."""
+    """A new draft with the notice's text (and its question), audience, channels, values, validity and pace; every
+    step filled in."""
     rules.require(actor, rules.ADD, "prepare notices")
     incident, incident_fields = _incident_for_copy(campaign)
     draft = campaign_draft_create(
@@ -73,6 +74,9 @@ def campaign_duplicate(*, campaign: Campaign, actor: rules.Actor) -> Campaign:
         "reminder_offsets": [] if campaign.maintenance_step else list(campaign.reminder_offsets or []),
         "failover": list(campaign.failover or []),
         "failover_wait_minutes": campaign.failover_wait_minutes,
+        # The copied text asks the same one-tap question, so its answers are counted the same way.
+        "reply_question": campaign.reply_question,
+        "reply_options": list(campaign.reply_options),
     }
     Campaign.objects.filter(pk=draft.pk).update(**copied)
     for field, value in copied.items():

@@ -17,7 +17,7 @@ from campaigns.selectors.messages import campaign_messages
 from campaigns.selectors.state import campaign_main_send
 from clients.spreadsheet import cell_safe as safe_cell
 from clients.spreadsheet import csv_writer
-from notifications.masking import mask_destination
+from notifications.masking import mask_for_people
 
 CHUNK_SIZE = 2000
 SEND_PERM = "campaigns.send_campaign"
@@ -59,7 +59,7 @@ MASKED_FIELDS = {"destination", "client__phone", "client__email"}
 
 def masked(destination: str) -> str:
     """A destination as shown to someone without the send permission: '+33••••••78', 'j•••@example.com'."""
-    return mask_destination(destination).replace("*", "•") if destination else ""
+    return mask_for_people(destination)
 
 
 def _text(value: object) -> object:

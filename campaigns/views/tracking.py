@@ -20,6 +20,7 @@ from campaigns.selectors.pace import pace_rows
 from campaigns.selectors.preview import latest_test_summary
 from campaigns.selectors.progress import attach_live_state, notice_send_rows, send_timeline
 from campaigns.selectors.public import campaigns_link_opens
+from campaigns.selectors.replies import notice_replies
 from campaigns.selectors.state import (
     FOLLOW_UP_FROM,
     campaign_list_queryset,
@@ -133,6 +134,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "test_summary": latest_test_summary(campaign),
             "events": campaign_events(campaign),
             "link_opens": campaigns_link_opens([campaign]).get(campaign.pk, []),
+            "replies": notice_replies(campaign, request.user),
             "approval_request": waiting,
             "decline": standing_decline(campaign),
             "approval_problem": rules.approval_problem(campaign, request.user)

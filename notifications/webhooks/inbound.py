@@ -1,20 +1,23 @@
-"""Infobip's inbound-SMS webhook: authenticated like the delivery reports, then the clients' STOP / START service.
+"""Infobip's inbound webhooks: SMS (``MO_JSON_2``) and the Messages API (WhatsApp, Viber), authenticated like the
+delivery reports, then one service (``notifications.replies.record.inbound_process``).
 
-A provider webhook, so it lives here with the others; what a keyword does to consent is the clients app's
-business (``clients.inbound.inbound_sms_process``). Junk answers 400 (a retry would not help) and changes
-nothing; a well-formed message that fails inside answers 503, so Infobip delivers it again instead of a STOP
-being lost (the service applies a batch in one transaction, so the retry starts clean).
+Junk answers 400 (a retry would not help) and changes nothing; a well-formed message that fails inside answers 503,
+so Infobip delivers it again instead of a STOP or an answer being lost (the service applies a batch in one
+transaction, so the retry starts clean, and stores each text once, so a repeat changes nothing).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from clients.inbound import InboundPayloadError, inbound_sms_process
+from clients.inbound import InboundPayloadError
+from notifications.replies.parse import Inbound, messages_api_inbound, sms_inbound
+from notifications.replies.record import inbound_process
 from notifications.webhooks.auth import webhook_authenticated
 from notifications.webhooks.body import BadBody, body_length, json_body
 
@@ -30,10 +33,8 @@ def _document(body: bytes) -> object:
     return payload
 
 
-@csrf_exempt
-@require_POST
-def inbound_sms(request: HttpRequest, token: str | None = None) -> JsonResponse:
-    """400 for anything that is not an inbound document, 200 once handled, 503 when handling it failed."""
+def _inbound(request: HttpRequest, token: str | None, read: Callable[[object], list[Inbound]]) -> JsonResponse:
+    """403 unauthenticated, 400 for anything that is not an inbound document, 200 once handled, 503 on failure."""
     try:
         body_length(request)
     except BadBody as problem:
@@ -41,18 +42,22 @@ def inbound_sms(request: HttpRequest, token: str | None = None) -> JsonResponse:
     if not webhook_authenticated(request, url_token=token):
         return JsonResponse({"error": "not authenticated"}, status=403)
     try:
-        payload = _document(request.body)
-        outcome = inbound_sms_process(payload=payload)
+        outcome = inbound_process(payload=_document(request.body), read=read)
     except (BadBody, InboundPayloadError) as error:
         return JsonResponse({"error": f"not an inbound message document: {error}"[:200]}, status=400)
     except Exception:
-        logger.exception("Inbound SMS could not be processed; answering 503 so that Infobip retries it")
+        logger.exception("Inbound messages could not be processed; answering 503 so that Infobip retries them")
         return JsonResponse({"error": "not processed, please retry"}, status=503)
-    return JsonResponse(
-        {
-            "received": outcome.received,
-            "opted_out": outcome.opted_out,
-            "opted_in": outcome.opted_in,
-            "ignored": outcome.ignored,
-        }
-    )
+    return JsonResponse(outcome.as_dict())
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request: HttpRequest, token: str | None = None) -> JsonResponse:
+    return _inbound(request, token, sms_inbound)
+
+
+@csrf_exempt
+@require_POST
+def inbound_messages(request: HttpRequest, token: str | None = None) -> JsonResponse:
+    return _inbound(request, token, messages_api_inbound)

@@ -6,6 +6,7 @@ import pytest
 
 from clients.inbound import keyword_action
 from clients.models import ConsentEvent
+from notifications.models import Reply
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +66,15 @@ def test_start_opts_back_in_and_repeats_are_idempotent(client):
     assert list(ConsentEvent.objects.order_by("id").values_list("action", flat=True)) == ["withdrawn", "given"]
 
 
-def test_other_texts_are_ignored(client):
-    """A message that is not a keyword changes nothing and is still acknowledged with 200."""
+def test_other_texts_change_no_consent_and_are_kept_as_replies(client):
+    """A message that is not a keyword changes no consent; it is kept as a reply (unmatched: nothing was sent)."""
     customer = ClientFactory(phone="+33612345678")
     response = client.post(URL, _payload("When will the internet be back?"), content_type="application/json")
-    assert response.status_code == 200 and response.json()["ignored"] == 1
+    assert response.status_code == 200 and response.json()["unmatched"] == 1
     customer.refresh_from_db()
     assert customer.sms_consent is True
+    reply = Reply.objects.get()
+    assert (reply.client, reply.message, reply.sender, reply.keyword) == (customer, None, "+33612345678", "")
 
 
 def test_unauthenticated_requests_are_refused(client):

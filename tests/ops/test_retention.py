@@ -37,7 +37,7 @@ def test_old_final_messages_lose_their_contents_and_old_reports_their_payload(se
 
     result = retention_task.apply().get()
 
-    assert result == {"messages_redacted": 1, "reports_redacted": 1}
+    assert result == {"messages_redacted": 1, "reports_redacted": 1, "replies_redacted": 0}
     old_done.refresh_from_db()
     assert (old_done.body, old_done.html, old_done.subject) == ("", "", "")
     assert old_done.state == Message.State.DELIVERED and old_done.provider_message_id == "p-1"

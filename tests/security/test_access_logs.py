@@ -27,6 +27,7 @@ PATHS = [
     f"/c/signup/confirm/{TOKEN}/",
     f"/webhooks/infobip/reports/{WEBHOOK_SECRET}/",
     f"/webhooks/infobip/inbound/{WEBHOOK_SECRET}/",
+    f"/webhooks/infobip/messages-inbound/{WEBHOOK_SECRET}/",
     "/c/unsubscribe/another-token-never-valid/",
 ]
 

@@ -18,7 +18,7 @@ from campaigns.models import Campaign
 from campaigns.selectors.failover import campaign_chain_reach
 from campaigns.selectors.maintenance import is_maintenance_notice
 from campaigns.selectors.preview import REASON_LABELS, follow_up_note
-from campaigns.services import drafts
+from campaigns.services import drafts, questions
 from campaigns.services.failover import campaign_failover_update
 from campaigns.services.variables import template_content
 from campaigns.views.wizard.base import StepView, draft_counts, step_url
@@ -176,6 +176,12 @@ class MessageStepView(StepView):
             save_as_template=data["new_template_name"].strip() if data.get("save_as_template") else "",
             public_text=data["public_text"],
             is_public=data["is_public"],
+            actor=self.request.user,
+        )
+        questions.campaign_question_set(
+            campaign=self.campaign,
+            question=data["reply_question"],
+            options=data["reply_options"],
             actor=self.request.user,
         )
 
