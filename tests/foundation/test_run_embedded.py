@@ -140,6 +140,8 @@ def test_children_output_is_prefixed_with_their_name(portal):
 
 
 SEND_ONE = """
+from datetime import timedelta
+from django.utils import timezone
 from clients.models import Client
 from notifications.services.sends import send_create
 client = Client.objects.create(
@@ -150,6 +152,7 @@ send = send_create(
     label="embedded smoke", channels=["sms", "email"], audience={"clients": [client.pk]},
     content={"en": {"sms": {"text": "Fibre cut in your area."},
                     "email": {"subject": "Outage", "text": "Fibre cut.", "html": "<p>Fibre cut.</p>"}}},
+    valid_until=timezone.now() + timedelta(hours=4),  # as every notice of the outage form has (issue 15)
 )
 print(send.pk)
 """
@@ -160,8 +163,9 @@ print(sorted(f"{m.channel}:{m.state}" for m in Message.objects.filter(send_id={s
 
 
 def test_a_send_travels_to_delivered_through_worker_sandbox_and_report(portal):
-    """A send made on the embedded portal's database is dispatched by its worker to its sandbox, whose delivery
-    reports reach its web server: both messages end up delivered."""
+    """A send made on the embedded portal's database (SQLite) is dispatched by its worker to its sandbox, whose
+    delivery reports reach its web server: both messages end up delivered. It has a validity end, as every notice
+    has: SQLite's raw cursor gives it back naive, which once stopped every batch of `make run`."""
     send_id = manage(portal.env, "shell", "-c", SEND_ONE).stdout.strip().splitlines()[-1]
     deadline = time.monotonic() + 120
     states = ""
