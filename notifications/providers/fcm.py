@@ -42,7 +42,7 @@ from notifications.providers.push_common import (
     UNKNOWN,
     DeviceOutcome,
     SessionHolder,
-    message_results,
+    push_finish,
     send_to_devices,
     transport_outcome,
 )
@@ -121,18 +121,7 @@ class FcmProvider(BaseProvider):
         done = send_to_devices(work, self._one, not_after=options.not_after, concurrency=settings.PUSH_CONCURRENCY)
         if done and all(outcome.error == "AUTH" for *_rest, outcome in done):
             raise PermanentProviderError("fcm: every request was refused (401/403)", http_status=403, code="AUTH")
-        gone = [device[0] for _message, device, outcome in done if outcome.outcome == GONE]
-        if gone:
-            device_tokens_gone(gone)
-        logger.info(
-            "fcm: %d message(s) to %d device(s), %d accepted, %d gone, in %.0f ms",
-            len(messages),
-            len(work),
-            sum(1 for *_rest, outcome in done if outcome.outcome == OK),
-            len(gone),
-            (time.monotonic() - started) * 1000,
-        )
-        return message_results(messages, done, name=self.name)
+        return push_finish(messages, work, done, name=self.name, started=started, mark_gone=device_tokens_gone)
 
     def _one(self, message: OutboundMessage, device: Device) -> DeviceOutcome:
         url = f"{settings.FCM_BASE_URL}/v1/projects/{settings.FCM_PROJECT_ID}/messages:send"

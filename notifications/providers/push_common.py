@@ -11,6 +11,7 @@ way the batch raises the provider error the engine already knows.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -144,3 +145,29 @@ def message_results(
     if undecided == {THROTTLED}:
         raise ThrottledProviderError(summary, http_status=429, code="THROTTLED")
     raise AmbiguousProviderError(summary, code="UNKNOWN")
+
+
+def push_finish(
+    messages: list[OutboundMessage],
+    work: list[tuple[OutboundMessage, D]],
+    done: list[tuple[OutboundMessage, D, DeviceOutcome]],
+    *,
+    name: str,
+    started: float,
+    mark_gone: Callable[[list[int]], object],
+) -> list[SendResult]:
+    """After a batch: retire the devices the service called gone (their first field is the row's id), log one line
+    (counts, no addresses) and give each message its result."""
+    gone = [int(device[0]) for _message, device, outcome in done if outcome.outcome == GONE]  # type: ignore[index]
+    if gone:
+        mark_gone(gone)
+    logging.getLogger(f"notifications.providers.{name}").info(
+        "%s: %d message(s) to %d device(s), %d accepted, %d gone, in %.0f ms",
+        name,
+        len(messages),
+        len(work),
+        sum(1 for *_rest, outcome in done if outcome.outcome == OK),
+        len(gone),
+        (time.monotonic() - started) * 1000,
+    )
+    return message_results(messages, done, name=name)

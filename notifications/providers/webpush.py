@@ -33,7 +33,7 @@ from notifications.providers.push_common import (
     UNKNOWN,
     DeviceOutcome,
     SessionHolder,
-    message_results,
+    push_finish,
     send_to_devices,
     transport_outcome,
 )
@@ -81,18 +81,7 @@ class WebPushProvider(BaseProvider):
         ]
         started = time.monotonic()
         done = send_to_devices(work, self._one, not_after=options.not_after, concurrency=settings.PUSH_CONCURRENCY)
-        gone = [subscription[0] for _message, subscription, outcome in done if outcome.outcome == GONE]
-        if gone:
-            subscriptions_gone(gone)
-        logger.info(
-            "webpush: %d message(s) to %d subscription(s), %d accepted, %d gone, in %.0f ms",
-            len(messages),
-            len(work),
-            sum(1 for *_rest, outcome in done if outcome.outcome == OK),
-            len(gone),
-            (time.monotonic() - started) * 1000,
-        )
-        return message_results(messages, done, name=self.name)
+        return push_finish(messages, work, done, name=self.name, started=started, mark_gone=subscriptions_gone)
 
     def _one(self, message: OutboundMessage, subscription: Subscription) -> DeviceOutcome:
         _pk, endpoint, p256dh, auth = subscription
