@@ -1,4 +1,4 @@
-"""Webhooks Infobip calls; included at ``webhooks/`` by the project's urls.
+"""Webhooks Infobip and the second providers (Twilio, Postmark) call; included at ``webhooks/`` by the project's urls.
 
 These paths are configured in Infobip accounts (inbound SMS) or sent with every message (reports): they do not
 change.
@@ -6,7 +6,7 @@ change.
 
 from django.urls import path
 
-from notifications.webhooks import inbound, reports
+from notifications.webhooks import inbound, reports, twilio
 
 app_name = "notifications"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("infobip/reports/", reports.infobip_reports, name="infobip_reports_plain"),
     path("infobip/inbound/", inbound.inbound_sms, name="inbound_sms"),
     path("infobip/inbound/<str:token>/", inbound.inbound_sms, name="inbound_sms_token"),
+    path("twilio/status/", twilio.twilio_status, name="twilio_status"),
 ]
