@@ -6,7 +6,7 @@ change.
 
 from django.urls import path
 
-from notifications.webhooks import inbound, reports, twilio
+from notifications.webhooks import inbound, postmark, reports, twilio
 
 app_name = "notifications"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("infobip/inbound/", inbound.inbound_sms, name="inbound_sms"),
     path("infobip/inbound/<str:token>/", inbound.inbound_sms, name="inbound_sms_token"),
     path("twilio/status/", twilio.twilio_status, name="twilio_status"),
+    path("postmark/events/", postmark.postmark_events, name="postmark_events"),
 ]

@@ -338,12 +338,11 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = env("TWILIO_FROM", "")  # an E.164 number of the account, or a Messaging Service SID (MG…)
 TWILIO_CONCURRENCY = env_int("TWILIO_CONCURRENCY", 8)  # Twilio takes one message per request: requests in parallel
+# Handed to django-anymail's Postmark backend as its POSTMARK_API_URL / POSTMARK_SERVER_TOKEN (EMAIL_BACKEND unchanged).
 POSTMARK_API_URL = env("POSTMARK_API_URL", "https://api.postmarkapp.com/")
 POSTMARK_SERVER_TOKEN = env("POSTMARK_SERVER_TOKEN", "")
 POSTMARK_FROM = env("POSTMARK_FROM", "")  # a confirmed sender signature; empty: INFOBIP_EMAIL_SENDER
 POSTMARK_MESSAGE_STREAM = env("POSTMARK_MESSAGE_STREAM", "outbound")
-# django-anymail's settings for the Postmark backend the email secondary sends through (EMAIL_BACKEND stays as is).
-ANYMAIL = {"POSTMARK_SERVER_TOKEN": POSTMARK_SERVER_TOKEN, "POSTMARK_API_URL": POSTMARK_API_URL}
 if IS_PRODUCTION and SMS_SECONDARY_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set for SMS_SECONDARY_PROVIDER")
 if IS_PRODUCTION and EMAIL_SECONDARY_PROVIDER == "postmark" and not POSTMARK_SERVER_TOKEN:
