@@ -47,6 +47,8 @@ class SandboxConfig:
     timeout_from_message: int = 0
     #: Where the Postmark-like API posts its delivery webhooks (Postmark configures them per server, not per message).
     postmark_webhook_url: str = ""
+    #: Faults hit the second providers' endpoints too; off, only Infobip's fail (one process playing both, make run).
+    second_faults: bool = True
     #: Per channel, the share of accepted messages reported UNDELIVERABLE whatever their number (a channel outage).
     undeliverable_share: dict[str, float] = dataclasses.field(default_factory=dict)
     #: Per channel, the share of accepted messages never reported (PENDING in the logs for ever): "not delivered".

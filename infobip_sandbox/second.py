@@ -97,7 +97,7 @@ def handle(sandbox: Sandbox, method: str, path: str, query: str, headers: dict[s
             return _postmark_error(401, 10, "No Account or Server API tokens were supplied in the HTTP headers.")
         if path == POSTMARK_SEARCH:
             return _postmark_search(sandbox, parse_qs(query))
-    fault, slow = sandbox.draw(config, send=True)
+    fault, slow = sandbox.draw(config, send=True) if config.second_faults else ("", False)
     if slow:
         time.sleep(config.slow_seconds)
     failing = _twilio_error(500, 20500, "Internal Server Error") if twilio else _postmark_error(500, 500, "Error")

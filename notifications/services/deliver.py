@@ -218,7 +218,7 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
             return _release(batch, hold, CANCELLED if hold.send_state in (None, Send.State.CANCELLED) else PAUSED)
         if owed > 0 and send.pace_per_minute:  # its pace slot is later than the wait allowed: never sent early
             return _release(batch, hold, replace(PACED, delay=owed))
-        ctx.provider = provider_route(channel=channel, primary=provider)  # the secondary while the breaker is open
+        ctx.provider, probe = provider_route(channel=channel, primary=provider)  # the secondary while it is open
         budget = request_budget(ctx.provider)
         if hold.seconds_left < budget:
             logger.warning(
@@ -244,6 +244,9 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
         )
         by_message_id = _request(ctx, outbound) if outbound else {}
         provider_health(channel=channel, provider=ctx.provider, healthy=ctx.healthy)
+        if probe and ctx.healthy is False:  # the probe's failure is the primary's, not its messages' (route.py)
+            for undecided in by_message_id.values():
+                undecided.refund = undecided.refund or undecided.state in (S.PENDING, S.SENDING)
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
         if hold.owned is not None:  # rows another worker took over, or a report moved on: not ours to write
             decisions = {pk: decision for pk, decision in decisions.items() if pk in hold.owned}

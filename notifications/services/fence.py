@@ -92,9 +92,11 @@ def claim_hold(*, claim: Claim, send_id: int) -> Hold:
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
-    """A timestamp read by a raw cursor: PostgreSQL gives an aware datetime, SQLite UTC text."""
-    if value is None or isinstance(value, datetime):
-        return value
+    """A timestamp read by a raw cursor: PostgreSQL gives an aware datetime, SQLite UTC text or a naive datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
     parsed = parse_datetime(value)
     return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
 

@@ -4,7 +4,9 @@ Why its own step: the fence and the request are the same whichever provider carr
 differs. With no secondary configured for a channel every batch goes to the primary and no breaker is kept. With
 one, the primary's breaker (``breaker.py``) decides: closed or this batch is its probe → the primary; open → the
 secondary (unless its own breaker is open too: then the primary, which may have recovered). Each request's health
-is counted on the breaker of the provider that got it.
+is counted on the breaker of the provider that got it. A probe that fails costs its messages no attempt: else the
+last messages of a notice, probing again after every cool-down, would run out of attempts while the secondary
+works.
 """
 
 from __future__ import annotations
@@ -26,18 +28,18 @@ from notifications.services.fence import request_budget
 logger = logging.getLogger(__name__)
 
 
-def provider_route(*, channel: str, primary: BaseProvider) -> BaseProvider:
-    """The provider this batch goes to."""
+def provider_route(*, channel: str, primary: BaseProvider) -> tuple[BaseProvider, bool]:
+    """The provider this batch goes to, and whether the batch is the breaker's probe of the primary."""
     secondary = secondary_provider(channel)
     if secondary is None or secondary.name == primary.name:
-        return primary
+        return primary, False
     state = breaker_route(channel=channel, provider=primary.name, probe_seconds=request_budget(primary))
     if state == PROBE:
         logger.info("%s: probing %s after its cool-down", channel, primary.name)
-        return primary
+        return primary, True
     if state == OPEN and not breaker_state(channel=channel, provider=secondary.name).is_open:
-        return secondary
-    return primary
+        return secondary, False
+    return primary, False
 
 
 def provider_health(*, channel: str, provider: BaseProvider, healthy: bool | None) -> None:

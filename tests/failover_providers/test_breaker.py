@@ -51,9 +51,9 @@ def test_route_uses_the_secondary_only_when_configured_and_open(where, settings)
     settings.SMS_SECONDARY_PROVIDER = ""
     for _ in range(5):
         breaker_failure(channel="sms", provider="infobip")
-    assert provider_route(channel="sms", primary=primary) is primary  # no secondary: no failover
+    assert provider_route(channel="sms", primary=primary)[0] is primary  # no secondary: no failover
     settings.SMS_SECONDARY_PROVIDER = "twilio"
-    assert provider_route(channel="sms", primary=primary).name == "twilio"
-    assert provider_route(channel="email", primary=primary) is primary
+    assert provider_route(channel="sms", primary=primary)[0].name == "twilio"
+    assert provider_route(channel="email", primary=primary)[0] is primary
     settings.SMS_SECONDARY_PROVIDER = "postmark"  # a secondary for another channel is ignored
-    assert provider_route(channel="sms", primary=primary) is primary
+    assert provider_route(channel="sms", primary=primary)[0] is primary

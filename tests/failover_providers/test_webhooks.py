@@ -3,6 +3,8 @@ Postmark event only with the webhook secret; a refused call changes nothing, a v
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -85,8 +87,6 @@ def test_not_a_form_is_refused(client, message):
 
 
 def _postmark(client, body, password="hook-secret"):
-    import base64
-
     auth = "Basic " + base64.b64encode(f"postmark:{password}".encode()).decode()
     return client.post(
         "/webhooks/postmark/events/", data=body, content_type="application/json", HTTP_AUTHORIZATION=auth
@@ -97,8 +97,6 @@ def test_postmark_events_need_the_secret(client, message):
     message.channel, message.provider = "email", "postmark"
     message.save()
     event = {"RecordType": "Delivery", "MessageID": "x", "Metadata": {"message_id": message.message_id}}
-    import json
-
     assert _postmark(client, json.dumps(event), password="wrong").status_code == 401
     message.refresh_from_db()
     assert message.state == Message.State.ACCEPTED
