@@ -280,15 +280,16 @@ def _mark_unreachable(reports: list[StatusReport]) -> None:
         addresses_mark_unreachable((client_id, channel, to, reasons[pk]) for pk, client_id, channel, to in rows)
 
 
-def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:
-    """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel."""
+def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[tuple[str, str], list[int]]:
+    """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel and the
+    provider that carried them."""
     cutoff = timezone.now() - timedelta(minutes=minutes)
     rows = (
         Message.objects.filter(state=S.ACCEPTED, accepted_at__lt=cutoff)
         .order_by("accepted_at")
-        .values_list("pk", "channel")[:limit]
+        .values_list("pk", "channel", "provider")[:limit]
     )
-    per_channel: dict[str, list[int]] = {}
-    for pk, channel in rows:
-        per_channel.setdefault(channel, []).append(pk)
+    per_channel: dict[tuple[str, str], list[int]] = {}
+    for pk, channel, provider in rows:
+        per_channel.setdefault((channel, provider), []).append(pk)
     return per_channel

@@ -4,7 +4,10 @@ messages no attempt."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from notifications.models import Message, Send
 from notifications.providers.base import AmbiguousProviderError
@@ -14,6 +17,7 @@ from notifications.services.deliver import batch_deliver
 from notifications.services.dispatch import dispatch_run
 from notifications.services.materialize import send_materialize
 from notifications.services.prepare import batch_prepare
+from notifications.services.pull import reports_pull
 from notifications.services.reconcile import messages_reconcile
 from tests.factories import ClientFactory
 from tests.pipeline.factories import SendFactory
@@ -84,3 +88,16 @@ def test_a_failed_probe_costs_no_attempt(pair, settings):
     assert primary.requests, "the probe went to the primary"
     assert row.state == "sending" and row.provider == "infobip"  # to be looked up there
     assert row.attempts == 0  # the probe's failure is the primary's
+
+
+def test_the_report_pull_asks_the_provider_that_carried_the_message(pair, monkeypatch):
+    primary, secondary = pair
+    monkeypatch.setattr("notifications.services.pull.provider_named", lambda name, default: secondary)
+    send = _send(2)
+    old = timezone.now() - timedelta(hours=1)
+    rows = list(Message.objects.filter(send=send))
+    Message.objects.filter(pk=rows[0].pk).update(state="accepted", accepted_at=old, provider="twilio")
+    Message.objects.filter(pk=rows[1].pk).update(state="accepted", accepted_at=old, provider="infobip")
+    reports_pull(provider=primary, minutes=1)
+    assert secondary.lookups == [[rows[0].message_id]]
+    assert primary.lookups == [[rows[1].message_id]]
