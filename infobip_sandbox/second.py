@@ -112,7 +112,9 @@ def handle(sandbox: Sandbox, method: str, path: str, query: str, headers: dict[s
         return answer
     if fault == "timeout" and not config.timeout_accepts:
         return _faulted(Answer(0, None, hang=config.hang_seconds), fault)
-    sandbox.store.accept("sms" if twilio else "email", [record], [{"to": record.destination}])
+    # What was asked, as /_sandbox/received shows it (the form's last values, or the JSON body).
+    entry = {k: v[-1] for k, v in parse_qs(body.decode()).items()} if twilio else json.loads(body)
+    sandbox.store.accept("sms" if twilio else "email", [record], [entry])
     sandbox.reporter.schedule([record], time.time() + config.report_delay, sandbox.store.generation)
     if fault == "timeout":
         return _faulted(Answer(0, None, hang=config.hang_seconds), fault)

@@ -56,6 +56,15 @@ def test_twilio_sends_each_message_once(second_settings):
     assert set(stats["kinds"].values()) == {"twilio"}
 
 
+def test_what_twilio_receives_matches_the_published_shape(second_settings):
+    """The form as it arrives (encoded by requests), typed and checked against CreateMessageRequest."""
+    TwilioProvider().send("sms", sms(1), SendOptions(validity_minutes=10))
+    [entry] = [item["message"] for item in second_settings.received()]
+    schema = {**SCHEMA["components"]["schemas"]["CreateMessageRequest"], "additionalProperties": False}
+    jsonschema.validate(_typed(entry), {**schema, "components": SCHEMA["components"]})
+    assert entry["To"] == "+33612340000" and entry["ValidityPeriod"] == "600"
+
+
 def test_twilio_refusals_and_faults(second_settings):
     provider = TwilioProvider()
     [bad] = sms(1, destination="0612")
@@ -71,7 +80,12 @@ def test_postmark_sends_and_finds_by_our_id(second_settings):
     results = provider.send("email", emails(3), SendOptions())
     assert all(result.accepted for result in results), results
     received = [entry["message"] for entry in second_settings.received()]
-    assert {entry["to"] for entry in received} == {f"client{i}@example.com" for i in range(3)}
+    assert {entry["To"] for entry in received} == {f"client{i}@example.com" for i in range(3)}
+    # What anymail sent: our id in Metadata, the stream, the one-click unsubscribe headers, both bodies.
+    first = next(entry for entry in received if entry["To"] == "client0@example.com")
+    assert first["Metadata"] == {"message_id": "op-mail-0"} and first["MessageStream"] == "outbound"
+    assert {header["Name"] for header in first["Headers"]} >= {"List-Unsubscribe", "List-Unsubscribe-Post"}
+    assert first["TextBody"] == "Dear client 0" and first["HtmlBody"] == "<p>Dear client 0</p>"
     found = provider.lookup("email", ["op-mail-0", "op-mail-2", "op-mail-9"])
     assert set(found) == {"op-mail-0", "op-mail-2"}
     second_settings.configure(fail_rate=1.0)
