@@ -100,7 +100,7 @@ def _undecided(outcome: str, code: str, text: str) -> Decision:
     if outcome == UNSENT:
         return Decision(S.PENDING, error_code=NOT_SENT, error_text=text, refund=True)
     delay = throttle_delay(None, 1) if outcome == THROTTLED else 0.0
-    return Decision(S.PENDING, error_code=code, error_text=text, delay=delay, refund=outcome in (UNSENT, THROTTLED))
+    return Decision(S.PENDING, error_code=code, error_text=text, delay=delay, refund=outcome == THROTTLED)
 
 
 def _health(results: list[SendResult]) -> bool | None:
