@@ -24,7 +24,18 @@ from pathlib import Path
 from bench import infra
 from bench.phases import Sizes
 
-PHASES = ("audience", "materialize", "dispatch", "floor", "campaigns", "webhook", "memory", "public", "failover", "switch")
+PHASES = (
+    "audience",
+    "materialize",
+    "dispatch",
+    "floor",
+    "campaigns",
+    "webhook",
+    "memory",
+    "public",
+    "failover",
+    "switch",
+)
 QUICK = Sizes(
     clients=100_000,
     materialize=20_000,
