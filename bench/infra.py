@@ -223,15 +223,19 @@ class Sandbox:
     def reset(self) -> None:
         requests.post(f"{self.url}/_sandbox/reset", timeout=30).raise_for_status()
 
-    def stats(self) -> dict:
-        return requests.get(f"{self.url}/_sandbox/stats", timeout=60).json()
+    def stats(self, *, ids: bool = False) -> dict:
+        params = {"ids": "1"} if ids else None
+        return requests.get(f"{self.url}/_sandbox/stats", params=params, timeout=60).json()
+
+    def configure(self, **changes: object) -> None:
+        requests.post(f"{self.url}/_sandbox/config", json=changes, timeout=30).raise_for_status()
 
 
-def start_sandbox(stack: Stack, env: dict[str, str], *, report_delay: float) -> Sandbox:
+def start_sandbox(stack: Stack, env: dict[str, str], *, report_delay: float, name: str = "sandbox") -> Sandbox:
     """``python -m infobip_sandbox``; a long report delay keeps delivery reports out of the send measurements."""
     port = free_port()
     child = stack.start(
-        "sandbox",
+        name,
         [
             sys.executable,
             "-m",

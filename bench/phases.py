@@ -51,6 +51,7 @@ class Sizes:
     po_batch: int = 500
     public_seconds: float = 10.0  # load per public-page run (bench/public_load.py)
     failover: int = 20_000  # clients of the WhatsApp → SMS failover run (bench/failover.py)
+    switch: int = 20_000  # SMS recipients of the provider-switch notice (bench/switch.py)
 
 
 @dataclass

@@ -35,6 +35,7 @@ PHASES = (
     "public",
     "failover",
     "first",
+    "switch",
 )
 QUICK = Sizes(
     clients=100_000,
@@ -46,6 +47,7 @@ QUICK = Sizes(
     million_seconds=5,
     public_seconds=5,
     failover=2_000,
+    switch=5_000,
 )
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/op_bench"
 WORKERS = 2
@@ -125,6 +127,19 @@ def main(argv: list[str] | None = None) -> int:
         }
         sandbox = infra.start_sandbox(stack, env, report_delay=86_400)
         env["INFOBIP_BASE_URL"] = sandbox.url
+        second = None
+        if "switch" in phases:  # a second sandbox plays Twilio, the SMS secondary (bench/switch.py)
+            from bench.switch import BREAKER_FAILURES
+
+            second = infra.start_sandbox(stack, env, report_delay=86_400, name="sandbox-second")
+            env.update(
+                SMS_SECONDARY_PROVIDER="twilio",
+                TWILIO_BASE_URL=second.url,
+                TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+                TWILIO_AUTH_TOKEN=infra.SANDBOX_KEY,
+                TWILIO_FROM="+15005550006",
+                PROVIDER_BREAKER_FAILURES=str(BREAKER_FAILURES),
+            )
         os.environ.update(env)
 
         import django
@@ -163,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             log=log,
         )
-        log(f"{WORKERS} workers up; building {sizes.clients:,} clients")
-        if set(phases) - {"public", "failover"}:  # these two need none of the million clients
+        log(f"{WORKERS} workers up")
+        if set(phases) - {"public", "failover", "switch"}:  # these three need none of the million clients
+            log(f"building {sizes.clients:,} clients")
             ph.prepare_data(ctx)
         gunicorn_url = None
         for phase in phases:
@@ -185,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench.first_message import phase_first
 
                     phase_first(ctx)
+                elif phase == "switch" and second is not None:
+                    from bench.switch import phase_switch
+
+                    phase_switch(ctx, second)
                 elif phase == "public":
                     from bench.public_load import phase_public
 

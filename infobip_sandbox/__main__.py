@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--logs-delay", type=float, default=0.0, help="seconds before an accepted message shows in the logs"
     )
+    parser.add_argument(
+        "--postmark-webhook-url", default="", help="where the Postmark-like API posts Delivery/Bounce webhooks"
+    )
+    parser.add_argument(
+        "--no-second-faults", action="store_true", help="faults hit the Infobip endpoints only, not Twilio/Postmark"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault dice")
     parser.add_argument("--report-workers", type=int, default=4, help="threads POSTing reports")
     parser.add_argument("--verbose", action="store_true", help="log every request")
@@ -85,6 +91,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         idempotency_grace=args.idempotency_grace,
         logs_delay=args.logs_delay,
         seed=args.seed,
+        postmark_webhook_url=args.postmark_webhook_url,
+        second_faults=not args.no_second_faults,
         report_workers=args.report_workers,
     )
 

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from infobip_sandbox import control, messages_api, protocol, push
+from infobip_sandbox import control, messages_api, protocol, push, second
 from infobip_sandbox.answer import Answer, error
 from infobip_sandbox.config import FaultDice, SandboxConfig
 from infobip_sandbox.hold import HoldGate
@@ -69,7 +69,20 @@ class Sandbox:
         self.store.count_response(answer.status, answer.fault)
         return answer
 
+    def draw(self, config: SandboxConfig, *, send: bool) -> tuple[str, bool]:
+        """``(fault, slow)`` for one request: the dice, then the "from message N on" thresholds (sends only)."""
+        fault, slow = self.dice.draw(config) if send or config.faults_on_reads else ("", False)
+        if send and (config.fail_from_message or config.timeout_from_message):
+            total = self.store.accepted_total()
+            if config.fail_from_message and total >= config.fail_from_message:
+                fault = "fail"
+            elif config.timeout_from_message and total >= config.timeout_from_message:
+                fault = "timeout"
+        return fault, slow
+
     def _api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        if second.owns(path):  # the Twilio-like and Postmark-like second providers
+            return second.handle(self, method, path, query, headers, body)
         channel = SEND_PATHS.get(path) or REPORT_PATHS.get(path) or LOG_PATHS.get(path)
         if channel is None:
             return _error(404, "E404", "Resource not found.", "Check the request URL.")
@@ -78,9 +91,7 @@ class Sandbox:
         if not self._authorized(headers.get("authorization", "")):
             return _error(401, "E401", "Invalid login details.", "Check the API key and the Authorization header.")
         config = self.config
-        fault, slow = ("", False)
-        if path in SEND_PATHS or config.faults_on_reads:
-            fault, slow = self.dice.draw(config)
+        fault, slow = self.draw(config, send=path in SEND_PATHS)
         if slow:
             time.sleep(config.slow_seconds)
         if fault == "fail":

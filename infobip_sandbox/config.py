@@ -41,6 +41,14 @@ class SandboxConfig:
     idempotency_grace: float = 3600.0
     #: Seconds before an accepted message shows in the logs (Infobip's logs are not instant).
     logs_delay: float = 0.0
+    #: Once this many messages were accepted (0: never), every send request fails: a 500, or a timeout (the
+    #: provider failing half-way through a notice; ``timeout_accepts`` decides whether the hung ones were stored).
+    fail_from_message: int = 0
+    timeout_from_message: int = 0
+    #: Where the Postmark-like API posts its delivery webhooks (Postmark configures them per server, not per message).
+    postmark_webhook_url: str = ""
+    #: Faults hit the second providers' endpoints too; off, only Infobip's fail (one process playing both, make run).
+    second_faults: bool = True
     #: Per channel, the share of accepted messages reported UNDELIVERABLE whatever their number (a channel outage).
     undeliverable_share: dict[str, float] = dataclasses.field(default_factory=dict)
     #: Per channel, the share of accepted messages never reported (PENDING in the logs for ever): "not delivered".
@@ -71,7 +79,16 @@ class SandboxConfig:
                 raise ValueError(f"{name} maps channels ({', '.join(SHARE_CHANNELS)}) to shares between 0 and 1")
         if not 1 <= self.report_batch <= 100:
             raise ValueError("report_batch must be between 1 and 100 (Infobip's bucket size)")
-        for name in ("report_delay", "slow_seconds", "hang_seconds", "retry_after", "idempotency_grace", "logs_delay"):
+        for name in (
+            "report_delay",
+            "slow_seconds",
+            "hang_seconds",
+            "retry_after",
+            "idempotency_grace",
+            "logs_delay",
+            "fail_from_message",
+            "timeout_from_message",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
@@ -89,6 +106,9 @@ class SandboxConfig:
             elif key in SHARE_FIELDS:
                 if not isinstance(value, dict):
                     raise ValueError(f"{key} must be an object of channel shares")
+            elif isinstance(current, str):
+                if not isinstance(value, str) or len(value) > 2000:
+                    raise ValueError(f"{key} must be text")
             elif key == "seed":
                 if value is not None and not isinstance(value, int):
                     raise ValueError("seed must be an integer or null")

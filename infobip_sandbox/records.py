@@ -18,9 +18,11 @@ class Record:
         "channel",
         "destination",
         "due_at",
+        "kind",
         "message_id",
         "outcome",
         "parts",
+        "provider_id",
         "reference",
         "sender",
         "sent_at",
@@ -44,6 +46,8 @@ class Record:
         parts: int,
         url: str,
         text: str,
+        kind: str = "infobip",
+        provider_id: str = "",
     ) -> None:
         self.channel = channel
         self.message_id = message_id
@@ -58,6 +62,9 @@ class Record:
         self.parts = parts
         self.url = url
         self.text = text
+        #: Which API took it: "infobip", or the second providers' "twilio" and "postmark" (``second.py``).
+        self.kind = kind
+        self.provider_id = provider_id or message_id
 
     def _common(self) -> dict:
         status, error = OUTCOMES[self.outcome]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import requests
 from requests.adapters import HTTPAdapter
 
+from infobip_sandbox import second
 from infobip_sandbox.config import SandboxConfig
 from infobip_sandbox.records import Record
 from infobip_sandbox.store import Store
@@ -100,8 +101,9 @@ class Reporter:
                     if record.url:
                         groups[(generation, record.url, 0)].append(record)
             for (generation, url, attempt), records in groups.items():
-                for start in range(0, len(records), batch_size):
-                    self._outbox.put((generation, url, records[start : start + batch_size], attempt))
+                size = batch_size if records[0].kind == "infobip" else 1  # Twilio and Postmark post one at a time
+                for start in range(0, len(records), size):
+                    self._outbox.put((generation, url, records[start : start + size], attempt))
 
     def _post_loop(self) -> None:
         session = requests.Session()
@@ -111,11 +113,13 @@ class Reporter:
             generation, url, records, attempt = item
             if generation != self._store.generation:
                 continue
-            body = json.dumps({"results": [record.report() for record in records]}, separators=(",", ":")).encode()
+            if records[0].kind == "infobip":
+                body = json.dumps({"results": [record.report() for record in records]}, separators=(",", ":"))
+                data, headers = body.encode(), {"Content-Type": "application/json"}
+            else:
+                data, headers = second.callback(records[0], self._config().api_key)
             try:
-                response = session.post(
-                    url, data=body, headers={"Content-Type": "application/json"}, timeout=POST_TIMEOUT
-                )
+                response = session.post(url, data=data, headers=headers, timeout=POST_TIMEOUT)
                 delivered = 200 <= response.status_code < 300
             except requests.RequestException:
                 delivered = False

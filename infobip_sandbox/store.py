@@ -78,6 +78,11 @@ class Store:
             self._reports["scheduled"] += sum(1 for record in records if record.outcome != "silent")
         return refused
 
+    def accepted_total(self) -> int:
+        """Messages accepted so far (the threshold of ``fail_from_message`` / ``timeout_from_message``)."""
+        with self._lock:
+            return sum(self._by_channel.values())
+
     def reports_posted(self, count: int, generation: int) -> None:
         with self._lock:
             if generation == self.generation:
@@ -170,5 +175,6 @@ class Store:
             }
             if with_ids:
                 stats["ids"] = dict(self._counts)
+                stats["kinds"] = {message_id: record.kind for message_id, record in self._records.items()}
                 stats["rejected_ids"] = dict(self._rejected)
         return stats

@@ -152,6 +152,8 @@ class Message(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    #: The provider the last request carrying it went to (infobip, twilio, postmark): its lookups ask that one.
+    provider = models.CharField(max_length=16, blank=True, default="", db_default="")  # raw INSERTs omit it
     bulk_id = models.CharField(max_length=100, blank=True)
     status_name = models.CharField(
         max_length=64, blank=True, help_text=_("Provider status, e.g. DELIVERED_TO_HANDSET.")

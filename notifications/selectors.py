@@ -132,6 +132,34 @@ def progress_for_sends(send_rows: list[tuple[int, str, bool]]) -> dict[int, Prog
     }
 
 
+PROVIDER_LABELS = {"infobip": "Infobip", "twilio": "Twilio", "postmark": "Postmark"}
+
+
+@dataclass(frozen=True)
+class ProviderCount:
+    """How many of a send's messages on one channel one provider carried (accepted, with any report since)."""
+
+    channel: str
+    provider: str
+    label: str
+    count: int
+
+
+def send_provider_counts(send: Send | None) -> list[ProviderCount]:
+    """Which provider carried what, per channel: one grouped query on the rows a provider accepted."""
+    if send is None:
+        return []
+    carried = (Message.State.ACCEPTED, *Message.REPORTED_FINAL_STATES)
+    rows = (
+        Message.objects.filter(send=send, state__in=carried)
+        .exclude(provider="")
+        .values_list("channel", "provider")
+        .annotate(n=Count("id"))
+        .order_by("channel", "provider")
+    )
+    return [ProviderCount(channel, name, PROVIDER_LABELS.get(name, name), n) for channel, name, n in rows]
+
+
 @dataclass(frozen=True)
 class QuietWait:
     """Messages held back by quiet hours (``services/quiet.py``): how many, and when the first and last may go."""

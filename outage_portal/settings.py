@@ -324,6 +324,30 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Dotted path of the provider class; tests may swap it, as EMAIL_BACKEND is swapped.
 NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", "notifications.providers.infobip.InfobipProvider")
 
+# SECOND PROVIDERS AND THE CIRCUIT BREAKER (docs/providers.md)
+# ------------------------------------------------------------------------------
+# A second provider per channel, off unless named: "twilio" for SMS, "postmark" (through django-anymail) for email.
+SMS_SECONDARY_PROVIDER = env("SMS_SECONDARY_PROVIDER", "")
+EMAIL_SECONDARY_PROVIDER = env("EMAIL_SECONDARY_PROVIDER", "")
+# Consecutive timeouts / 5xx / lost connections after which a channel moves to its secondary, and the seconds it
+# stays there before one batch probes the primary again.
+PROVIDER_BREAKER_FAILURES = env_int("PROVIDER_BREAKER_FAILURES", 3)
+PROVIDER_BREAKER_COOLDOWN_SECONDS = env_float("PROVIDER_BREAKER_COOLDOWN_SECONDS", 30)
+TWILIO_BASE_URL = env("TWILIO_BASE_URL", "https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env("TWILIO_FROM", "")  # an E.164 number of the account, or a Messaging Service SID (MG…)
+TWILIO_CONCURRENCY = env_int("TWILIO_CONCURRENCY", 8)  # Twilio takes one message per request: requests in parallel
+# Handed to django-anymail's Postmark backend as its POSTMARK_API_URL / POSTMARK_SERVER_TOKEN (EMAIL_BACKEND unchanged).
+POSTMARK_API_URL = env("POSTMARK_API_URL", "https://api.postmarkapp.com/")
+POSTMARK_SERVER_TOKEN = env("POSTMARK_SERVER_TOKEN", "")
+POSTMARK_FROM = env("POSTMARK_FROM", "")  # a confirmed sender signature; empty: INFOBIP_EMAIL_SENDER
+POSTMARK_MESSAGE_STREAM = env("POSTMARK_MESSAGE_STREAM", "outbound")
+if IS_PRODUCTION and SMS_SECONDARY_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set for SMS_SECONDARY_PROVIDER")
+if IS_PRODUCTION and EMAIL_SECONDARY_PROVIDER == "postmark" and not POSTMARK_SERVER_TOKEN:
+    raise ImproperlyConfigured("POSTMARK_SERVER_TOKEN must be set for EMAIL_SECONDARY_PROVIDER")
+
 # DISPATCH
 # ------------------------------------------------------------------------------
 DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 1000)

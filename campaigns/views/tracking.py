@@ -33,7 +33,7 @@ from campaigns.views.common import notice_url, staff_view
 from campaigns.views.maintenance import maintenance_context
 from campaigns.views.params import text_param
 from notifications.models import Message, Send
-from notifications.selectors import failover_counts, quiet_waiting, send_progress_of
+from notifications.selectors import failover_counts, quiet_waiting, send_progress_of, send_provider_counts
 
 LIST_PAGE_SIZE = 25
 BAR_STATES = (
@@ -107,6 +107,7 @@ def progress_context(campaign: Campaign, send: Send | None, state: str) -> dict[
         ],
         "state": state,
         "quiet": quiet_waiting(send),
+        "providers": send_provider_counts(send),
         "pace_rows": pace_rows(send, progress, timezone.now()),
         "failover": failover_counts(send),
         # Keep polling until the send itself is settled, so the page learns when its state changes.

@@ -115,6 +115,13 @@ class SendResult:
     #: A resend the provider recognised as a copy of a message it already accepted (idempotent sending): it has
     #: the message, from an earlier attempt, and sends no second copy.
     duplicate: bool = False
+    #: For providers that send one request per message (Twilio, Postmark through anymail): "" when the answer
+    #: decided it, ``RETRY`` (certainly not received), ``UNKNOWN`` (may have been received: look it up first),
+    #: ``UNSENT`` (never started: the fence's deadline had passed) or ``THROTTLED`` (429).
+    outcome: str = ""
+
+
+RETRY, UNKNOWN, UNSENT, THROTTLED = "retry", "unknown", "unsent", "throttled"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ from django.conf import settings
 
 from notifications.models import Message, ProviderCall, Send, message_id_for
 from notifications.providers.base import (
+    RETRY,
+    THROTTLED,
+    UNKNOWN,
+    UNSENT,
     AmbiguousProviderError,
     BaseProvider,
     NotSentError,
@@ -36,6 +40,7 @@ from notifications.services.fence import Hold, claim_hold, request_budget
 from notifications.services.prepare import PreparedBatch
 from notifications.services.ratelimit import ratelimit_wait
 from notifications.services.record import Decision, messages_record
+from notifications.services.route import provider_health, provider_route
 from notifications.services.validity import expired_decision, is_past, provider_minutes, seconds_left
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,8 @@ class BatchContext:
     options: SendOptions
     calls: list[ProviderCall] = field(default_factory=list)
     configuration_error: str = ""
+    #: What the requests told the breaker: True answered, False timed out / 5xx / lost, None nothing either way.
+    healthy: bool | None = None
 
 
 def _call(
@@ -77,6 +84,8 @@ def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) 
             decisions[message.message_id] = Decision(S.SENDING, error_text="missing from the provider's answer")
         elif result.accepted:
             decisions[message.message_id] = Decision(S.ACCEPTED, result=result)
+        elif result.outcome:  # a provider that sends each message alone: this one's request decided nothing
+            decisions[message.message_id] = _undecided(result.outcome, result.error_code, result.error_text)
         else:
             state = S.REJECTED if (result.status_group or "").upper() == "REJECTED" else S.FAILED
             decisions[message.message_id] = Decision(
@@ -85,12 +94,36 @@ def _decide_results(messages: list[OutboundMessage], results: list[SendResult]) 
     return decisions
 
 
+def _undecided(outcome: str, code: str, text: str) -> Decision:
+    if outcome == UNKNOWN:
+        return Decision(S.SENDING, error_text=text or code)
+    if outcome == UNSENT:
+        return Decision(S.PENDING, error_code=NOT_SENT, error_text=text, refund=True)
+    delay = throttle_delay(None, 1) if outcome == THROTTLED else 0.0
+    return Decision(S.PENDING, error_code=code, error_text=text, delay=delay, refund=outcome == THROTTLED)
+
+
+def _health(results: list[SendResult]) -> bool | None:
+    if any(result.accepted or not result.outcome for result in results):
+        return True
+    return False if any(result.outcome in (RETRY, UNKNOWN) for result in results) else None
+
+
 def _violations(error: PermanentProviderError) -> str:
     details = "; ".join(f"{v.get('property', '')}: {v.get('violation', '')}" for v in error.violations)
     return (f"{error} ({details})" if details else str(error))[:500]
 
 
 def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, Decision]:
+    """``_attempt``, each decision naming the provider that got the request (unless it never went out)."""
+    decisions = _attempt(ctx, messages)
+    for decision in decisions.values():
+        if decision.error_code != NOT_SENT:
+            decision.provider = ctx.provider.name
+    return decisions
+
+
+def _attempt(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, Decision]:
     """One provider request for ``messages``, its outcome classified per message; a 400 on several is bisected."""
     started = time.monotonic()
     everyone = [message.message_id for message in messages]
@@ -100,7 +133,9 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
         logger.warning(
             "send %s: %d %s message(s) given back unsent: %s", ctx.send.pk, len(messages), ctx.channel, error
         )
-        return {mid: Decision(S.PENDING, refund=True, error_text=str(error)[:500]) for mid in everyone}
+        return {
+            mid: Decision(S.PENDING, refund=True, error_code=NOT_SENT, error_text=str(error)[:500]) for mid in everyone
+        }
     except ThrottledProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.THROTTLED, started, status=error.http_status, error=str(error))
         delay = throttle_delay(error.retry_after, 1)
@@ -126,6 +161,7 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
         }
     except RetryableProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.RETRYABLE, started, status=error.http_status, error=str(error))
+        ctx.healthy = False if ctx.healthy is None else ctx.healthy
         if error.http_status and error.http_status >= 500:
             # A 5xx may come after the provider stored the messages: look them up before resending.
             return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
@@ -135,15 +171,20 @@ def _request(ctx: BatchContext, messages: list[OutboundMessage]) -> dict[str, De
         }
     except AmbiguousProviderError as error:
         _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, status=error.http_status, error=str(error))
+        ctx.healthy = False if ctx.healthy is None else ctx.healthy
         return {mid: Decision(S.SENDING, error_text=str(error)[:500]) for mid in everyone}
     except Exception as error:  # an unexpected failure may also have happened after the request went out
         logger.exception("provider send failed unexpectedly (send %s, %s)", ctx.send.pk, ctx.channel)
         _call(ctx, len(messages), ProviderCall.Outcome.AMBIGUOUS, started, error=type(error).__name__)
+        ctx.healthy = False if ctx.healthy is None else ctx.healthy
         return {mid: Decision(S.SENDING, error_text=type(error).__name__) for mid in everyone}
     _call(ctx, len(messages), ProviderCall.Outcome.ACCEPTED, started, status=200)
+    health = _health(results)
+    ctx.healthy = health if ctx.healthy is None or health else ctx.healthy
     return _decide_results(messages, results)
 
 
+NOT_SENT = "LEASE"  # the error code of a message whose request never started (no provider got it)
 CANCELLED = Decision(S.CANCELLED, error_text="send cancelled before this batch went out")
 PAUSED = Decision(S.PENDING, refund=True, error_text="send paused before this batch went out")
 PACED = Decision(S.PENDING, refund=True, error_text="given back unsent: its pace slot is later")
@@ -165,7 +206,6 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
         # A batch may wait here (rate limit, the batch ahead of it in the pipeline, a stall) after its claim: it goes
         # out only if the send is still sending, the rows still ours and the lease long enough (fence.py).
         hold = claim_hold(claim=claim, send_id=send.pk)
-        budget = request_budget(provider)
         if hold.lost:
             logger.warning(
                 "send %s: %d %s message(s) were taken over before they went out; not sent",
@@ -178,6 +218,8 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
             return _release(batch, hold, CANCELLED if hold.send_state in (None, Send.State.CANCELLED) else PAUSED)
         if owed > 0 and send.pace_per_minute:  # its pace slot is later than the wait allowed: never sent early
             return _release(batch, hold, replace(PACED, delay=owed))
+        ctx.provider, probe = provider_route(channel=channel, primary=provider)  # the secondary while it is open
+        budget = request_budget(ctx.provider)
         if hold.seconds_left < budget:
             logger.warning(
                 "send %s: %d %s message(s) given back unsent: the lease ends in %.1f s, a request may take %.1f s",
@@ -201,6 +243,10 @@ def batch_deliver(*, batch: PreparedBatch, provider: BaseProvider) -> dict[int, 
             batch.options, not_after=time.monotonic() + window, validity_minutes=provider_minutes(hold.valid_until)
         )
         by_message_id = _request(ctx, outbound) if outbound else {}
+        provider_health(channel=channel, provider=ctx.provider, healthy=ctx.healthy)
+        if probe and ctx.healthy is False:  # the probe's failure is the primary's, not its messages' (route.py)
+            for undecided in by_message_id.values():
+                undecided.refund = undecided.refund or undecided.state in (S.PENDING, S.SENDING)
         decisions.update({pk_of[mid]: decision for mid, decision in by_message_id.items() if mid in pk_of})
         if hold.owned is not None:  # rows another worker took over, or a report moved on: not ours to write
             decisions = {pk: decision for pk, decision in decisions.items() if pk in hold.owned}

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from notifications.channels import configured_channels
 from notifications.models import DeliveryReport, message_id_for
-from notifications.providers import channel_provider
+from notifications.providers import channel_provider, provider_named
 from notifications.providers.base import BaseProvider
 from notifications.services.reports import accepted_too_long, report_state, reports_record
 
@@ -32,11 +32,14 @@ def reports_pull(*, provider: BaseProvider | None = None, minutes: int | None = 
             pulled = []
         if pulled:
             changed += reports_record(reports=pulled, source=DeliveryReport.Source.PULL, channel=channel).applied
-    for channel, pks in accepted_too_long(minutes=minutes).items():
+    for (channel, name), pks in accepted_too_long(minutes=minutes).items():
+        # Asked at the provider that carried them (a secondary while a breaker was open, docs/providers.md).
+        base = provider or channel_provider(channel)
+        asked = base if name in ("", base.name) else provider_named(name, default=base)
         for start in range(0, len(pks), LOOKUP_CHUNK):
             ids = [message_id_for(pk) for pk in pks[start : start + LOOKUP_CHUNK]]
             try:
-                known = (provider or channel_provider(channel)).lookup(channel, ids)
+                known = asked.lookup(channel, ids)
             except Exception as error:
                 logger.warning("looking up %d %s message(s) failed: %s", len(ids), channel, type(error).__name__)
                 continue

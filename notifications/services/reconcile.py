@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import DeliveryReport, Message, Send, message_id_for, pk_from_message_id
-from notifications.providers import channel_provider, get_provider
+from notifications.providers import channel_provider, get_provider, provider_named
 from notifications.providers.base import BaseProvider
 from notifications.services.backoff import backoff_delay
 from notifications.services.bulksql import update_from_values
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 S = Message.State
 TABLE = Message._meta.db_table
 LOOKUP_CHUNK = 100
-ExpiredRow = tuple[int, str, int, int]  # id, channel, attempts, send id
+ExpiredRow = tuple[int, str, int, int, str]  # id, channel, attempts, send id, provider
 
 
 def _take_expired(
@@ -56,7 +56,9 @@ def _take_expired(
             return []
         Message.objects.filter(pk__in=ids).update(claim_token=token, lease_until=lease, updated_at=now)
     return list(
-        Message.objects.filter(pk__in=ids, claim_token=token).values_list("pk", "channel", "attempts", "send_id")
+        Message.objects.filter(pk__in=ids, claim_token=token).values_list(
+            "pk", "channel", "attempts", "send_id", "provider"
+        )
     )
 
 
@@ -84,7 +86,7 @@ def _resolve(provider: BaseProvider, channel: str, rows: list[ExpiredRow], token
         Send.objects.filter(pk__in={row[3] for row in rows}, state=Send.State.CANCELLED).values_list("pk", flat=True)
     )
     missing: list[tuple[int, str, datetime | None, datetime | None, str]] = []
-    for pk, _channel, attempts, send_id in rows:
+    for pk, _channel, attempts, send_id, _provider in rows:
         if message_id_for(pk) in known:
             continue
         if send_id in cancelled:
@@ -115,14 +117,15 @@ def messages_reconcile(
     if not rows:
         return 0
     resolved = 0
-    per_channel: dict[str, list[ExpiredRow]] = {}
+    # Each row is asked about at the provider its last request went to (a secondary, while a breaker was open).
+    per_channel: dict[tuple[str, str], list[ExpiredRow]] = {}
     for row in rows:
-        per_channel.setdefault(row[1], []).append(row)
-    for chan, chan_rows in per_channel.items():
+        per_channel.setdefault((row[1], row[4]), []).append(row)
+    for (chan, name), chan_rows in per_channel.items():
+        base = provider or channel_provider(chan)
+        asked = base if name in ("", base.name) else provider_named(name, default=base)
         for start in range(0, len(chan_rows), LOOKUP_CHUNK):
-            resolved += _resolve(
-                provider or channel_provider(chan), chan, chan_rows[start : start + LOOKUP_CHUNK], token
-            )
+            resolved += _resolve(asked, chan, chan_rows[start : start + LOOKUP_CHUNK], token)
     if resolved:
         # The rows resolved here may have been a send's last open ones: complete it now, not at the next sweep.
         for touched in sorted({row[3] for row in rows}):

@@ -37,6 +37,7 @@ class Decision:
     error_text: str = ""
     delay: float = 0.0  # seconds before the next attempt (pending)
     refund: bool = False  # the attempt does not count (429, 401/403, a batch that never went out)
+    provider: str = ""  # the provider a request carrying it went to ("": no request, the row keeps its own)
 
 
 RECORD_COLUMNS = [
@@ -56,6 +57,7 @@ RECORD_COLUMNS = [
     ("parts", "int"),
     ("done", "datetime"),
     ("accepted", "datetime"),
+    ("provider", "text"),
 ]
 SET_SQL = (
     "state = CASE WHEN m.state = 'sending' THEN v.state ELSE m.state END, "
@@ -69,6 +71,7 @@ SET_SQL = (
     "status_name = CASE WHEN v.status_name = '' OR m.state <> 'sending' THEN m.status_name ELSE v.status_name END, "
     "error_code = v.err_code, error_text = v.err_text, subject = v.subject, body = v.body, html = v.html, "
     "parts = v.parts, done_at = COALESCE(m.done_at, v.done), accepted_at = COALESCE(m.accepted_at, v.accepted), "
+    "provider = CASE WHEN v.provider = '' THEN m.provider ELSE v.provider END, "
     "updated_at = %s"
 )
 
@@ -79,6 +82,7 @@ def _final_state(row: ClaimedRow, decision: Decision, max_attempts: int) -> Deci
             S.FAILED,
             error_code=decision.error_code or "max_attempts",
             error_text=f"gave up after {row.attempts} attempts: {decision.error_text}"[:500],
+            provider=decision.provider,
         )
     return decision
 
@@ -118,6 +122,7 @@ def messages_record(
                 (result.parts if result and result.parts else (content.parts if content else 0)),
                 now if is_final else None,
                 now if decision.state == S.ACCEPTED else None,
+                decision.provider[:16],
             )
         )
     return update_from_values(

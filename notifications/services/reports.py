@@ -36,6 +36,23 @@ GROUP_STATES = {
     "REJECTED": S.REJECTED,
 }
 NOT_FINAL_NAMES = {"DELIVERED_TO_OPERATOR"}
+#: Second providers' statuses in Infobip's groups, the one vocabulary the engine applies (docs/providers.md):
+#: Twilio's message statuses, Postmark's webhook record types.
+FOREIGN_GROUPS = {
+    "twilio": {
+        "accepted": "ACCEPTED",
+        "scheduled": "ACCEPTED",
+        "queued": "PENDING",
+        "sending": "PENDING",
+        "sent": "PENDING",  # handed to the carrier: not final (as Infobip's DELIVERED_TO_OPERATOR)
+        "delivered": "DELIVERED",
+        "read": "DELIVERED",
+        "undelivered": "UNDELIVERABLE",
+        "failed": "REJECTED",
+        "canceled": "REJECTED",
+    },
+    "postmark": {"Delivery": "DELIVERED", "Bounce": "UNDELIVERABLE", "SpamComplaint": "DELIVERED"},
+}
 # A report may move a message out of the in-flight states only, into one of the final states reports can set.
 OPEN_STATES = Message.IN_FLIGHT_STATES
 REPORT_FINAL_STATES = Message.REPORTED_FINAL_STATES
@@ -47,6 +64,19 @@ def report_state(report: StatusReport) -> str | None:
     if state == S.DELIVERED and (report.status_name or "").upper() in NOT_FINAL_NAMES:
         return S.ACCEPTED
     return state
+
+
+def foreign_report(
+    *, provider: str, message_id: str, status: str, error: str = "", done_at: datetime | None = None, raw: dict
+) -> StatusReport | None:
+    """A second provider's status as a report in the engine's vocabulary; None for a status it does not know."""
+    group = FOREIGN_GROUPS.get(provider, {}).get(status)
+    if group is None or not message_id:
+        return None
+    name = f"{provider.upper()}_{status.upper()}"[:64]
+    return StatusReport(
+        message_id=message_id, status_group=group, status_name=name, error_name=error[:64], done_at=done_at, raw=raw
+    )
 
 
 def report_rank(state: str, status_name: str) -> int:
@@ -250,15 +280,16 @@ def _mark_unreachable(reports: list[StatusReport]) -> None:
         addresses_mark_unreachable((client_id, channel, to, reasons[pk]) for pk, client_id, channel, to in rows)
 
 
-def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[str, list[int]]:
-    """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel."""
+def accepted_too_long(*, minutes: int, limit: int = 1000) -> dict[tuple[str, str], list[int]]:
+    """Ids of messages accepted more than ``minutes`` ago and still without a final report, per channel and the
+    provider that carried them."""
     cutoff = timezone.now() - timedelta(minutes=minutes)
     rows = (
         Message.objects.filter(state=S.ACCEPTED, accepted_at__lt=cutoff)
         .order_by("accepted_at")
-        .values_list("pk", "channel")[:limit]
+        .values_list("pk", "channel", "provider")[:limit]
     )
-    per_channel: dict[str, list[int]] = {}
-    for pk, channel in rows:
-        per_channel.setdefault(channel, []).append(pk)
+    per_channel: dict[tuple[str, str], list[int]] = {}
+    for pk, channel, provider in rows:
+        per_channel.setdefault((channel, provider), []).append(pk)
     return per_channel

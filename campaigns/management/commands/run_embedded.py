@@ -31,6 +31,7 @@ from django.db import DatabaseError
 
 from campaigns.management.commands.seed_demo import DEMO_LOGINS
 from campaigns.management.embedded_prepare import prepare
+from campaigns.management.embedded_second import second_providers
 
 STOP_GRACE_SECONDS = 15
 WORKER_READY = re.compile(r"@\S+ ready\.$")  # celery.apps.worker logs "<node name> ready."
@@ -121,6 +122,8 @@ class Command(BaseCommand):
             env.setdefault("PORTAL_QUIET_LOGS", "1")
         if not options["no_sandbox"]:
             env["INFOBIP_BASE_URL"] = f"http://{self.host}:{options['sandbox_port']}"
+            # The sandbox plays Twilio / Postmark too when they are named (docs/providers.md).
+            env.update(second_providers(env, options, sandbox_url=env["INFOBIP_BASE_URL"], portal_url=base_url))
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
         if options["prepare"]:
@@ -151,7 +154,7 @@ class Command(BaseCommand):
             children.append(
                 Child(
                     name="sandbox",
-                    argv=[python, "-m", "infobip_sandbox", "--port", str(options["sandbox_port"])],
+                    argv=[python, "-m", "infobip_sandbox", "--port", str(options["sandbox_port"]), *options["extra"]],
                     port=options["sandbox_port"],
                 )
             )
