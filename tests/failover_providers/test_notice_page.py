@@ -27,4 +27,4 @@ def test_the_page_shows_counts_by_provider(client):
     assert 'id="provider-counts"' in html
     assert 'data-provider="infobip">SMS 3 by Infobip' in html  # the pending row is not counted: nobody has it
     assert 'data-provider="twilio">SMS 3 by Twilio' in html
-    assert 'data-channel="email" data-provider="postmark">EMAIL 2 by Postmark' in html
+    assert 'data-channel="email" data-provider="postmark">Email 2 by Postmark' in html
