@@ -37,6 +37,8 @@ TINY = [
     "1",
     "--failover",
     "300",
+    "--switch",
+    "400",
 ]
 
 
@@ -79,9 +81,11 @@ def test_bench_runs_every_phase_and_writes_results(tmp_path: Path) -> None:
     assert "## Machine" in text and "PostgreSQL" in text and "load average at end" in text
     assert "| error |" not in text and "failed" not in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| Figure")]
-    # Every ordered figure, plus the first-message phase's two at the only size that fits 3,000 clients (all of them).
-    assert len(rows) == len(ORDER) + 2
+    # Every ordered figure, plus the first-message phase's two at the only size that fits 3,000 clients (all of them)
+    # and the provider switch's two (primary answering, primary failing half-way).
+    assert len(rows) == len(ORDER) + 4
     assert "time to first accepted, 3,000 clients (all)" in text
+    assert "primary failing half-way: all accepted, switch included" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "median" in completed.stdout and "engine ÷ naive sender" in completed.stdout
     name = base.rsplit("/", 1)[1] + "_run"
